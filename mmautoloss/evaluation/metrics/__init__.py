@@ -1,0 +1,1 @@
+"""mmautoloss.evaluation.metrics."""

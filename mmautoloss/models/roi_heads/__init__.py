@@ -1,0 +1,1 @@
+"""mmautoloss.models.roi_heads."""

@@ -1,0 +1,28 @@
+"""Install mmautoloss. Dependencies are installed by tools/install.sh (see README)."""
+from setuptools import find_packages, setup
+
+
+def read_version() -> str:
+    namespace: dict = {}
+    with open('mmautoloss/version.py', encoding='utf-8') as f:
+        exec(f.read(), namespace)
+    return namespace['__version__']
+
+
+setup(
+    name='mmautoloss',
+    version=read_version(),
+    description='Automated loss-function search for OpenMMLab 2.x '
+    '(Auto Seg-Loss, Parameterized AP Loss, AutoLoss-Zero, CSE-Autoloss)',
+    packages=find_packages(exclude=('tests', 'tests.*', 'benchmarks')),
+    python_requires='>=3.8',
+    install_requires=['torch', 'mmengine>=0.10', 'numpy'],
+    extras_require={
+        'det': ['mmdet>=3.3'],
+        'seg': ['mmsegmentation>=1.2'],
+        'pose': ['mmpose>=1.3'],
+        'search': ['deap'],
+        'ray': ['ray[default]'],
+    },
+    license='Apache License 2.0',
+)
