@@ -1,0 +1,62 @@
+"""Piecewise linear monotone functions on [0, 1].
+
+ASL appendix B (piecewise linear alternative to the Bezier parameterization of g(y; theta))
+and PAP eq. (6) (the five functions f(x; theta_i) are piecewise linear with M segments).
+The function interpolates the knots (0, 0), (x_1, y_1), ..., (x_K, y_K), (1, 1). Knots may
+share an x coordinate (a vertical jump, e.g. an exact Heaviside step); at a jump the function
+takes the lower value, so f is left-continuous and f(0) = 0 even with a jump at 0; the end
+point is pinned, f(1) = 1, even with a jump at 1.
+"""
+from typing import Tuple
+
+import torch
+from torch import Tensor
+
+from .curve_gradient import apply_curve
+
+
+def linear_slopes(knot_x: Tensor, knot_y: Tensor) -> Tensor:
+    """Slopes (M,) of the M segments between K + 2 knots; zero-width segments (jumps) get 0.
+
+    On segment m the function is ``knot_y[m] + slope[m] * (x - knot_x[m])``; written from the
+    segment's left knot (not as slope * x + intercept) it stays exact for steep segments.
+    """
+    width = knot_x[1:] - knot_x[:-1]
+    rise = knot_y[1:] - knot_y[:-1]
+    positive = width > 0
+    return torch.where(positive, rise / torch.where(positive, width, torch.ones_like(width)),
+                       torch.zeros_like(width))
+
+
+def segment_index(x: Tensor, knot_x: Tensor) -> Tensor:
+    """Index of the segment holding each x: the number of interior knots strictly below x."""
+    interior = knot_x[1:-1].contiguous()
+    return torch.searchsorted(interior, x.contiguous(), right=False)
+
+
+def piecewise_linear(x: Tensor, knot_x: Tensor, knot_y: Tensor) -> Tensor:
+    """Evaluate the piecewise linear function through ``(knot_x, knot_y)`` elementwise.
+
+    Args:
+        x: any shape; values are clamped to [0, 1].
+        knot_x, knot_y: (K + 2,) knots from (0, 0) to (1, 1), non-decreasing.
+
+    Returns:
+        f(x) with the shape of x; differentiable in x (exact slope, zero on jumps).
+    """
+    if knot_x.dim() != 1 or knot_x.shape != knot_y.shape or knot_x.numel() < 2:
+        raise ValueError('knot_x and knot_y must be 1-D of equal length >= 2, got '
+                         f'{tuple(knot_x.shape)} and {tuple(knot_y.shape)}')
+    knot_x, knot_y = knot_x.to(x), knot_y.to(x)
+    slope = linear_slopes(knot_x, knot_y)
+
+    def evaluate(inputs: Tensor) -> Tuple[Tensor, Tensor]:
+        clamped = inputs.clamp(0, 1)
+        index = segment_index(clamped, knot_x)
+        seg_slope = slope[index]
+        value = knot_y[index] + seg_slope * (clamped - knot_x[index])
+        value = torch.where(clamped >= 1, knot_y[-1], value)
+        inside = (inputs >= 0) & (inputs <= 1)
+        return value, torch.where(inside, seg_slope, torch.zeros_like(seg_slope))
+
+    return apply_curve(x, evaluate)
