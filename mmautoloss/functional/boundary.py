@@ -1,0 +1,102 @@
+"""Boundary maps of the boundary metrics of Auto Seg-Loss (ASL, ICLR 2021, Table 1, eq. 5-6).
+
+All maps are (N, C, H, W) per-class maps (a one-hot ground truth, one-hot predictions or
+softmax probabilities) and every pooling has stride 1 and looks at in-image neighbours only,
+so the image border is never a boundary by itself. Ignored pixels are all-zero rows of the
+one-hot map, hence a class region touching an ignored region has a boundary there.
+
+* :func:`erode` -- 3x3 min-pooling (``Min-Pooling`` of eq. 5), works on soft maps.
+* :func:`dilate` -- max-pooling with kernel ``2 * tolerance + 1`` (``Max-Pooling`` of eq. 6,
+  the error tolerance of BF1 and the band width of BIoU), works on soft maps.
+* :func:`binary_boundary` -- BF1 boundary of a {0, 1} map: ``map AND NOT erode(map)``, which is
+  ``map XOR erode(map)`` of eq. (5) because ``erode(map) <= map``.
+* :func:`soft_boundary` -- the same boundary of a soft map through the parameterized XOR
+  ``h_OR(p, erode(p)) - h_AND(p, erode(p))`` (eq. 9), used by the BF1 surrogate.
+* :func:`biou_band` -- the ground-truth band of BIoU (eq. 5): per class channel, the pixels
+  whose value differs from their 3x3 average, united over classes and dilated.
+"""
+from typing import Callable, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .soft_logic import apply_curve_or_identity
+
+Curve = Callable[[Tensor], Tensor]
+
+
+def _check_map(name: str, value: Tensor) -> None:
+    if not torch.is_tensor(value) or not torch.is_floating_point(value) or value.dim() != 4:
+        raise ValueError(f'{name} must be a floating (N, C, H, W) tensor, got '
+                         f'{tuple(value.shape) if torch.is_tensor(value) else type(value).__name__}'
+                         f'{" " + str(value.dtype) if torch.is_tensor(value) else ""}')
+
+
+def _check_tolerance(tolerance: int) -> None:
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
+        raise ValueError(f'tolerance must be a non-negative int, got {tolerance!r}')
+
+
+def erode(maps: Tensor) -> Tensor:
+    """3x3 min-pooling with stride 1 over in-image neighbours (``Min-Pooling`` in eq. 5).
+
+    ``max_pool2d`` pads with -inf, so ``-max_pool2d(-x)`` never sees a padded value.
+    """
+    _check_map('maps', maps)
+    return -F.max_pool2d(-maps, kernel_size=3, stride=1, padding=1)
+
+
+def dilate(maps: Tensor, tolerance: int) -> Tensor:
+    """Max-pooling with kernel ``2 * tolerance + 1``, stride 1 (``Max-Pooling`` in eq. 6)."""
+    _check_map('maps', maps)
+    _check_tolerance(tolerance)
+    if tolerance == 0:
+        return maps
+    return F.max_pool2d(maps, kernel_size=2 * tolerance + 1, stride=1, padding=tolerance)
+
+
+def binary_boundary(maps: Tensor) -> Tensor:
+    """Boundary of {0, 1} maps: ``maps AND NOT erode(maps)`` (= ``maps XOR erode(maps)``)."""
+    return maps - erode(maps)
+
+
+def soft_boundary(maps: Tensor, g_or: Optional[Curve] = None,
+                  g_and: Optional[Curve] = None) -> Tensor:
+    """``h_XOR(maps, erode(maps))`` with the parameterized OR and AND of ASL eq. (9).
+
+    ``= g_or(p) + g_or(e) - g_or(p) g_or(e) - g_and(p) g_and(e)`` with ``e = erode(p)``. Each
+    curve is evaluated once: for a non-decreasing ``g`` (eq. 11) ``g(erode(p)) = erode(g(p))``.
+    The result is clamped to [0, 1]: with separate OR and AND curves the difference can
+    leave that range inside the square. On {0, 1} maps it equals :func:`binary_boundary` for
+    any curves with g(0)=0, g(1)=1.
+    """
+    _check_map('maps', maps)
+    a = apply_curve_or_identity(g_or, maps)
+    c = apply_curve_or_identity(g_and, maps)
+    a_eroded, c_eroded = erode(a), erode(c)
+    return (a + a_eroded - a * a_eroded - c * c_eroded).clamp(0, 1)
+
+
+@torch.no_grad()
+def biou_band(one_hot: Tensor, tolerance: int = 5, ignore_background: bool = True) -> Tensor:
+    """Ground-truth boundary band ``BD(y)`` of Boundary IoU (ASL eq. 5), (N, 1, H, W) in {0, 1}.
+
+    Per class channel of the one-hot ground truth, a pixel is an edge pixel when its value
+    differs from the average of its 3x3 in-image neighbourhood (``count_include_pad=False``).
+    Edges are united over classes (channel 0, the background, left out when
+    ``ignore_background``) and dilated by max-pooling with kernel ``2 * tolerance + 1``.
+
+    Args:
+        one_hot: (N, C, H, W) {0, 1} ground truth, all-zero rows at ignored pixels.
+        tolerance: band half-width in pixels (``tolerance=0`` keeps the edge pixels only).
+        ignore_background: drop edges that only the background channel has.
+    """
+    _check_map('one_hot', one_hot)
+    _check_tolerance(tolerance)
+    if ((one_hot != 0) & (one_hot != 1)).any():
+        raise ValueError('one_hot must hold only 0 and 1')
+    channels = one_hot[:, 1:] if ignore_background else one_hot
+    mean = F.avg_pool2d(channels, kernel_size=3, stride=1, padding=1, count_include_pad=False)
+    edges = (channels != mean).any(dim=1, keepdim=True).to(one_hot.dtype)
+    return dilate(edges, tolerance)
