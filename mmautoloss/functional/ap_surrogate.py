@@ -1,0 +1,170 @@
+"""Parameterized AP Loss, PAP (NeurIPS 2021) eq. (6), without the N x P pair matrix.
+
+Eq. (6) of the paper reads ``L = -(1/|P|) sum_{i in B} T_i`` with
+
+    T_i = f(l_i; th1) - [ sum_{j != i} f(d_ji; th2) (1 - f(l_j; th3)) ]
+                        / [ 1 + sum_{j != i} sg(f(d_ji; th4)) ] * f(l_i; th5),
+
+``d_ji = (clip(s_j - s_i, -1, 1) + 1) / 2`` (section 4.1), ``l`` the localization score of
+eq. (4) (0 for negatives) and ``sg`` the stop-gradient of appendix A.1. With every ``f``
+replaced by the Heaviside step of eq. (3), ``(1/|P|) sum T_i`` is the AP of eq. (1)-(2), so
+the paper's ``L`` is ``-AP``. This module returns ``1 + L = 1 - (1/|P|) sum T_i``: the same
+gradients, and exactly ``1 - AP`` at step functions. Because every ``f`` has ``f(0) = 0``,
+the terms of negative ``i`` (``l_i = 0``) vanish and only positives are summed.
+
+Each ``f`` is piecewise linear (eq. 7); segment ``k`` from ``(a_k, y_k)`` to ``(b_k, y_k+1)``
+contributes ``slope_k * (min(d, b_k) - a_k)`` when ``d > a_k`` (or a jump ``y_k+1 - y_k`` when
+``a_k = b_k``). With the scores sorted once, the ``j`` whose ``d_ji`` falls in ``(a_k, b_k]``
+are a contiguous run found by binary search at ``s_i + 2 a_k - 1``; their count and score sum
+come from prefix sums. The cost is O((N + P M) log N) time and O(N + P M) memory, for N
+scores, P positives and M segments, and the result (value and gradient) is that of the dense
+formula, j = i excluded exactly, ties included. Sums are accumulated in float64.
+"""
+from typing import Tuple
+
+import torch
+from torch import Tensor
+
+from .piecewise_linear import linear_slopes, piecewise_linear
+
+#: Order of the five functions in ``knots`` (REFERENCE.md s.3, the released format).
+FUNCTION_NAMES = ('f(s_j - s_i; theta2)', 'f(l(b_j); theta3)', 'f(l(b_i); theta5)',
+                  'f(l(b_i); theta1)', 'f(s_j - s_i; theta4)')
+RANK_NUMERATOR, LOC_NEGATIVE, LOC_FRACTION, LOC_FIRST, RANK_DENOMINATOR = range(5)
+
+
+def check_knots(knots: Tensor, name: str = 'knots') -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``knots`` holds five valid functions.
+
+    ``knots`` has shape (5, M + 1, 2): full knots from (0, 0) to (1, 1) of each function,
+    finite, inside [0, 1] and non-decreasing in x and y (PAP eq. 7-8 constraints).
+    """
+    if not torch.is_tensor(knots) or not torch.is_floating_point(knots):
+        raise ValueError(f'{name} must be a floating tensor, got {type(knots).__name__}')
+    if knots.dim() != 3 or knots.shape[0] != 5 or knots.shape[1] < 2 or knots.shape[2] != 2:
+        raise ValueError(f'{name} must have shape (5, M + 1, 2), got {tuple(knots.shape)}')
+    if not torch.isfinite(knots).all():
+        raise ValueError(f'{name} must be finite, got {knots.tolist()}')
+    if knots.min() < 0 or knots.max() > 1:
+        raise ValueError(f'{name} must lie in [0, 1], got {knots.tolist()}')
+    for index, knot in enumerate(knots):
+        if knot[0].tolist() != [0.0, 0.0] or knot[-1].tolist() != [1.0, 1.0]:
+            raise ValueError(f'{name}[{index}] ({FUNCTION_NAMES[index]}) must start at (0, 0) '
+                             f'and end at (1, 1), got {knot.tolist()}')
+        if (knot[1:] < knot[:-1]).any():
+            raise ValueError(f'{name}[{index}] ({FUNCTION_NAMES[index]}) must be '
+                             f'non-decreasing in x and y, got {knot.tolist()}')
+
+
+def _check_inputs(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor) -> None:
+    if not torch.is_tensor(scores) or scores.dim() != 1 or not scores.is_floating_point():
+        raise ValueError(f'scores must be a 1-D floating tensor (N,), got '
+                         f'{getattr(scores, "shape", type(scores).__name__)}')
+    if not torch.isfinite(scores).all():
+        raise ValueError(f'scores must be finite, got {scores.detach().tolist()}')
+    if not torch.is_tensor(pos_mask) or pos_mask.dtype != torch.bool or \
+            pos_mask.shape != scores.shape:
+        raise ValueError(f'pos_mask must be a bool tensor of shape {tuple(scores.shape)}, got '
+                         f'{getattr(pos_mask, "dtype", type(pos_mask).__name__)} '
+                         f'{tuple(getattr(pos_mask, "shape", ()))}')
+    num_pos = int(pos_mask.sum())
+    if not torch.is_tensor(pos_loc) or pos_loc.shape != (num_pos, ):
+        raise ValueError(f'pos_loc must have shape ({num_pos},) (one score per positive of '
+                         f'pos_mask), got {tuple(getattr(pos_loc, "shape", ()))}')
+    if num_pos and (not torch.isfinite(pos_loc).all() or pos_loc.min() < 0 or
+                    pos_loc.max() > 1):
+        raise ValueError(f'pos_loc must be finite and inside [0, 1], got '
+                         f'{pos_loc.detach().tolist()}')
+
+
+def _segments(knot: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Left ends a_k, widths b_k - a_k, slopes and jumps (zero width) of the M segments.
+
+    A jump at x = 1 never fires: f is left-continuous and d_ji <= 1.
+    """
+    knot_x, knot_y = knot[:, 0], knot[:, 1]
+    left, width = knot_x[:-1], knot_x[1:] - knot_x[:-1]
+    fires = (width == 0) & (left < 1)
+    jump = torch.where(fires, knot_y[1:] - knot_y[:-1], torch.zeros_like(width))
+    return left, width, linear_slopes(knot_x, knot_y), jump
+
+
+def pairwise_rank_sum(sorted_scores: Tensor, sorted_weights: Tensor, anchors: Tensor,
+                      anchor_weights: Tensor, knot: Tensor) -> Tensor:
+    """``sum_{j != i} w_j f(d_ji)`` for every anchor ``i``, via binary search and prefix sums.
+
+    Args:
+        sorted_scores: (N,) all scores in ascending order.
+        sorted_weights: (N,) ``w_j`` in the same order.
+        anchors: (P,) the scores ``s_i`` of the anchors (each also present in sorted_scores).
+        anchor_weights: (P,) ``w_i`` of the anchors, to remove the ``j = i`` term.
+        knot: (M + 1, 2) knots of ``f``.
+
+    Returns:
+        (P,) the sums, differentiable w.r.t. all four tensor inputs but ``knot``.
+    """
+    left, width, slope, jump = _segments(knot)
+    # d_ji > x  <=>  s_j > s_i + 2x - 1 for x in [0, 1), the clip of eq. (6) included.
+    thresholds = anchors.detach()[:, None] + (2 * knot[:, 0] - 1)
+    count_le = torch.searchsorted(sorted_scores.detach().contiguous(), thresholds.contiguous(),
+                                  right=True)
+    zero = sorted_weights.new_zeros(1)
+    prefix_w = torch.cat([zero, sorted_weights.cumsum(0)])
+    prefix_ws = torch.cat([zero, (sorted_weights * sorted_scores).cumsum(0)])
+    weight_le, weighted_score_le = prefix_w[count_le], prefix_ws[count_le]
+    total = prefix_w[-1]
+    # j with a_k < d_ji <= b_k contribute w_j (d_ji - a_k), with d_ji = (s_j - s_i + 1) / 2;
+    # j with d_ji > b_k contribute w_j (b_k - a_k); jumps count every j with d_ji > a_k.
+    window_w = weight_le[:, 1:] - weight_le[:, :-1]
+    window_ws = weighted_score_le[:, 1:] - weighted_score_le[:, :-1]
+    ramp = 0.5 * (window_ws - anchors[:, None] * window_w) + (0.5 - left) * window_w + \
+        width * (total - weight_le[:, 1:])
+    pair_sum = (slope * ramp + jump * (total - weight_le[:, :-1])).sum(1)
+    # The j = i term (d_ii = 1/2) was counted by the same comparisons; take it out.
+    own = anchors.detach()[:, None]
+    above = own > thresholds
+    in_window = above[:, :-1] & ~above[:, 1:]
+    own_value = (slope * (in_window * (0.5 - left) + above[:, 1:] * width) +
+                 jump * above[:, :-1]).sum(1)
+    return pair_sum - anchor_weights * own_value
+
+
+def param_ap_surrogate(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
+                       knots: Tensor) -> Tensor:
+    """``1 - (1/|P|) sum_i T_i`` of PAP eq. (6); equals ``1 - AP`` (eq. 1-2) at step functions.
+
+    Args:
+        scores: (N,) classification logits of every (anchor-or-query, class) pair.
+        pos_mask: (N,) bool, the positives P of the detector's assigner.
+        pos_loc: (P,) localization scores ``l(b_i)`` in [0, 1] of the positives, in the order
+            of ``pos_mask.nonzero()`` (eq. 4; negatives have l = 0 implicitly).
+        knots: (5, M + 1, 2) full knots of the five functions, order :data:`FUNCTION_NAMES`.
+
+    Returns:
+        Scalar in the dtype of ``scores`` (at least float32). With no positive it is 0 and
+        every gradient is 0. The gradient of the denominator term is blocked (appendix A.1).
+    """
+    _check_inputs(scores, pos_mask, pos_loc)
+    check_knots(knots)
+    out_dtype = torch.promote_types(scores.dtype, torch.float32)
+    if not pos_mask.any():
+        return (scores.sum() + pos_loc.sum()).to(out_dtype) * 0
+    scores64, loc = scores.double(), pos_loc.double()
+    knots = knots.to(device=scores.device, dtype=torch.float64)
+    pos_index = pos_mask.nonzero().squeeze(1)
+
+    def f(index: int, x: Tensor) -> Tensor:
+        return piecewise_linear(x, knots[index, :, 0], knots[index, :, 1])
+
+    weight_pos = 1 - f(LOC_NEGATIVE, loc)
+    weights = torch.ones_like(scores64).index_put((pos_index, ), weight_pos)
+    sorted_scores, order = scores64.sort()
+    anchors = scores64[pos_index]
+    numerator = pairwise_rank_sum(sorted_scores, weights[order], anchors, weight_pos,
+                                  knots[RANK_NUMERATOR])
+    with torch.no_grad():
+        denominator = 1 + pairwise_rank_sum(sorted_scores, torch.ones_like(sorted_scores),
+                                            anchors, torch.ones_like(anchors),
+                                            knots[RANK_DENOMINATOR])
+    terms = f(LOC_FIRST, loc) - numerator / denominator * f(LOC_FRACTION, loc)
+    return (1 - terms.mean()).to(out_dtype)
