@@ -1,0 +1,46 @@
+"""Gradient scale of the localization branch, PAP (NeurIPS 2021) section 3.2.
+
+Parameterized AP Loss is one loss for both branches; to balance them, the gradient that flows
+back through the localization branch is multiplied by ``lambda > 0`` while the forward value
+is unchanged. The search works on ``theta_lambda = (log10(lambda) + 1) / 2`` in [0, 1], i.e.
+``lambda = 10 ** (2 theta_lambda - 1)`` in [0.1, 10].
+"""
+import math
+
+import torch
+from torch import Tensor
+
+
+class _GradScale(torch.autograd.Function):
+
+    @staticmethod
+    def forward(ctx, x: Tensor, scale: float) -> Tensor:  # type: ignore[override]
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_output: Tensor):  # type: ignore[override]
+        return grad_output * ctx.scale, None
+
+
+def check_grad_scale(scale: float, name: str = 'grad_scale') -> float:
+    """Return ``scale`` as a float, raising ``ValueError`` naming ``name`` unless finite > 0."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or \
+            not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f'{name} (lambda, PAP section 3.2) must be a finite number > 0, '
+                         f'got {scale!r}')
+    return float(scale)
+
+
+def grad_scale_from_param(theta: float, name: str = 'grad_scale_param') -> float:
+    """``lambda = 10 ** (2 theta - 1)`` for the searched ``theta`` in [0, 1] (PAP section 3.2)."""
+    if isinstance(theta, bool) or not isinstance(theta, (int, float)) or \
+            not 0 <= theta <= 1:
+        raise ValueError(f'{name} (theta_lambda, PAP section 3.2) must be a number in [0, 1], '
+                         f'got {theta!r}')
+    return 10.0**(2 * float(theta) - 1)
+
+
+def grad_scale(x: Tensor, scale: float) -> Tensor:
+    """Identity in the forward pass; the backward gradient is multiplied by ``scale``."""
+    return _GradScale.apply(x, check_grad_scale(scale))
