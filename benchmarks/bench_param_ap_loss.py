@@ -1,0 +1,138 @@
+"""Time and peak memory of Parameterized AP Loss (PAP eq. 6): sorted prefix sums vs dense.
+
+``fast`` is :func:`mmautoloss.functional.ap_surrogate.param_ap_surrogate` (O((N + P M) log N)
+time, O(N + P M) memory). ``dense`` is the authors' formulation: the full
+[positives x candidates] matrix of f(d_ji), here in float32. Both run forward + backward on
+the same inputs (released RetinaNet functions, REFERENCE.md s.3).
+
+Each (method, N, P) runs in its own subprocess with one torch thread. Peak memory is
+``ru_maxrss`` of that process after the runs minus ``ru_maxrss`` after imports and input
+creation, i.e. the extra resident memory the loss needed at its peak. Time is the median of
+several forward + backward passes after one warm-up.
+
+Usage (repo root): PYTHONPATH=. python benchmarks/bench_param_ap_loss.py [--dense-limit 1e7] [--device cpu|cuda]
+"""
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+from mmautoloss.functional.ap_surrogate import param_ap_surrogate
+from mmautoloss.functional.piecewise_linear import piecewise_linear
+
+RETINANET_FUNCTIONS = [
+    [0, 0, 0.4182, 0.0277, 0.4948, 0.2187, 0.6882, 0.2624, 0.802, 0.6688, 1, 1],
+    [0, 0, 0.1279, 0.3696, 0.3056, 0.4708, 0.5198, 0.529, 0.6983, 0.6709, 1, 1],
+    [0, 0, 0.0931, 0.0289, 0.3607, 0.5585, 0.4823, 0.7131, 0.6291, 0.8162, 1, 1],
+    [0, 0, 0.4914, 0.1499, 0.5492, 0.1664, 0.6259, 0.3051, 0.7945, 0.6195, 1, 1],
+    [0, 0, 0.413, 0.0798, 0.4356, 0.3571, 0.5361, 0.7063, 0.8097, 0.9083, 1, 1],
+]
+CASES = [(1_000, 10), (1_000, 100), (10_000, 100), (10_000, 1_000), (100_000, 100),
+         (100_000, 1_000), (1_000_000, 1_000)]
+
+
+def dense_param_ap(scores, pos_mask, pos_loc, knots):
+    """Eq. (6) with the explicit (P, N) matrix of pairs, j = i masked, denominator detached."""
+    pos_index = pos_mask.nonzero().squeeze(1)
+
+    def f(index, x):
+        return piecewise_linear(x, knots[index, :, 0].to(x), knots[index, :, 1].to(x))
+
+    d = ((scores[None, :] - scores[pos_index][:, None]).clamp(-1, 1) + 1) / 2
+    not_self = torch.ones_like(d, dtype=torch.bool)
+    not_self[torch.arange(pos_index.numel()), pos_index] = False
+    weights = torch.ones_like(scores).index_put((pos_index, ), 1 - f(1, pos_loc))
+    numerator = (f(0, d) * not_self * weights[None, :]).sum(1)
+    denominator = 1 + (f(4, d.detach()) * not_self).sum(1)
+    terms = f(3, pos_loc) - numerator / denominator * f(2, pos_loc)
+    return 1 - terms.mean()
+
+
+def make_inputs(num, num_pos, device):
+    generator = torch.Generator().manual_seed(0)
+    scores = (torch.randn(num, generator=generator) * 2).to(device).requires_grad_()
+    pos_mask = torch.zeros(num, dtype=torch.bool)
+    pos_mask[torch.randperm(num, generator=generator)[:num_pos]] = True
+    pos_loc = torch.rand(num_pos, generator=generator).to(device).requires_grad_()
+    knots = torch.tensor(RETINANET_FUNCTIONS, dtype=torch.float64).reshape(5, 6, 2)
+    return scores, pos_mask.to(device), pos_loc, knots.to(device)
+
+
+def worker(method, num, num_pos, repeats, device):
+    torch.set_num_threads(1)
+    inputs = make_inputs(num, num_pos, device)
+    fn = param_ap_surrogate if method == 'fast' else dense_param_ap
+    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+    if device == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    else:
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    times, value = [], None
+    for _ in range(repeats + 1):
+        for tensor in (inputs[0], inputs[2]):
+            tensor.grad = None
+        sync()
+        start = time.perf_counter()
+        loss = fn(*inputs)
+        loss.backward()
+        sync()
+        times.append(time.perf_counter() - start)
+        value = loss.item()
+    if device == 'cuda':
+        peak_mb = (torch.cuda.max_memory_allocated() - base) / 2**20
+    else:
+        peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+    print(json.dumps(dict(time=statistics.median(times[1:]), peak_mb=peak_mb, value=value)))
+
+
+def run_case(method, num, num_pos, repeats, device):
+    out = subprocess.run([sys.executable, __file__, '--worker', method, str(num),
+                          str(num_pos), str(repeats), '--device', device],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--dense-limit', type=float, default=1e7,
+                        help='skip dense when P x N exceeds this (memory grows ~40 B per pair)')
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--worker', nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        method, num, num_pos, repeats = args.worker
+        worker(method, int(num), int(num_pos), int(repeats), args.device)
+        return
+    memory = ('torch.cuda.max_memory_allocated above the allocation after input creation'
+              if args.device == 'cuda' else
+              'ru_maxrss of a fresh subprocess after the runs minus after input creation')
+    print(f'PAP eq. (6) forward + backward, device {args.device}, 1 torch thread, median of '
+          f'{args.repeats} runs after a warm-up; peak memory = {memory}.')
+    print(f'dense = full (P x N) pair matrix in float32, skipped when P x N > '
+          f'{args.dense_limit:.0e}.')
+    header = (f'{"N":>9} {"P":>6} | {"fast s":>9} {"fast MB":>8} | {"dense s":>9} '
+              f'{"dense MB":>9} | {"dense/fast":>10} {"|diff|":>8}')
+    print(header)
+    print('-' * len(header))
+    for num, num_pos in CASES:
+        fast = run_case('fast', num, num_pos, args.repeats, args.device)
+        row = f'{num:>9} {num_pos:>6} | {fast["time"]:>9.4f} {fast["peak_mb"]:>8.1f} | '
+        if num * num_pos <= args.dense_limit:
+            dense = run_case('dense', num, num_pos, args.repeats, args.device)
+            row += (f'{dense["time"]:>9.4f} {dense["peak_mb"]:>9.1f} | '
+                    f'{dense["time"] / fast["time"]:>9.1f}x '
+                    f'{abs(dense["value"] - fast["value"]):>8.1e}')
+        else:
+            row += f'{"skipped":>9} {"":>9} | {"":>10} {"":>8}'
+        print(row, flush=True)
+
+
+if __name__ == '__main__':
+    main()
