@@ -56,12 +56,19 @@ def check_knots(knots: Tensor, name: str = 'knots') -> None:
                              f'non-decreasing in x and y, got {knot.tolist()}')
 
 
+def _raise_first_bad(name: str, values: Tensor, bad: Tensor, requirement: str) -> None:
+    """Raise ``ValueError`` naming ``name`` and its first entry where ``bad`` holds."""
+    if bad.any():
+        first = int(bad.flatten().nonzero()[0])
+        raise ValueError(f'{name} must be {requirement}, got {values.flatten()[first].item()} '
+                         f'at flat index {first} ({int(bad.sum())} bad entries)')
+
+
 def _check_inputs(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor) -> None:
     if not torch.is_tensor(scores) or scores.dim() != 1 or not scores.is_floating_point():
         raise ValueError(f'scores must be a 1-D floating tensor (N,), got '
                          f'{getattr(scores, "shape", type(scores).__name__)}')
-    if not torch.isfinite(scores).all():
-        raise ValueError(f'scores must be finite, got {scores.detach().tolist()}')
+    _raise_first_bad('scores', scores.detach(), ~torch.isfinite(scores), 'finite')
     if not torch.is_tensor(pos_mask) or pos_mask.dtype != torch.bool or \
             pos_mask.shape != scores.shape:
         raise ValueError(f'pos_mask must be a bool tensor of shape {tuple(scores.shape)}, got '
@@ -71,10 +78,8 @@ def _check_inputs(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor) -> None:
     if not torch.is_tensor(pos_loc) or pos_loc.shape != (num_pos, ):
         raise ValueError(f'pos_loc must have shape ({num_pos},) (one score per positive of '
                          f'pos_mask), got {tuple(getattr(pos_loc, "shape", ()))}')
-    if num_pos and (not torch.isfinite(pos_loc).all() or pos_loc.min() < 0 or
-                    pos_loc.max() > 1):
-        raise ValueError(f'pos_loc must be finite and inside [0, 1], got '
-                         f'{pos_loc.detach().tolist()}')
+    _raise_first_bad('pos_loc', pos_loc.detach(), ~((pos_loc >= 0) & (pos_loc <= 1)),
+                     'inside [0, 1]')
 
 
 def _segments(knot: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:

@@ -24,8 +24,11 @@ def _check_boxes(boxes: Tensor, name: str, num: Optional[int] = None) -> None:
         raise ValueError(f'{name} must be a floating tensor of shape '
                          f'({"P" if num is None else num}, 4), got '
                          f'{getattr(boxes, "shape", type(boxes).__name__)}')
-    if not torch.isfinite(boxes).all():
-        raise ValueError(f'{name} must be finite, got {boxes.detach().tolist()}')
+    bad = ~torch.isfinite(boxes.detach()).all(1)
+    if bad.any():
+        first = int(bad.nonzero()[0])
+        raise ValueError(f'{name} must be finite, got {boxes[first].tolist()} at row {first} '
+                         f'({int(bad.sum())} bad rows)')
 
 
 def localization_quality(pred_boxes: Tensor, gt_boxes: Tensor, measure: str = 'giou',
