@@ -1,1 +1,2 @@
 """mmautoloss.evaluation."""
+from . import metrics  # noqa: F401

@@ -1,0 +1,33 @@
+"""Read and check the prediction / label maps that mmseg hands to an evaluator metric."""
+from typing import Optional, Tuple
+
+from torch import Tensor
+
+
+def num_classes_of(dataset_meta: Optional[dict], metric_name: str) -> int:
+    """Number of classes from the evaluator's ``dataset_meta['classes']``."""
+    if not dataset_meta or 'classes' not in dataset_meta:
+        raise ValueError(f'{metric_name} needs dataset_meta with "classes", got '
+                         f'{dataset_meta!r}')
+    return len(dataset_meta['classes'])
+
+
+def read_seg_maps(data_sample: dict, num_classes: int,
+                  ignore_index: int) -> Tuple[Tensor, Tensor, Tensor]:
+    """Return ``pred`` and ``label`` (H, W) long maps and the boolean mask of valid pixels.
+
+    ``data_sample`` is an mmseg ``SegDataSample`` as a dict (what ``ValLoop`` passes to
+    ``process``) holding ``pred_sem_seg`` and ``gt_sem_seg``. Values outside
+    ``[0, num_classes)`` (other than ``ignore_index`` in the label) raise ``ValueError``.
+    """
+    pred = data_sample['pred_sem_seg']['data'].squeeze().long()
+    label = data_sample['gt_sem_seg']['data'].squeeze().to(pred)
+    if pred.shape != label.shape or pred.dim() != 2:
+        raise ValueError(f'pred_sem_seg {tuple(pred.shape)} and gt_sem_seg '
+                         f'{tuple(label.shape)} must be (H, W) maps of the same size')
+    valid = label != ignore_index
+    for name, values in (('pred_sem_seg', pred), ('gt_sem_seg', label[valid])):
+        if values.numel() and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(f'{name} values must lie in [0, {num_classes}), got '
+                             f'[{values.min().item()}, {values.max().item()}]')
+    return pred, label, valid
