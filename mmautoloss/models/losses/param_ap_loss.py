@@ -1,0 +1,142 @@
+"""``ParamAPLoss``: the Parameterized AP Loss of PAP (NeurIPS 2021) as a registered module.
+
+One loss for both detector branches (section 3.2): eq. (6) over every (anchor-or-query,
+class) score of the mini-batch, the localization score l(b_i) of eq. (4) from the decoded
+positive boxes, and the gradient scale lambda on the box branch. Heads gather the inputs
+(see ``mmautoloss/models/dense_heads``) and call :meth:`ParamAPLoss.forward`.
+"""
+import math
+from typing import List, Optional, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from mmautoloss.functional.ap_surrogate import FUNCTION_NAMES, param_ap_surrogate
+from mmautoloss.functional.grad_scale import (check_grad_scale, grad_scale,
+                                              grad_scale_from_param)
+from mmautoloss.functional.localization_quality import LOC_MEASURES, localization_quality
+from mmautoloss.functional.monotone_function import MonotoneFunction
+from mmautoloss.registry import MODELS
+
+NUM_FUNCTIONS = len(FUNCTION_NAMES)
+
+
+def _functions_from_lists(functions: Sequence, num_segments: int) -> List[MonotoneFunction]:
+    if isinstance(functions, (str, bytes)) or not isinstance(functions, Sequence) or \
+            len(functions) != NUM_FUNCTIONS:
+        raise ValueError(f'functions must be a list of {NUM_FUNCTIONS} flat point lists '
+                         f'(order {FUNCTION_NAMES}), got {functions!r}')
+    return [
+        MonotoneFunction.from_points('linear', points, name=f'functions[{index}]',
+                                     num_segments=num_segments, include_endpoints=True)
+        for index, points in enumerate(functions)
+    ]
+
+
+def _functions_from_params(params: Sequence[float],
+                           num_segments: int) -> List[MonotoneFunction]:
+    per_function = MonotoneFunction.num_points('linear', num_segments) * 2
+    try:
+        flat = torch.as_tensor(params, dtype=torch.float64).flatten()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f'params must be numbers, got {params!r}') from error
+    if flat.numel() != NUM_FUNCTIONS * per_function:
+        raise ValueError(f'params must hold {NUM_FUNCTIONS} x {per_function} = '
+                         f'{NUM_FUNCTIONS * per_function} numbers for {num_segments} segments, '
+                         f'got {flat.numel()}')
+    return [
+        MonotoneFunction.from_params('linear', chunk.reshape(-1, 2), name=f'params[{index}]')
+        for index, chunk in enumerate(flat.split(per_function))
+    ]
+
+
+@MODELS.register_module()
+class ParamAPLoss(nn.Module):
+    """Parameterized AP Loss, PAP eq. (6), value ``1 - AP``-like (see ``ap_surrogate``).
+
+    Args:
+        functions: the five piecewise linear functions, each a flat list of
+            ``2 * (num_segments + 1)`` numbers from (0, 0) to (1, 1) inclusive, in the order
+            of REFERENCE.md s.3: 0 = f(s_j - s_i; theta2), 1 = f(l(b_j); theta3),
+            2 = f(l(b_i); theta5), 3 = f(l(b_i); theta1), 4 = f(s_j - s_i; theta4).
+        params: alternative to ``functions``: ``5 * (num_segments - 1) * 2`` search
+            parameters in [0, 1] (eq. 8), per function the interior points' (x, y) pairs.
+            With neither, every f is the identity (the search's initialisation).
+        num_segments: M, segments per function (section 4.1: 5).
+        grad_scale: lambda > 0 multiplying the box-branch gradient (section 3.2); 1 if unset.
+        grad_scale_param: alternative to ``grad_scale``: theta_lambda in [0, 1],
+            ``lambda = 10 ** (2 theta_lambda - 1)``.
+        loc_measure: l(b) of eq. (4): ``'giou'`` (default), ``'iou'`` or ``'l1'`` (Table 5).
+        loss_weight: multiplies the loss value.
+    """
+
+    def __init__(self,
+                 functions: Optional[Sequence[Sequence[float]]] = None,
+                 params: Optional[Sequence[float]] = None,
+                 num_segments: int = 5,
+                 grad_scale: Optional[float] = None,
+                 grad_scale_param: Optional[float] = None,
+                 loc_measure: str = 'giou',
+                 loss_weight: float = 1.0) -> None:
+        super().__init__()
+        MonotoneFunction.num_points('linear', num_segments)  # validates num_segments
+        if functions is not None and params is not None:
+            raise ValueError('give either functions or params, not both; got '
+                             f'functions={functions!r}, params={params!r}')
+        if functions is not None:
+            curves = _functions_from_lists(functions, num_segments)
+        elif params is not None:
+            curves = _functions_from_params(params, num_segments)
+        else:
+            curves = [MonotoneFunction.identity('linear', num_segments)] * NUM_FUNCTIONS
+        if grad_scale is not None and grad_scale_param is not None:
+            raise ValueError(f'give either grad_scale or grad_scale_param, not both; got '
+                             f'grad_scale={grad_scale!r}, grad_scale_param={grad_scale_param!r}')
+        if grad_scale_param is not None:
+            self.grad_scale = grad_scale_from_param(grad_scale_param)
+        else:
+            self.grad_scale = check_grad_scale(1.0 if grad_scale is None else grad_scale)
+        if loc_measure not in LOC_MEASURES:
+            raise ValueError(f'loc_measure must be one of {LOC_MEASURES}, got {loc_measure!r}')
+        if isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float)) or \
+                not math.isfinite(loss_weight) or loss_weight < 0:
+            raise ValueError(f'loss_weight must be a finite number >= 0, got {loss_weight!r}')
+        self.num_segments = num_segments
+        self.loc_measure = loc_measure
+        self.loss_weight = float(loss_weight)
+        knots = torch.stack([torch.stack(curve.knots(), 1) for curve in curves])
+        self.register_buffer('knots', knots, persistent=False)
+
+    def functions(self) -> List[List[float]]:
+        """The five functions in the released flat format (end points included)."""
+        return [knot.flatten().tolist() for knot in self.knots]
+
+    def forward(self, cls_scores: Tensor, pos_mask: Tensor, pos_pred_boxes: Tensor,
+                pos_gt_boxes: Tensor) -> Tensor:
+        """Loss over one mini-batch.
+
+        Args:
+            cls_scores: (N,) logits of all (anchor-or-query, class) pairs of the batch.
+            pos_mask: (N,) bool, True at the positives (assigned anchor x its GT class).
+            pos_pred_boxes: (P, 4) decoded predicted boxes (xyxy) of the positives, in
+                the order of ``pos_mask.nonzero()``.
+            pos_gt_boxes: (P, 4) their assigned ground-truth boxes (xyxy).
+
+        Returns:
+            Scalar loss; the gradient into ``pos_pred_boxes`` is scaled by lambda.
+        """
+        if not torch.is_tensor(pos_mask) or pos_mask.dtype != torch.bool:
+            raise ValueError(f'pos_mask must be a bool tensor, got '
+                             f'{getattr(pos_mask, "dtype", type(pos_mask).__name__)}')
+        num_pos = int(pos_mask.sum())
+        if not torch.is_tensor(pos_pred_boxes) or pos_pred_boxes.shape[:1] != (num_pos, ):
+            raise ValueError(f'pos_pred_boxes must hold one box per positive of pos_mask '
+                             f'({num_pos}), got shape '
+                             f'{tuple(getattr(pos_pred_boxes, "shape", ()))}')
+        boxes = grad_scale(pos_pred_boxes, self.grad_scale)
+        loc = localization_quality(boxes, pos_gt_boxes, self.loc_measure)
+        return param_ap_surrogate(cls_scores, pos_mask, loc, self.knots) * self.loss_weight
+
+    def extra_repr(self) -> str:
+        return (f'num_segments={self.num_segments}, grad_scale={self.grad_scale:.4g}, '
+                f'loc_measure={self.loc_measure!r}, loss_weight={self.loss_weight}')
