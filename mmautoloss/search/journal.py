@@ -1,0 +1,110 @@
+"""Crash-safe record of a search: an append-only JSONL journal and atomic JSON snapshots.
+
+Every journal line is one event (``search_start``, ``round_start``, ``trial``, ``round_end``,
+``search_end``). Each append is flushed and fsync'd before the call returns, so a finished
+trial that reached the journal survives a SIGKILL or power loss. A process killed while
+writing can leave a torn last line; :func:`read_journal` ignores it and
+:meth:`Journal.__init__` cuts it off before appending, so the file stays valid JSONL.
+Snapshots (the searcher state at the start of a round) are replaced atomically: written to
+a temporary file in the same directory, fsync'd, then moved over the old one with
+``os.replace``.
+"""
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import List
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(osp.dirname(osp.abspath(path)) or '.', os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_journal(path: str) -> List[dict]:
+    """Events of a journal, in order. A torn last line (no terminating newline: its append
+    never returned) is dropped; a corrupt complete line raises ``ValueError`` naming its
+    line number."""
+    if not osp.isfile(path):
+        return []
+    with open(path, 'rb') as f:
+        data = f.read()
+    lines = data.split(b'\n')
+    lines.pop()  # b'' when the file ends with a newline, else a torn (unacknowledged) line
+    events = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            event = json.loads(line)
+        except ValueError as error:
+            raise ValueError(f'journal {path!r} line {number} is not valid JSON: {error}') \
+                from error
+        if not isinstance(event, dict) or 'event' not in event:
+            raise ValueError(f'journal {path!r} line {number} is not an event object')
+        events.append(event)
+    return events
+
+
+class Journal:
+    """Append-only JSONL event log (see module docstring).
+
+    Args:
+        path: journal file; created if missing. An unterminated last line left by a
+            killed writer is removed first (the event it held was never acknowledged).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        if osp.isfile(path):
+            self._cut_torn_tail()
+
+    def _cut_torn_tail(self) -> None:
+        with open(self.path, 'rb+') as f:
+            data = f.read()
+            end = data.rfind(b'\n') + 1
+            if end != len(data):
+                f.truncate(end)
+                f.flush()
+                os.fsync(f.fileno())
+
+    def append(self, event: dict) -> None:
+        """Write one event as a line, flush and fsync before returning."""
+        if not isinstance(event, dict) or not isinstance(event.get('event'), str):
+            raise ValueError(f'a journal event must be a dict with a string "event" key, '
+                             f'got {event!r}')
+        line = json.dumps(event, sort_keys=True) + '\n'
+        with open(self.path, 'a', encoding='utf-8') as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def events(self) -> List[dict]:
+        return read_journal(self.path)
+
+
+def write_json_atomic(path: str, obj: object) -> None:
+    """Replace ``path`` with ``obj`` as JSON atomically (tmp file + fsync + os.replace)."""
+    directory = osp.dirname(osp.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix=osp.basename(path) + '.', suffix='.tmp',
+                                    dir=directory)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write('\n')
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        if osp.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+    _fsync_dir(path)
+
+
+def read_json(path: str) -> object:
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)

@@ -1,0 +1,138 @@
+"""Searcher interface shared by every search algorithm (DESIGN.md "Search engine shapes").
+
+A searcher proposes candidates round by round: ``ask()`` returns the candidates of the current
+round, ``tell(candidate_id, reward)`` records a reward, and once every candidate of the round
+has a reward the searcher updates itself and moves to the next round. The candidates of a
+round are a pure function of the searcher's state at the start of that round, so a search
+restored with ``load_state_dict`` re-asks exactly the same candidates (used by ``--resume``).
+"""
+import math
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.registry import Registry
+
+#: registry of searchers, built from the ``searcher=dict(type=...)`` field of a search config
+SEARCHERS = Registry('searcher')
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One point to evaluate: ``vector`` in [0, 1]^dim, identified by ``candidate_id``.
+
+    ``role`` is ``'mean'`` for the distribution mean sampled as a baseline (ASL section 4.3)
+    and ``'sample'`` otherwise.
+    """
+    candidate_id: str
+    round: int
+    index: int
+    vector: List[float]
+    role: str = 'sample'
+
+
+def candidate_id(round_index: int, index: int) -> str:
+    """Stable trial id of candidate ``index`` of round ``round_index`` (e.g. ``r003-c05``)."""
+    return f'r{round_index:03d}-c{index:02d}'
+
+
+def check_unit_vector(vector: Sequence[float], dim: int, name: str) -> List[float]:
+    """Return ``vector`` as floats after checking length ``dim``, finiteness and [0, 1]."""
+    values = [float(v) for v in vector]
+    if len(values) != dim:
+        raise ValueError(f'{name} must have {dim} values, got {len(values)}')
+    for i, value in enumerate(values):
+        if not math.isfinite(value) or value < 0 or value > 1:
+            raise ValueError(f'{name}[{i}] must be a finite number in [0, 1], got {value!r}')
+    return values
+
+
+class BaseSearcher:
+    """Round-based searcher over [0, 1]^dim.
+
+    Args:
+        dim: number of search parameters.
+        num_rounds: rounds T of the search budget.
+        samples_per_round: candidates M (ASL) / S (PAP) evaluated per round.
+        seed: seeds every random draw; a round's draws depend on (seed, round) only.
+        initial_mean: starting point (the identity curves for ASL / PAP), in [0, 1]^dim.
+    """
+
+    def __init__(self, dim: int, num_rounds: int, samples_per_round: int, seed: int = 0,
+                 initial_mean: Optional[Sequence[float]] = None) -> None:
+        for key, value, low in (('dim', dim, 1), ('num_rounds', num_rounds, 1),
+                                ('samples_per_round', samples_per_round, 1)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f'{key} must be an int >= {low}, got {value!r}')
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f'seed must be a non-negative int, got {seed!r}')
+        self.dim = dim
+        self.num_rounds = num_rounds
+        self.samples_per_round = samples_per_round
+        self.seed = seed
+        self.initial_mean = check_unit_vector(
+            [0.5] * dim if initial_mean is None else initial_mean, dim, 'initial_mean')
+        self.round = 0
+        self._pending: Dict[str, float] = {}
+        self.best_sample: Optional[dict] = None
+        self.history: List[dict] = []
+
+    @property
+    def finished(self) -> bool:
+        return self.round >= self.num_rounds
+
+    def ask(self) -> List[Candidate]:
+        """Candidates of the current round (the same list every time until the round ends)."""
+        if self.finished:
+            raise RuntimeError(f'the search is finished after {self.num_rounds} rounds')
+        return self._propose()
+
+    def tell(self, cand_id: str, reward: float) -> None:
+        """Record the reward of candidate ``cand_id``; the last one of a round triggers the
+        searcher update and advances to the next round."""
+        candidates = {c.candidate_id: c for c in self.ask()}
+        if cand_id not in candidates:
+            raise ValueError(f'candidate_id {cand_id!r} is not a candidate of round '
+                             f'{self.round}: {sorted(candidates)}')
+        if cand_id in self._pending:
+            raise ValueError(f'candidate_id {cand_id!r} already has a reward')
+        reward = float(reward)
+        if not math.isfinite(reward):
+            raise ValueError(f'reward of {cand_id!r} must be finite, got {reward!r}')
+        self._pending[cand_id] = reward
+        if len(self._pending) < len(candidates):
+            return
+        ordered = sorted(candidates.values(), key=lambda c: c.index)
+        rewards = [self._pending[c.candidate_id] for c in ordered]
+        for cand, reward_i in zip(ordered, rewards):
+            if self.best_sample is None or reward_i > self.best_sample['reward']:
+                self.best_sample = dict(candidate_id=cand.candidate_id, round=cand.round,
+                                        vector=list(cand.vector), reward=reward_i)
+        self.history.append(dict(round=self.round, mean_reward=sum(rewards) / len(rewards),
+                                 max_reward=max(rewards)))
+        self._update(ordered, rewards)
+        self._pending = {}
+        self.round += 1
+
+    def result(self) -> dict:
+        """Best candidates found so far; ``selected`` is the one to export."""
+        return dict(selected=self.best_sample, best_sample=self.best_sample)
+
+    def state_dict(self) -> dict:
+        """JSON-serialisable state; ``load_state_dict`` of it reproduces the search exactly."""
+        return dict(type=type(self).__name__, round=self.round, pending=dict(self._pending),
+                    best_sample=self.best_sample, history=[dict(h) for h in self.history])
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get('type') != type(self).__name__:
+            raise ValueError(f'state type must be {type(self).__name__!r}, '
+                             f'got {state.get("type")!r}')
+        self.round = int(state['round'])
+        self._pending = {str(k): float(v) for k, v in state['pending'].items()}
+        self.best_sample = state['best_sample']
+        self.history = [dict(h) for h in state['history']]
+
+    def _propose(self) -> List[Candidate]:
+        raise NotImplementedError
+
+    def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
+        raise NotImplementedError

@@ -1,0 +1,22 @@
+"""Uniform random search, the baseline of ASL Fig. 3 and PAP Fig. 3."""
+from typing import List
+
+import numpy as np
+
+from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id
+
+
+@SEARCHERS.register_module()
+class RandomSearcher(BaseSearcher):
+    """Every candidate is drawn uniformly from [0, 1]^dim; round t's draws depend only on
+    (seed, t). The result is the best sampled candidate (``initial_mean`` is unused by the
+    draws and kept only for the common interface)."""
+
+    def _propose(self) -> List[Candidate]:
+        rng = np.random.default_rng([self.seed, self.round])
+        vectors = rng.random((self.samples_per_round, self.dim)).tolist()
+        return [Candidate(candidate_id(self.round, i), self.round, i, vector)
+                for i, vector in enumerate(vectors)]
+
+    def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
+        """Random search learns nothing from rewards beyond the best sample (kept by the base)."""

@@ -1,0 +1,133 @@
+"""Search-space interface: a candidate vector in [0, 1]^dim <-> loss config overrides.
+
+A space is built from the ``search_space=dict(type=...)`` field of a search config, then
+bound to the proxy config (:meth:`BaseSpace.bind`), which checks that every config key the
+space writes exists and keeps the proxy's own loss settings (``num_classes``,
+``loss_weight`` ...) so that an override only changes the searched parameters.
+"""
+import copy
+import warnings
+from typing import Dict, List, Sequence, Tuple
+
+from mmengine.config import Config
+from mmengine.registry import Registry
+
+from ...functional.monotone_function import MonotoneFunction
+from ..searchers.base import check_unit_vector
+
+#: registry of search spaces, built from the ``search_space`` field of a search config
+SPACES = Registry('search space')
+
+
+def get_config_key(cfg: Config, key: str) -> object:
+    """Value at dotted ``key`` (e.g. ``'model.decode_head.loss_decode'``) of a config."""
+    if not isinstance(key, str) or not key:
+        raise ValueError(f'config key must be a non-empty dotted string, got {key!r}')
+    node = cfg
+    walked = []
+    for part in key.split('.'):
+        walked.append(part)
+        if not isinstance(node, (dict, Config)) or part not in node:
+            raise ValueError(f'key {key!r}: the proxy config has no {".".join(walked)!r}')
+        node = node[part]
+    return node
+
+
+class BaseSpace:
+    """A search space over [0, 1]^dim writing one loss dict per key in ``keys``.
+
+    Subclasses set ``loss_type`` (the registered loss the override builds), ``keys``,
+    ``dim`` and implement :meth:`initial_mean`, :meth:`_loss_fields`, :meth:`_from_loss`
+    and :meth:`curves`.
+    """
+
+    loss_type: str = ''
+    #: keys of the proxy's loss dict that the space itself writes; the others are kept
+    searched_fields: Tuple[str, ...] = ()
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        if isinstance(keys, str) or not isinstance(keys, (list, tuple)) or not keys:
+            raise ValueError(f'keys must be a non-empty list of config keys, got {keys!r}')
+        for key in keys:
+            if not isinstance(key, str) or not key:
+                raise ValueError(f'keys must hold non-empty strings, got {key!r}')
+        if len(set(keys)) != len(keys):
+            raise ValueError(f'keys must be distinct, got {list(keys)!r}')
+        self.keys = tuple(keys)
+        self.dim = 0
+        self._base_losses: Dict[str, dict] = {key: {} for key in self.keys}
+
+    def bind(self, proxy_cfg: Config) -> None:
+        """Read the proxy config's loss dict at every key; keep its non-searched settings.
+
+        A missing key or a non-dict value raises ``ValueError`` naming the key. A loss of
+        another type is replaced by ``loss_type`` with the space's fields only (warning).
+        """
+        for key in self.keys:
+            value = get_config_key(proxy_cfg, key)
+            if not isinstance(value, dict):
+                raise ValueError(f'key {key!r} must hold a loss dict in the proxy config, got '
+                                 f'{type(value).__name__}: {value!r}')
+            if value.get('type') != self.loss_type:
+                warnings.warn(f'proxy config key {key!r} holds type={value.get("type")!r}; the '
+                              f'search replaces it by type={self.loss_type!r} without its '
+                              'other settings')
+                self._base_losses[key] = {}
+                continue
+            self._base_losses[key] = {k: copy.deepcopy(v) for k, v in dict(value).items()
+                                      if k not in self.searched_fields and k != 'type'}
+
+    def check(self, candidate: Sequence[float]) -> List[float]:
+        """The candidate as floats; ``ValueError`` naming it unless it has ``dim`` finite
+        values in [0, 1]."""
+        if isinstance(candidate, (str, bytes)) or not isinstance(candidate, Sequence):
+            raise ValueError(f'candidate must be a sequence of {self.dim} numbers, got '
+                             f'{candidate!r}')
+        return check_unit_vector(candidate, self.dim, 'candidate')
+
+    def split(self, candidate: Sequence[float]) -> Dict[str, List[float]]:
+        """The part of the candidate that belongs to each key."""
+        values = self.check(candidate)
+        size = self.dim // len(self.keys)
+        return {key: values[i * size:(i + 1) * size] for i, key in enumerate(self.keys)}
+
+    def to_overrides(self, candidate: Sequence[float]) -> Dict[str, dict]:
+        """Config overrides (dotted key -> full loss dict, replacing the proxy's with
+        ``_delete_=True``) that make a proxy job train with this candidate's loss."""
+        overrides = {}
+        for key, part in self.split(candidate).items():
+            loss = dict(_delete_=True, type=self.loss_type)
+            loss.update(copy.deepcopy(self._base_losses[key]))
+            loss.update(self._loss_fields(part))
+            overrides[key] = loss
+        return overrides
+
+    def from_overrides(self, overrides: Dict[str, dict]) -> List[float]:
+        """Inverse of :meth:`to_overrides`: the candidate that these loss dicts encode."""
+        if not isinstance(overrides, dict):
+            raise ValueError(f'overrides must be a dict of config key -> loss dict, got '
+                             f'{overrides!r}')
+        values: List[float] = []
+        for key in self.keys:
+            if key not in overrides or not isinstance(overrides[key], dict):
+                raise ValueError(f'overrides has no loss dict at key {key!r}')
+            loss = overrides[key]
+            if loss.get('type') != self.loss_type:
+                raise ValueError(f'overrides[{key!r}].type must be {self.loss_type!r}, got '
+                                 f'{loss.get("type")!r}')
+            values.extend(self._from_loss(key, loss))
+        return self.check(values)
+
+    def initial_mean(self) -> List[float]:
+        """Starting mean of the search: the identity curves (ASL / PAP mu_1)."""
+        raise NotImplementedError
+
+    def curves(self, candidate: Sequence[float]) -> Dict[str, MonotoneFunction]:
+        """The searched curves of a candidate, named for plots (e.g. ``'g_AND'``)."""
+        raise NotImplementedError
+
+    def _loss_fields(self, part: List[float]) -> dict:
+        raise NotImplementedError
+
+    def _from_loss(self, key: str, loss: dict) -> List[float]:
+        raise NotImplementedError

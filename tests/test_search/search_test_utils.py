@@ -1,0 +1,54 @@
+"""Shared builders of the search tests: a tiny proxy config, a search config and the
+deterministic objective job (tests/assets/search_job/objective_job.py) as the trial job."""
+import sys
+from pathlib import Path
+from typing import Optional
+
+REPO = Path(__file__).resolve().parents[2]
+OBJECTIVE_JOB = str(REPO / 'tests' / 'assets' / 'search_job' / 'objective_job.py')
+SEARCH_TOOL = str(REPO / 'tools' / 'search.py')
+
+PROXY_SEG = """
+model = dict(decode_head=dict(loss_decode=dict(
+    type='AutoSegLoss', metric='mIoU', num_classes=3, loss_weight=1.0, theta=None)))
+val_evaluator = [dict(type='IoUMetric', iou_metrics=['mIoU']), dict(type='FWIoUMetric')]
+"""
+
+
+def write_proxy(directory: Path, text: str = PROXY_SEG, name: str = 'proxy.py') -> str:
+    path = directory / name
+    path.write_text(text)
+    return str(path)
+
+
+def search_config_text(proxy: str, rounds: int = 2, samples: int = 3, seed: int = 0,
+                       searcher: Optional[str] = None, extra: str = '',
+                       trial_timeout: float = 60, executor: Optional[str] = None) -> str:
+    searcher = searcher or "dict(type='PPO2Searcher', num_steps=10)"
+    executor = executor or (f"dict(type='LocalExecutor', max_concurrent=1, "
+                            f"job_entry=[{sys.executable!r}, {OBJECTIVE_JOB!r}], "
+                            f"kill_grace_s=0.2, poll_interval_s=0.02)")
+    return f"""
+proxy_config = {proxy!r}
+search_space = dict(type='ASLSpace', metric='mIoU')
+reward_key = 'mIoU'
+searcher = {searcher}
+executor = {executor}
+budget = dict(rounds={rounds}, samples_per_round={samples})
+seed = {seed}
+failure_reward = 0.0
+trial_timeout = {trial_timeout}
+{extra}
+"""
+
+
+def write_search_config(directory: Path, proxy: str, name: str = 'search.py', **kwargs) -> str:
+    path = directory / name
+    path.write_text(search_config_text(proxy, **kwargs))
+    return str(path)
+
+
+def objective(vector) -> float:
+    """The reward objective_job.py computes (hidden optimum 0.3 in every dimension)."""
+    return 1.0 - sum(abs(v - 0.3) for v in vector) / len(vector)
+
