@@ -2,8 +2,9 @@
 
 Each surrogate replaces the one-hot prediction by softmax probabilities (eq. 7) and every
 logical operation by its parameterized extension h_AND / h_OR / h_XOR (eq. 9), with its own
-curve ``g`` per occurrence. The value returned is the surrogate METRIC in [0, 1]; a loss is
-``1 - metric``.
+curve ``g`` per occurrence. The value returned is the surrogate METRIC, in [0, 1] (one
+exception: the BF1 precision divides by the plain soft boundary mass, so a precision curve
+above the diagonal can push it past 1, as in eq. 6); a loss is ``1 - metric``.
 
 Conventions shared by all six functions:
 
@@ -170,7 +171,9 @@ def biou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     """
     g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2)
     _, index, valid = _mask_and_index(probs, labels, ignore_index)
-    band = biou_band(_one_hot(probs.detach(), index, valid), tolerance, ignore_background)
+    one_hot = _one_hot(probs.detach().contiguous(memory_format=torch.channels_last), index,
+                       valid)
+    band = biou_band(one_hot, tolerance, ignore_background)
     inside = valid & band[:, 0].bool()
     masked = probs * inside.unsqueeze(1).to(probs.dtype)
     counts = _class_counts(index, inside, probs.shape[1])
@@ -218,12 +221,15 @@ def bf1_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
 
     with ``dilate`` a max-pooling of kernel ``2 * tolerance + 1``. A ratio with a zero
     denominator is 0, F1_c is 0 when prec_c + rec_c = 0, and a class with neither predicted
-    nor ground-truth boundary is left out of the mean. Background is included.
+    nor ground-truth boundary is left out of the mean. Background is included. The
+    precision may exceed 1 away from one-hot inputs when ``g_prec`` lies above the diagonal.
     """
     g_or_xor, g_and_xor, g_prec, g_rec = _check_inputs(probs, labels, ignore_index, curves, 4)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
+    # channels-last maps pool several times faster on CPU; every map below inherits it
+    masked = masked.contiguous(memory_format=torch.channels_last)
     with torch.no_grad():
-        gt_boundary = binary_boundary(_one_hot(probs.detach(), index, valid))
+        gt_boundary = binary_boundary(_one_hot(masked.detach(), index, valid))
         gt_dilated = dilate(gt_boundary, tolerance)
     pred_boundary = soft_boundary(masked, g_or_xor, g_and_xor)
     dims = (0, 2, 3)

@@ -1,2 +1,3 @@
 """mmautoloss.models.losses."""
+from .auto_seg_loss import AutoSegLoss  # noqa: F401
 from .param_ap_loss import ParamAPLoss  # noqa: F401
