@@ -1,0 +1,165 @@
+"""ToySeg: a small synthetic semantic-segmentation set generated from a seed.
+
+It stands in for PASCAL VOC in the Auto Seg-Loss proxy task (ASL section 4.3: a light
+proxy with small images and a short schedule) on machines that cannot download data.
+Each image shows a shaded grey background with filled disks, striped boxes, thin lines and
+rings; disks and rings share a colour, boxes and lines another, so context matters. Lines
+and rings are mostly boundary, so the region metrics (mIoU, FWIoU, mAcc, gAcc; ASL Table 1
+eq. 1-4) and the boundary metrics (BIoU, BF1; eq. 5-6) disagree.
+As in VOC, the outermost one-pixel ring of some objects is labelled ``255`` (ignored).
+
+Every sample is drawn from its own generator seeded by ``(seed, split, index)``, so a
+set is reproducible and a smaller set is a prefix of a larger one. Layout written by
+:func:`generate_toyseg` (mmseg's ``img_dir`` / ``ann_dir`` convention)::
+
+    out_dir/img_dir/{train,val}/00000.png   RGB uint8 images
+    out_dir/ann_dir/{train,val}/00000.png   single-channel labels, 0..4 and 255
+"""
+import os
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+TOYSEG_CLASSES: Tuple[str, ...] = ('background', 'disk', 'box', 'line', 'ring')
+TOYSEG_PALETTE: List[List[int]] = [[0, 0, 0], [200, 70, 50], [60, 170, 80], [50, 80, 210],
+                                   [220, 200, 60]]
+# Object colours by class index (the background is grey): disks and rings share one, boxes
+# and lines another, so a pixel's colour alone does not give its class.
+_CLASS_COLOURS: Tuple[Tuple[int, int, int], ...] = ((0, 0, 0), (200, 70, 50), (60, 170, 80),
+                                                   (60, 170, 80), (200, 70, 50))
+IGNORE_INDEX = 255
+SPLITS: Tuple[str, ...] = ('train', 'val')
+
+_NOISE_STD = 20.0  # per-pixel Gaussian noise on every channel
+_COLOUR_JITTER = 25  # per-object uniform offset of the class colour
+_IGNORE_CONTOUR_PROB = 0.5  # chance that a disk / box gets a VOC-like ignored contour
+
+
+def _check_int(name: str, value: int, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f'{name} must be an integer >= {minimum}, got {value!r}')
+
+
+def _inner_contour(mask: np.ndarray) -> np.ndarray:
+    """Pixels of ``mask`` with a 4-neighbour outside it (the image border counts as inside)."""
+    padded = np.pad(mask, 1, mode='edge')
+    eroded = (padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:])
+    return mask & ~eroded
+
+
+def _shape_masks(rng: np.random.Generator, size: int) -> List[Tuple[int, np.ndarray]]:
+    """Draw the objects of one image as (class index, boolean mask), in painting order."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    scale = size / 64.0
+    objects: List[Tuple[int, np.ndarray]] = []
+    for _ in range(rng.integers(1, 3)):  # disks
+        cy, cx = rng.uniform(0, size, 2)
+        radius = rng.uniform(5, 12) * scale
+        objects.append((1, (yy - cy)**2 + (xx - cx)**2 <= radius**2))
+    for _ in range(rng.integers(0, 3)):  # boxes
+        h, w = rng.uniform(8, 20, 2) * scale
+        top, left = rng.uniform(-h / 2, size - h / 2), rng.uniform(-w / 2, size - w / 2)
+        objects.append((2, (yy >= top) & (yy < top + h) & (xx >= left) & (xx < left + w)))
+    for _ in range(rng.integers(1, 3)):  # thin lines, 1-2 px thick
+        p0, p1 = rng.uniform(0, size, (2, 2))
+        direction = p1 - p0
+        length_sq = max(float(direction @ direction), 1e-6)
+        t = np.clip(((yy - p0[0]) * direction[0] + (xx - p0[1]) * direction[1]) / length_sq,
+                    0, 1)
+        dist = np.hypot(yy - p0[0] - t * direction[0], xx - p0[1] - t * direction[1])
+        objects.append((3, dist <= rng.uniform(0.5, 1.0)))
+    for _ in range(rng.integers(0, 2)):  # rings, 2-3 px thick
+        cy, cx = rng.uniform(0.2 * size, 0.8 * size, 2)
+        radius = rng.uniform(8, 16) * scale
+        dist = np.hypot(yy - cy, xx - cx)
+        objects.append((4, np.abs(dist - radius) <= rng.uniform(1.0, 1.5)))
+    order = rng.permutation(len(objects))
+    return [objects[i] for i in order]
+
+
+def _background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Grey background with a smooth random shading, float (H, W, 3)."""
+    level = rng.uniform(70, 130)
+    coarse = rng.normal(0, 15, (5, 5))
+    ramp = np.linspace(0, 4, size)
+    i0 = np.floor(ramp).astype(int).clip(0, 3)
+    frac = ramp - i0
+    rows = coarse[i0] * (1 - frac)[:, None] + coarse[i0 + 1] * frac[:, None]
+    field = rows[:, i0] * (1 - frac)[None] + rows[:, i0 + 1] * frac[None]
+    return np.repeat((level + field)[..., None], 3, axis=2)
+
+
+def render_toyseg_sample(rng: np.random.Generator,
+                         size: int = 64) -> Tuple[np.ndarray, np.ndarray]:
+    """Render one sample: an RGB uint8 image (H, W, 3) and its uint8 label map (H, W).
+
+    Disks and rings share a colour, boxes and lines another, jittered per object; boxes
+    carry a stripe texture; Gaussian noise covers the whole image. Disks and boxes get an ignored
+    (``IGNORE_INDEX``) one-pixel contour with probability 0.5, like VOC's object outlines.
+    """
+    _check_int('size', size, 16)
+    image = _background(rng, size)
+    label = np.zeros((size, size), dtype=np.uint8)
+    stripes = 20.0 * np.sin(np.arange(size) * np.pi / 2)[:, None, None]
+    for cls, mask in _shape_masks(rng, size):
+        colour = np.asarray(_CLASS_COLOURS[cls], np.float64)
+        colour = colour + rng.integers(-_COLOUR_JITTER, _COLOUR_JITTER + 1, 3)
+        appearance = np.broadcast_to(colour, image.shape)
+        if cls == 2:
+            appearance = appearance + stripes
+        image[mask] = appearance[mask]
+        label[mask] = cls
+        if cls in (1, 2) and rng.random() < _IGNORE_CONTOUR_PROB:
+            label[_inner_contour(mask)] = IGNORE_INDEX
+    image = image + rng.normal(0, _NOISE_STD, image.shape)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8), label
+
+
+def _is_sample_name(name: str, count: int) -> bool:
+    stem, ext = os.path.splitext(name)
+    return ext == '.png' and len(stem) == 5 and stem.isdigit() and int(stem) < count
+
+
+def toyseg_sample(seed: int, split: str, index: int,
+                  size: int = 64) -> Tuple[np.ndarray, np.ndarray]:
+    """Return sample ``index`` of ``split`` for ``seed``; independent of the set's length."""
+    _check_int('seed', seed, 0)
+    _check_int('index', index, 0)
+    if split not in SPLITS:
+        raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
+    rng = np.random.default_rng((seed, SPLITS.index(split), index))
+    return render_toyseg_sample(rng, size)
+
+
+def generate_toyseg(out_dir: str,
+                    seed: int = 0,
+                    num_train: int = 100,
+                    num_val: int = 30,
+                    size: int = 64) -> Dict[str, int]:
+    """Write the ToySeg set under ``out_dir`` (layout in the module docstring).
+
+    Returns the number of images written per split.
+    """
+    from PIL import Image  # imported here: only writing needs Pillow
+
+    _check_int('seed', seed, 0)
+    _check_int('num_train', num_train, 1)
+    _check_int('num_val', num_val, 1)
+    _check_int('size', size, 16)
+    counts = {'train': num_train, 'val': num_val}
+    for split, count in counts.items():
+        img_dir = os.path.join(out_dir, 'img_dir', split)
+        ann_dir = os.path.join(out_dir, 'ann_dir', split)
+        for folder in (img_dir, ann_dir):
+            os.makedirs(folder, exist_ok=True)
+            stale = [name for name in os.listdir(folder) if not _is_sample_name(name, count)]
+            if stale:
+                raise ValueError(f'out_dir={out_dir!r} already holds {len(stale)} files in '
+                                 f'{folder} that are not part of a {count}-image split, '
+                                 f'e.g. {sorted(stale)[0]!r}; use an empty out_dir')
+        for index in range(count):
+            image, label = toyseg_sample(seed, split, index, size)
+            name = f'{index:05d}.png'
+            Image.fromarray(image, mode='RGB').save(os.path.join(img_dir, name))
+            Image.fromarray(label, mode='L').save(os.path.join(ann_dir, name))
+    return counts
