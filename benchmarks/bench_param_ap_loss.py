@@ -10,7 +10,8 @@ Each (method, N, P) runs in its own subprocess with one torch thread. Peak memor
 creation, i.e. the extra resident memory the loss needed at its peak. Time is the median of
 several forward + backward passes after one warm-up.
 
-Usage (repo root): PYTHONPATH=. python benchmarks/bench_param_ap_loss.py [--dense-limit 1e7] [--device cpu|cuda]
+Usage, from the repository root (or with mmautoloss installed):
+    PYTHONPATH=. python benchmarks/bench_param_ap_loss.py [--dense-limit 1e7] [--repeats 3]
 """
 import argparse
 import json
@@ -53,47 +54,37 @@ def dense_param_ap(scores, pos_mask, pos_loc, knots):
     return 1 - terms.mean()
 
 
-def make_inputs(num, num_pos, device):
+def make_inputs(num, num_pos):
     generator = torch.Generator().manual_seed(0)
-    scores = (torch.randn(num, generator=generator) * 2).to(device).requires_grad_()
+    scores = (torch.randn(num, generator=generator) * 2).requires_grad_()
     pos_mask = torch.zeros(num, dtype=torch.bool)
     pos_mask[torch.randperm(num, generator=generator)[:num_pos]] = True
-    pos_loc = torch.rand(num_pos, generator=generator).to(device).requires_grad_()
+    pos_loc = torch.rand(num_pos, generator=generator).requires_grad_()
     knots = torch.tensor(RETINANET_FUNCTIONS, dtype=torch.float64).reshape(5, 6, 2)
-    return scores, pos_mask.to(device), pos_loc, knots.to(device)
+    return scores, pos_mask, pos_loc, knots
 
 
-def worker(method, num, num_pos, repeats, device):
+def worker(method, num, num_pos, repeats):
     torch.set_num_threads(1)
-    inputs = make_inputs(num, num_pos, device)
+    inputs = make_inputs(num, num_pos)
     fn = param_ap_surrogate if method == 'fast' else dense_param_ap
-    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
-    if device == 'cuda':
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-    else:
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     times, value = [], None
     for _ in range(repeats + 1):
         for tensor in (inputs[0], inputs[2]):
             tensor.grad = None
-        sync()
         start = time.perf_counter()
         loss = fn(*inputs)
         loss.backward()
-        sync()
         times.append(time.perf_counter() - start)
         value = loss.item()
-    if device == 'cuda':
-        peak_mb = (torch.cuda.max_memory_allocated() - base) / 2**20
-    else:
-        peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+    peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
     print(json.dumps(dict(time=statistics.median(times[1:]), peak_mb=peak_mb, value=value)))
 
 
-def run_case(method, num, num_pos, repeats, device):
+def run_case(method, num, num_pos, repeats):
     out = subprocess.run([sys.executable, __file__, '--worker', method, str(num),
-                          str(num_pos), str(repeats), '--device', device],
+                          str(num_pos), str(repeats)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -101,20 +92,17 @@ def run_case(method, num, num_pos, repeats, device):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--dense-limit', type=float, default=1e7,
-                        help='skip dense when P x N exceeds this (memory grows ~40 B per pair)')
+                        help='skip dense when P x N exceeds this (it needs ~50 B per pair)')
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--worker', nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         method, num, num_pos, repeats = args.worker
-        worker(method, int(num), int(num_pos), int(repeats), args.device)
+        worker(method, int(num), int(num_pos), int(repeats))
         return
-    memory = ('torch.cuda.max_memory_allocated above the allocation after input creation'
-              if args.device == 'cuda' else
-              'ru_maxrss of a fresh subprocess after the runs minus after input creation')
-    print(f'PAP eq. (6) forward + backward, device {args.device}, 1 torch thread, median of '
-          f'{args.repeats} runs after a warm-up; peak memory = {memory}.')
+    print(f'PAP eq. (6) forward + backward on CPU, 1 torch thread, median of {args.repeats} '
+          f'runs after a warm-up; peak memory = ru_maxrss of a fresh subprocess after the '
+          f'runs minus after input creation.')
     print(f'dense = full (P x N) pair matrix in float32, skipped when P x N > '
           f'{args.dense_limit:.0e}.')
     header = (f'{"N":>9} {"P":>6} | {"fast s":>9} {"fast MB":>8} | {"dense s":>9} '
@@ -122,10 +110,10 @@ def main():
     print(header)
     print('-' * len(header))
     for num, num_pos in CASES:
-        fast = run_case('fast', num, num_pos, args.repeats, args.device)
+        fast = run_case('fast', num, num_pos, args.repeats)
         row = f'{num:>9} {num_pos:>6} | {fast["time"]:>9.4f} {fast["peak_mb"]:>8.1f} | '
         if num * num_pos <= args.dense_limit:
-            dense = run_case('dense', num, num_pos, args.repeats, args.device)
+            dense = run_case('dense', num, num_pos, args.repeats)
             row += (f'{dense["time"]:>9.4f} {dense["peak_mb"]:>9.1f} | '
                     f'{dense["time"] / fast["time"]:>9.1f}x '
                     f'{abs(dense["value"] - fast["value"]):>8.1e}')
