@@ -1,0 +1,14 @@
+# Auto Seg-Loss (ICLR 2021): DeepLabV3+ R101 on PASCAL VOC 2012 aug trained with the searched
+# mIoU surrogate in place of cross entropy (ASL section 5, Table 2).
+# As in the paper's re-training (DeepLabV3+ of Chen et al. 2018), there is no auxiliary head.
+_base_ = [
+    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py',
+    '../_base_/seg_asl_metrics.py',
+    '../_base_/losses/asl_voc_miou.py',
+]
+custom_imports = dict(imports=['mmautoloss'], allow_failed_imports=False)
+val_evaluator = {{_base_.asl_seg_metrics}}
+test_evaluator = val_evaluator
+model = dict(
+    decode_head=dict(loss_decode=[{{_base_.asl_miou}}]),
+    auxiliary_head=None)
