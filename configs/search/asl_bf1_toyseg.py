@@ -1,0 +1,5 @@
+# Auto Seg-Loss search for BF1 on ToySeg: the mIoU search with another target metric.
+# BF1 uses four one-piece Bezier curves (REFERENCE.md s.2).
+_base_ = './asl_miou_toyseg.py'
+search_space = dict(metric='BF1', num_segments=1)
+reward_key = 'BF1'

@@ -1,0 +1,24 @@
+# Auto Seg-Loss search for mIoU on ToySeg (ASL Algorithm 1, section 4.3), sized to finish in
+# minutes on a CPU: 2 rounds x 3 proxy trainings. The paper used 12 rounds with sigma 0.2,
+# PPO2 clip 0.2 and Adam lr 0.2 for 60 steps (REFERENCE.md s.2): for a real search use e.g.
+#   --cfg-options budget.rounds=12 budget.samples_per_round=8 --gpus 8
+# Data first: `python tools/generate_toyseg.py --out data/toyseg`.
+proxy_config = 'configs/asl/proxy_toyseg.py'
+search_space = dict(type='ASLSpace', metric='mIoU', key='model.decode_head.loss_decode',
+                    parameterization='bezier', num_segments=2)
+reward_key = 'mIoU'
+searcher = dict(
+    type='PPO2Searcher',
+    sigma=0.2,
+    sigma_schedule='constant',
+    clip_eps=0.2,
+    lr=0.2,
+    num_steps=60,
+    warmup_steps=0,
+    sample_mean=True,  # "the mean itself is sampled as the baseline"
+    select='mean')  # ASL returns the best mean
+executor = dict(type='LocalExecutor', max_concurrent=1, nonfinite_check_iters=20)
+budget = dict(rounds=2, samples_per_round=3)
+seed = 0
+failure_reward = 0.0
+trial_timeout = 1800

@@ -1,0 +1,169 @@
+"""What a search shows and leaves behind: progress with ETA, a table per round,
+``best.json``, the best loss exported as a ready-to-train config, and plots."""
+import copy
+import math
+import sys
+import time
+from typing import Dict, List, Optional, TextIO
+
+import torch
+from mmengine.config import Config
+
+from ..functional.monotone_function import MonotoneFunction
+from .journal import write_json_atomic
+from .trial import TrialResult
+
+
+def _format_seconds(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f'{hours}h{minutes:02d}m{secs:02d}s' if hours else f'{minutes}m{secs:02d}s'
+
+
+class ProgressReporter:
+    """Progress over all trials of the search with an ETA: a tqdm bar when tqdm is
+    installed and ``stream`` is a terminal, else one line per finished trial.
+
+    Args:
+        total: trials in the whole search.
+        done: trials already finished (a resumed search); the ETA uses only this run's pace.
+        stream: where progress and round tables go.
+    """
+
+    def __init__(self, total: int, done: int = 0, stream: Optional[TextIO] = None) -> None:
+        self.total = total
+        self.done = done
+        self.stream = stream or sys.stderr
+        self._start = time.monotonic()
+        self._done_here = 0
+        self._bar = None
+        if hasattr(self.stream, 'isatty') and self.stream.isatty():
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self._bar = tqdm(total=total, initial=done, file=self.stream, unit='trial',
+                                 dynamic_ncols=True)
+
+    def eta_seconds(self) -> Optional[float]:
+        """Remaining time at this run's average pace; None before the first trial."""
+        if not self._done_here:
+            return None
+        pace = (time.monotonic() - self._start) / self._done_here
+        return pace * (self.total - self.done)
+
+    def trial_done(self, result: TrialResult) -> None:
+        self.done += 1
+        self._done_here += 1
+        note = f'{result.trial_id} {result.status} reward={result.reward:.4g}'
+        if self._bar is not None:
+            self._bar.set_postfix_str(note)
+            self._bar.update(1)
+            return
+        eta = self.eta_seconds()
+        self.stream.write(f'[search] {self.done}/{self.total} trials | elapsed '
+                          f'{_format_seconds(time.monotonic() - self._start)} | ETA '
+                          f'{_format_seconds(eta) if eta is not None else "?"} | {note}\n')
+        self.stream.flush()
+
+    def write(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        else:
+            self.stream.write(text + '\n')
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def format_round_table(round_index: int, trials: List[dict], summary: Dict[str, object]) -> str:
+    """A text table of one round's trials (``trial`` journal events) and its summary."""
+    header = f'{"trial":<10} {"role":<6} {"status":<9} {"reward":>10} {"time_s":>8}  reason'
+    lines = [f'== round {round_index} ==', header, '-' * len(header)]
+    for event in sorted(trials, key=lambda e: e['index']):
+        result = event['result']
+        lines.append(f'{result["trial_id"]:<10} {event["role"]:<6} {result["status"]:<9} '
+                     f'{result["reward"]:>10.4f} {result["duration_s"]:>8.1f}  '
+                     f'{result["reason"][:60]}')
+    lines.append('  '.join(f'{k}={v:.4f}' if isinstance(v, float) else f'{k}={v}'
+                           for k, v in summary.items()))
+    return '\n'.join(lines)
+
+
+def export_best_config(proxy_config: str, overrides: dict, path: str) -> str:
+    """Write the proxy config with the best candidate's loss overrides merged in
+    (``Config.dump``): a config ready to train with the searched loss."""
+    cfg = Config.fromfile(proxy_config, import_custom_modules=False)
+    cfg.merge_from_dict(copy.deepcopy(overrides))
+    cfg.dump(path)
+    return path
+
+
+def write_best(path: str, payload: dict) -> None:
+    """``best.json``: atomically replaced, so a reader never sees half of it."""
+    write_json_atomic(path, payload)
+
+
+def plot_rewards(trial_events: List[dict], path: str, reward_key: str) -> None:
+    """Rewards of every trial per round (failed ones marked), the mean's own reward and the
+    best reward so far."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ok = [e for e in trial_events if e['result']['status'] == 'ok']
+    failed = [e for e in trial_events if e['result']['status'] != 'ok']
+    ax.scatter([e['round'] for e in ok], [e['result']['reward'] for e in ok], s=14,
+               color='tab:blue', alpha=0.6, label='sample')
+    if failed:
+        ax.scatter([e['round'] for e in failed], [e['result']['reward'] for e in failed],
+                   s=22, marker='x', color='tab:red', label='failed trial')
+    means = sorted((e['round'], e['result']['reward']) for e in trial_events
+                   if e['role'] == 'mean')
+    if means:
+        ax.plot(*zip(*means), color='tab:green', marker='o', label='mean (baseline sample)')
+    rounds = sorted({e['round'] for e in trial_events})
+    best, best_so_far = -math.inf, []
+    for r in rounds:
+        best = max([best] + [e['result']['reward'] for e in trial_events if e['round'] == r])
+        best_so_far.append(best)
+    ax.plot(rounds, best_so_far, color='black', linestyle='--', label='best so far')
+    ax.set_xlabel('round')
+    ax.set_ylabel(reward_key)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_curves(curves: Dict[str, MonotoneFunction], path: str, title: str) -> None:
+    """The searched curves g / f of a candidate on [0, 1], with the identity for reference."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    x = torch.linspace(0, 1, 201, dtype=torch.float64)
+    cols = min(len(curves), 5)
+    rows = math.ceil(len(curves) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.6 * rows), squeeze=False)
+    for ax in axes.flat[len(curves):]:
+        ax.axis('off')
+    for ax, (name, curve) in zip(axes.flat, curves.items()):
+        ax.plot(x.numpy(), x.numpy(), color='grey', linestyle=':', linewidth=1)
+        ax.plot(x.numpy(), curve(x).numpy(), color='tab:blue')
+        ax.scatter(curve.points[:, 0].numpy(), curve.points[:, 1].numpy(), s=10,
+                   color='tab:red', zorder=3)
+        ax.set_title(name, fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

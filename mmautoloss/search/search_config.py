@@ -1,0 +1,299 @@
+"""Search config: fields, validation before any trial starts, and building its parts.
+
+A search config is an mmengine config (``_base_`` allowed) with these fields::
+
+    proxy_config = 'configs/asl/proxy_toyseg.py'   # the proxy training job (a file)
+    search_space = dict(type='ASLSpace', metric='mIoU')   # or PAPSpace(keys=[...])
+    reward_key = 'mIoU'            # a key the proxy's val_evaluator reports
+    searcher = dict(type='PPO2Searcher', sigma=0.2, ...)   # or RandomSearcher
+    executor = dict(type='LocalExecutor', max_concurrent=1)
+    budget = dict(rounds=12, samples_per_round=8)
+    seed = 0
+    failure_reward = 0.0           # reward of a crashed / timed-out / NaN trial
+    trial_timeout = 3600           # seconds per trial
+    work_dir = 'work_dirs/...'     # optional; the CLI's --work-dir wins
+
+Every problem is reported as :class:`SearchConfigError` naming the key and its value.
+"""
+import math
+import os.path as osp
+import warnings
+from dataclasses import dataclass
+from typing import List, Optional, Set
+
+from mmengine.config import Config
+
+from .executors import BaseExecutor, LocalExecutor
+from .searchers import SEARCHERS, BaseSearcher
+from .spaces import SPACES, BaseSpace
+
+REQUIRED_KEYS = ('proxy_config', 'search_space', 'reward_key', 'searcher', 'budget')
+OPTIONAL_KEYS = {'executor': dict(type='LocalExecutor'), 'seed': 0, 'failure_reward': 0.0,
+                 'trial_timeout': 3600.0, 'work_dir': None}
+EXECUTOR_TYPES = {'LocalExecutor': LocalExecutor}
+#: executor arguments that the search config sets through its own top-level fields or the CLI
+EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus',
+                     'gpus_per_trial')
+#: keys of the metrics written by mmautoloss's own segmentation evaluators
+MMAUTOLOSS_METRIC_KEYS = {'FWIoUMetric': ('FWIoU', ), 'BoundaryIoUMetric': ('BIoU', ),
+                          'BoundaryF1Metric': ('BF1', )}
+
+
+class SearchConfigError(ValueError):
+    """A search config that cannot run; the message names the key and the value."""
+
+
+@dataclass
+class SearchSettings:
+    """A validated search config."""
+    proxy_config: str
+    proxy_cfg: Config
+    space: BaseSpace
+    space_cfg: dict
+    reward_key: str
+    searcher_cfg: dict
+    executor_cfg: dict
+    rounds: int
+    samples_per_round: int
+    seed: int
+    failure_reward: float
+    trial_timeout: float
+    work_dir: Optional[str]
+
+    def fingerprint(self) -> dict:
+        """Settings that decide the search's results; a resumed search must match them."""
+        return dict(proxy_config=self.proxy_config, search_space=self.space_cfg,
+                    reward_key=self.reward_key, searcher=self.searcher_cfg,
+                    rounds=self.rounds, samples_per_round=self.samples_per_round,
+                    seed=self.seed, failure_reward=self.failure_reward)
+
+
+def _plain(value: object) -> object:
+    """Config values as plain dicts / lists (ConfigDict -> dict, tuple -> list)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _typed_dict(cfg: Config, key: str) -> dict:
+    value = cfg.get(key, OPTIONAL_KEYS.get(key))
+    if not isinstance(value, dict) or not isinstance(value.get('type'), str):
+        raise SearchConfigError(f'{key} must be a dict with a string "type", got {value!r}')
+    return _plain(value)
+
+
+def _number(value: object, key: str, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value) or (positive and value <= 0):
+        kind = 'a finite positive number' if positive else 'a finite number'
+        raise SearchConfigError(f'{key} must be {kind}, got {value!r}')
+    return float(value)
+
+
+def _int(value: object, key: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise SearchConfigError(f'{key} must be an int >= {low}, got {value!r}')
+    return value
+
+
+def _evaluator_cfgs(proxy_cfg: Config) -> List[dict]:
+    evaluator = proxy_cfg.get('val_evaluator', None)
+    if evaluator is None:
+        raise SearchConfigError('proxy_config has no val_evaluator, so no reward can be read')
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:  # mmengine Evaluator form
+        evaluator = evaluator['metrics']
+    return [evaluator] if isinstance(evaluator, dict) else list(evaluator)
+
+
+def _as_list(value: object) -> List[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def metric_keys(metric_cfg: dict, scope: Optional[str]) -> Optional[Set[str]]:
+    """Keys an evaluator metric reports, with its prefix; ``None`` for unknown types.
+
+    IoUMetric (mmseg): ``aAcc`` plus mIoU -> mIoU, mAcc; mDice -> mDice, mAcc; mFscore ->
+    mFscore, mPrecision, mRecall (no prefix). CocoMetric (mmdet, prefix ``coco``): per metric
+    ``{bbox,segm}_mAP{,_50,_75,_s,_m,_l}``, proposal ``AR@{100,300,1000}``,
+    ``AR_{s,m,l}@1000``. CocoMetric (mmpose): AP / AR at .5, .75, (M), (L). VOCMetric
+    (mmdet, prefix ``pascal_voc``): mAP with ``AP{thr*100}`` per IoU threshold, or
+    ``recall@{n}@{thr}``. mmautoloss metrics: see ``MMAUTOLOSS_METRIC_KEYS``.
+    """
+    mtype = str(metric_cfg.get('type', '')).split('.')[-1]
+    if mtype == 'IoUMetric':
+        keys = {'aAcc'}
+        for metric in _as_list(metric_cfg.get('iou_metrics', ['mIoU'])):
+            keys |= {'mIoU': {'mIoU', 'mAcc'}, 'mDice': {'mDice', 'mAcc'},
+                     'mFscore': {'mFscore', 'mPrecision', 'mRecall'}}.get(metric, set())
+        default_prefix = None
+    elif mtype == 'CocoMetric' and scope == 'mmpose':
+        keys = {f'{stat}{suffix}' for stat in ('AP', 'AR')
+                for suffix in ('', ' .5', ' .75', ' (M)', ' (L)')}
+        default_prefix = 'coco'
+    elif mtype == 'CocoMetric':
+        keys = set()
+        for metric in _as_list(metric_cfg.get('metric', 'bbox')):
+            if metric in ('bbox', 'segm'):
+                keys |= {f'{metric}_mAP{s}' for s in ('', '_50', '_75', '_s', '_m', '_l')}
+            elif metric in ('proposal', 'proposal_fast'):
+                keys |= {'AR@100', 'AR@300', 'AR@1000', 'AR_s@1000', 'AR_m@1000',
+                         'AR_l@1000'}
+        default_prefix = 'coco'
+    elif mtype == 'VOCMetric':
+        thrs = metric_cfg.get('iou_thrs', 0.5)
+        thrs = [thrs] if isinstance(thrs, (int, float)) else list(thrs)
+        if metric_cfg.get('metric', 'mAP') == 'mAP':
+            keys = {'mAP'} | {f'AP{int(thr * 100)}' for thr in thrs}
+        else:
+            keys = {f'recall@{n}@{thr}' for n in _as_list(metric_cfg.get(
+                'proposal_nums', (100, 300, 1000))) for thr in thrs} | {'mAR'}
+        default_prefix = 'pascal_voc'
+    elif mtype in MMAUTOLOSS_METRIC_KEYS:
+        keys = set(MMAUTOLOSS_METRIC_KEYS[mtype])
+        default_prefix = None
+    else:
+        return None
+    prefix = metric_cfg.get('prefix', default_prefix)
+    return {f'{prefix}/{k}' for k in keys} if prefix else keys
+
+
+def check_reward_key(reward_key: str, proxy_cfg: Config) -> None:
+    """Raise unless some val_evaluator metric of the proxy reports ``reward_key``; warn
+    (and accept) when an evaluator type is unknown."""
+    scope = proxy_cfg.get('default_scope', None)
+    known: Set[str] = set()
+    unknown: List[str] = []
+    for metric_cfg in _evaluator_cfgs(proxy_cfg):
+        keys = metric_keys(metric_cfg, scope) if isinstance(metric_cfg, dict) else None
+        if keys is None:
+            unknown.append(str(metric_cfg.get('type') if isinstance(metric_cfg, dict)
+                               else metric_cfg))
+        else:
+            known |= keys
+    if reward_key in known:
+        return
+    if unknown:
+        warnings.warn(f'reward_key={reward_key!r} is not reported by the known evaluators '
+                      f'(keys {sorted(known)}); accepting it because the proxy also uses '
+                      f'evaluator types {unknown} whose keys are not known')
+        return
+    raise SearchConfigError(f'reward_key={reward_key!r} is not reported by the proxy '
+                            f"config's val_evaluator; it reports {sorted(known)}")
+
+
+def load_search_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a search config file (``SearchConfigError`` if it cannot be read)."""
+    if not osp.isfile(path):
+        raise SearchConfigError(f'search config {path!r} is not a file')
+    try:
+        cfg = Config.fromfile(path, import_custom_modules=False)
+    except Exception as error:  # mmengine raises many types for a broken file
+        raise SearchConfigError(f'search config {path!r} cannot be read: {error}') from error
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def validate_search_config(cfg: Config) -> SearchSettings:
+    """Check every field of a search config and the proxy config it names, without
+    starting anything; returns the normalised settings."""
+    unknown = sorted(k for k in cfg.keys()
+                     if k not in REQUIRED_KEYS and k not in OPTIONAL_KEYS)
+    if unknown:
+        raise SearchConfigError(f'unknown search config key(s) {unknown}; expected '
+                                f'{sorted(REQUIRED_KEYS + tuple(OPTIONAL_KEYS))}')
+    missing = [k for k in REQUIRED_KEYS if k not in cfg]
+    if missing:
+        raise SearchConfigError(f'search config is missing required key(s) {missing}')
+    proxy_config = cfg.proxy_config
+    if not isinstance(proxy_config, str) or not osp.isfile(proxy_config):
+        raise SearchConfigError(f'proxy_config={proxy_config!r} is not a file')
+    try:
+        proxy_cfg = Config.fromfile(proxy_config, import_custom_modules=False)
+    except Exception as error:
+        raise SearchConfigError(f'proxy_config={proxy_config!r} cannot be read: {error}') \
+            from error
+
+    space_cfg = _typed_dict(cfg, 'search_space')
+    if space_cfg['type'] not in SPACES.module_dict:
+        raise SearchConfigError(f'search_space.type={space_cfg["type"]!r} is not a known '
+                                f'space; known: {sorted(SPACES.module_dict)}')
+    try:
+        space = SPACES.get(space_cfg['type'])(
+            **{k: v for k, v in space_cfg.items() if k != 'type'})
+        space.bind(proxy_cfg)
+    except (TypeError, ValueError) as error:
+        raise SearchConfigError(f'search_space: {error}') from error
+
+    reward_key = cfg.reward_key
+    if not isinstance(reward_key, str) or not reward_key:
+        raise SearchConfigError(f'reward_key must be a non-empty string, got {reward_key!r}')
+    check_reward_key(reward_key, proxy_cfg)
+
+    budget = cfg.budget
+    if not isinstance(budget, dict) or set(budget) != {'rounds', 'samples_per_round'}:
+        raise SearchConfigError(f'budget must be dict(rounds=..., samples_per_round=...), '
+                                f'got {budget!r}')
+    settings = SearchSettings(
+        proxy_config=proxy_config, proxy_cfg=proxy_cfg, space=space, space_cfg=space_cfg,
+        reward_key=reward_key, searcher_cfg=_typed_dict(cfg, 'searcher'),
+        executor_cfg=_typed_dict(cfg, 'executor'),
+        rounds=_int(budget['rounds'], 'budget.rounds', 1),
+        samples_per_round=_int(budget['samples_per_round'], 'budget.samples_per_round', 1),
+        seed=_int(cfg.get('seed', OPTIONAL_KEYS['seed']), 'seed', 0),
+        failure_reward=_number(cfg.get('failure_reward', OPTIONAL_KEYS['failure_reward']),
+                               'failure_reward'),
+        trial_timeout=_number(cfg.get('trial_timeout', OPTIONAL_KEYS['trial_timeout']),
+                              'trial_timeout', positive=True),
+        work_dir=cfg.get('work_dir', None))
+    build_searcher(settings)
+    _check_executor_cfg(settings.executor_cfg)
+    return settings
+
+
+def build_searcher(settings: SearchSettings) -> BaseSearcher:
+    """The searcher of the config, started at the space's identity mean."""
+    cfg = dict(settings.searcher_cfg)
+    stype = cfg.pop('type')
+    if stype not in SEARCHERS.module_dict:
+        raise SearchConfigError(f'searcher.type={stype!r} is not a known searcher; known: '
+                                f'{sorted(SEARCHERS.module_dict)}')
+    for key in ('dim', 'num_rounds', 'samples_per_round', 'seed', 'initial_mean'):
+        if key in cfg:
+            raise SearchConfigError(f'searcher.{key} is set by the search config itself '
+                                    '(space, budget, seed); remove it')
+    try:
+        return SEARCHERS.get(stype)(
+            dim=settings.space.dim, num_rounds=settings.rounds,
+            samples_per_round=settings.samples_per_round, seed=settings.seed,
+            initial_mean=settings.space.initial_mean(), **cfg)
+    except (TypeError, ValueError) as error:
+        raise SearchConfigError(f'searcher: {error}') from error
+
+
+def _check_executor_cfg(executor_cfg: dict) -> None:
+    if executor_cfg['type'] not in EXECUTOR_TYPES:
+        raise SearchConfigError(f'executor.type={executor_cfg["type"]!r} is not a known '
+                                f'executor; known: {sorted(EXECUTOR_TYPES)}')
+    for key in EXECUTOR_RESERVED:
+        if key in executor_cfg:
+            raise SearchConfigError(f'executor.{key} is set by the search config or the '
+                                    'command line (proxy_config, reward_key, failure_reward, '
+                                    'trial_timeout, --gpus, --gpus-per-trial); remove it')
+
+
+def build_executor(settings: SearchSettings, gpus: int = 0,
+                   gpus_per_trial: int = 1) -> BaseExecutor:
+    """The executor of the config, running ``settings.proxy_config`` jobs."""
+    cfg = dict(settings.executor_cfg)
+    etype = cfg.pop('type')
+    try:
+        return EXECUTOR_TYPES[etype](
+            proxy_config=settings.proxy_config, reward_key=settings.reward_key,
+            failure_reward=settings.failure_reward, timeout_s=settings.trial_timeout,
+            gpus=gpus, gpus_per_trial=gpus_per_trial, **cfg)
+    except (TypeError, ValueError) as error:
+        raise SearchConfigError(f'executor: {error}') from error
+

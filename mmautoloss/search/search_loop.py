@@ -1,0 +1,200 @@
+"""The search driver: ask the searcher, run the round's trials, tell the rewards, record it.
+
+Round t of a search (ASL Algorithm 1 / PAP Algorithm 1):
+
+1. the searcher state at the start of the round is saved atomically to ``state.json`` and a
+   ``round_start`` event with the round's candidates is journaled;
+2. every candidate becomes a :class:`~mmautoloss.search.trial.TrialSpec` (overrides from the
+   space) run by the executor; each result is journaled (``trial``) the moment it arrives
+   and told to the searcher, failed trials with the failure reward;
+3. once all rewards are in, the searcher updates itself; ``round_end`` is journaled.
+
+Resume: the candidates of a round are a pure function of the state saved at its start, so
+``resume=True`` loads ``state.json``, re-asks the round, takes the rewards of trials already
+in the journal and runs only the others. A resumed search therefore reaches exactly the
+result of an uninterrupted one with the same seed, and a journaled trial never runs twice.
+(A trial that was running when the search was killed is not journaled and runs again.)
+"""
+import os
+import os.path as osp
+import shutil
+import time
+from typing import Dict, List, Optional
+
+from .executors import BaseExecutor
+from .journal import Journal, read_json, write_json_atomic
+from .reporting import (ProgressReporter, export_best_config, format_round_table, plot_curves,
+                        plot_rewards, write_best)
+from .search_config import SearchConfigError, SearchSettings
+from .searchers import BaseSearcher, Candidate
+from .trial import TrialSpec
+
+JOURNAL_NAME = 'journal.jsonl'
+STATE_NAME = 'state.json'
+BEST_NAME = 'best.json'
+BEST_CONFIG_NAME = 'best_config.py'
+REWARDS_PLOT_NAME = 'rewards.png'
+CURVES_PLOT_NAME = 'best_curves.png'
+TRIALS_DIR = 'trials'
+
+
+class SearchLoop:
+    """Runs a validated search in ``work_dir`` (see module docstring).
+
+    Args:
+        settings: the validated search config.
+        searcher: a fresh searcher built from it.
+        executor: where trials run.
+        work_dir: journal, state, best.json, plots, exported config and trial dirs.
+        resume: continue the search recorded in ``work_dir``; without it a ``work_dir``
+            that already holds a journal is refused.
+        reporter_stream: where progress and round tables are written (default stderr).
+    """
+
+    def __init__(self, settings: SearchSettings, searcher: BaseSearcher,
+                 executor: BaseExecutor, work_dir: str, resume: bool = False,
+                 reporter_stream=None) -> None:
+        self.settings = settings
+        self.searcher = searcher
+        self.executor = executor
+        self.work_dir = work_dir
+        self.resume = resume
+        self.reporter_stream = reporter_stream
+        self.journal_path = osp.join(work_dir, JOURNAL_NAME)
+        self.state_path = osp.join(work_dir, STATE_NAME)
+
+    def _start(self) -> Journal:
+        """Open the journal; check or restore the state of a resumed search."""
+        os.makedirs(self.work_dir, exist_ok=True)
+        exists = osp.isfile(self.journal_path)
+        if exists and not self.resume:
+            raise SearchConfigError(f'work_dir={self.work_dir!r} already holds a search '
+                                    'journal; pass --resume to continue it or choose another '
+                                    '--work-dir')
+        journal = Journal(self.journal_path)
+        events = journal.events()
+        fingerprint = self.settings.fingerprint()
+        if not events:
+            journal.append(dict(event='search_start', time=time.time(),
+                                fingerprint=fingerprint, dim=self.settings.space.dim))
+            return journal
+        recorded = events[0].get('fingerprint', {})
+        changed = sorted(k for k in set(recorded) | set(fingerprint)
+                         if recorded.get(k) != fingerprint.get(k))
+        if changed:
+            raise SearchConfigError(
+                f'cannot resume: the search config differs from the recorded search in '
+                f'{changed}: recorded {[recorded.get(k) for k in changed]}, now '
+                f'{[fingerprint.get(k) for k in changed]}')
+        if osp.isfile(self.state_path):
+            self.searcher.load_state_dict(read_json(self.state_path)['searcher'])
+        return journal
+
+    def _trial_spec(self, candidate: Candidate) -> TrialSpec:
+        work_dir = osp.join(self.work_dir, TRIALS_DIR, candidate.candidate_id)
+        return TrialSpec(trial_id=candidate.candidate_id, candidate=list(candidate.vector),
+                         overrides=self.settings.space.to_overrides(candidate.vector),
+                         work_dir=osp.abspath(work_dir))
+
+    def run(self) -> dict:
+        """Run (or finish) the search; returns the ``best.json`` payload."""
+        journal = self._start()
+        events = journal.events()
+        trials = {e['result']['trial_id']: e for e in events if e['event'] == 'trial'}
+        started = {e['round'] for e in events if e['event'] == 'round_start'}
+        ended = {e['round'] for e in events if e['event'] == 'round_end'}
+        total = self.searcher.num_rounds * self.searcher.samples_per_round
+        reporter = ProgressReporter(total, done=len(trials), stream=self.reporter_stream)
+        try:
+            while not self.searcher.finished:
+                self._run_round(journal, trials, started, ended, reporter)
+        finally:
+            reporter.close()
+        write_json_atomic(self.state_path, dict(round=self.searcher.round,
+                                                searcher=self.searcher.state_dict()))
+        payload = self._report(list(trials.values()))
+        if not any(e['event'] == 'search_end' for e in journal.events()):
+            journal.append(dict(event='search_end', time=time.time(), best=payload))
+        return payload
+
+    def _run_round(self, journal: Journal, trials: Dict[str, dict], started: set,
+                   ended: set, reporter: ProgressReporter) -> None:
+        round_index = self.searcher.round
+        write_json_atomic(self.state_path, dict(round=round_index,
+                                                searcher=self.searcher.state_dict()))
+        candidates = self.searcher.ask()
+        by_id = {c.candidate_id: c for c in candidates}
+        if round_index not in started:
+            journal.append(dict(
+                event='round_start', round=round_index, time=time.time(),
+                searcher=self.searcher.state_dict(),
+                candidates=[dict(candidate_id=c.candidate_id, role=c.role, vector=c.vector)
+                            for c in candidates]))
+            started.add(round_index)
+        for cand_id, event in trials.items():
+            if event['round'] != round_index:
+                continue
+            if cand_id not in by_id or by_id[cand_id].vector != event['candidate']:
+                raise SearchConfigError(f'cannot resume: journaled trial {cand_id!r} does not '
+                                        'match the candidate the searcher proposes again')
+            self.searcher.tell(cand_id, event['result']['reward'])
+        todo = [c for c in candidates if c.candidate_id not in trials]
+        specs = []
+        for cand in todo:
+            spec = self._trial_spec(cand)
+            if osp.isdir(spec.work_dir):  # left by a trial killed with the search
+                shutil.rmtree(spec.work_dir)
+            specs.append(spec)
+        if specs:
+            for result in self.executor.run(specs):
+                cand = by_id[result.trial_id]
+                event = dict(event='trial', round=round_index, index=cand.index,
+                             role=cand.role, candidate=cand.vector, time=time.time(),
+                             result=result.to_dict())
+                journal.append(event)
+                trials[result.trial_id] = event
+                self.searcher.tell(result.trial_id, result.reward)
+                reporter.trial_done(result)
+        round_trials = [trials[c.candidate_id] for c in candidates]
+        rewards = [e['result']['reward'] for e in round_trials]
+        summary = dict(mean_reward=sum(rewards) / len(rewards), max_reward=max(rewards),
+                       failed=sum(e['result']['status'] != 'ok' for e in round_trials))
+        best = self.searcher.result()['selected']
+        if best is not None:
+            summary['best_so_far'] = best['reward']
+        if round_index not in ended:
+            journal.append(dict(event='round_end', round=round_index, time=time.time(),
+                                **summary))
+            ended.add(round_index)
+        reporter.write(format_round_table(round_index, round_trials, summary))
+
+    def _report(self, trial_events: List[dict]) -> dict:
+        """Write best.json, the exported config and the plots; return the best.json payload."""
+        result = self.searcher.result()
+        space = self.settings.space
+
+        def entry(best: Optional[dict]) -> Optional[dict]:
+            if best is None:
+                return None
+            return dict(best, overrides=space.to_overrides(best['vector']))
+
+        payload = dict(reward_key=self.settings.reward_key,
+                       searcher=self.settings.searcher_cfg['type'],
+                       selected=entry(result['selected']),
+                       best_sample=entry(result['best_sample']),
+                       best_mean=entry(result.get('best_mean')),
+                       rounds=self.searcher.history,
+                       num_trials=len(trial_events),
+                       failed_trials=sorted(e['result']['trial_id'] for e in trial_events
+                                            if e['result']['status'] != 'ok'))
+        write_best(osp.join(self.work_dir, BEST_NAME), payload)
+        selected = payload['selected']
+        export_best_config(self.settings.proxy_config, selected['overrides'],
+                           osp.join(self.work_dir, BEST_CONFIG_NAME))
+        plot_rewards(trial_events, osp.join(self.work_dir, REWARDS_PLOT_NAME),
+                     self.settings.reward_key)
+        plot_curves(space.curves(selected['vector']),
+                    osp.join(self.work_dir, CURVES_PLOT_NAME),
+                    f'best {self.settings.reward_key} = {selected["reward"]:.4f} '
+                    f'({selected["candidate_id"]})')
+        return payload

@@ -1,0 +1,45 @@
+"""A deterministic stand-in for a proxy training job, used by the search tests.
+
+Called by the executor as ``python objective_job.py CONFIG --work-dir DIR``. It reads the
+searched loss parameters from the derived config (``params`` of the loss at the config key
+named by ``$OBJ_KEY``, default ``model.decode_head.loss_decode``) and writes
+``metrics.json`` with ``{$OBJ_REWARD_KEY: 1 - mean|params - 0.3|}``: a hidden optimum at
+0.3 in every dimension. Environment:
+
+  OBJ_FAULTS   JSON {trial_id: 'crash' | 'hang' | 'nan'}: exit 3 / sleep forever /
+               write the NaN-loss marker of NonFiniteLossHook and exit 1
+  OBJ_COUNTER  file to which '<trial_id>\n' is appended when the job finishes
+  OBJ_SLEEP    seconds to sleep before finishing
+"""
+import json
+import os
+import sys
+import time
+
+config_path, work_dir = sys.argv[1], sys.argv[sys.argv.index('--work-dir') + 1]
+trial_id = os.path.basename(os.path.normpath(work_dir))
+namespace: dict = {}
+with open(config_path, encoding='utf-8') as f:
+    exec(f.read(), namespace)  # the config is plain python written by mmengine Config.dump
+loss = namespace
+for part in os.environ.get('OBJ_KEY', 'model.decode_head.loss_decode').split('.'):
+    loss = loss[part]
+params = loss['params']
+reward = 1.0 - sum(abs(p - 0.3) for p in params) / len(params)
+
+fault = json.loads(os.environ.get('OBJ_FAULTS', '{}')).get(trial_id)
+time.sleep(float(os.environ.get('OBJ_SLEEP', '0')))
+if fault == 'crash':
+    print('simulated crash', flush=True)
+    sys.exit(3)
+if fault == 'hang':
+    time.sleep(600)
+if fault == 'nan':
+    with open(os.path.join(work_dir, 'nonfinite.json'), 'w') as f:
+        json.dump(dict(iter=2, loss='nan'), f)
+    sys.exit(1)
+with open(os.path.join(work_dir, 'metrics.json'), 'w') as f:
+    json.dump({os.environ.get('OBJ_REWARD_KEY', 'mIoU'): reward, 'aAcc': 0.5}, f)
+if os.environ.get('OBJ_COUNTER'):
+    with open(os.environ['OBJ_COUNTER'], 'a') as f:
+        f.write(trial_id + '\n')

@@ -1,0 +1,151 @@
+"""Search config validation: every problem is caught before a trial starts, naming the key."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmautoloss.search.search_config import (SearchConfigError, build_executor, build_searcher,
+                                             check_reward_key, load_search_config,
+                                             metric_keys, validate_search_config)
+from mmautoloss.search.searchers import PPO2Searcher
+from search_test_utils import REPO, write_proxy, write_search_config
+
+
+def settings_for(tmp_path, extra='', **kwargs):
+    proxy = write_proxy(tmp_path)
+    path = write_search_config(tmp_path, proxy, extra=extra, **kwargs)
+    return validate_search_config(load_search_config(path))
+
+
+def test_valid_config_builds_everything(tmp_path):
+    settings = settings_for(tmp_path, rounds=3, samples=4, seed=2)
+    assert settings.space.dim == 12 and settings.rounds == 3 and settings.samples_per_round == 4
+    searcher = build_searcher(settings)
+    assert isinstance(searcher, PPO2Searcher) and searcher.seed == 2
+    assert searcher.mean == settings.space.initial_mean()
+    executor = build_executor(settings)
+    assert executor.timeout_s == 60 and executor.failure_reward == 0.0
+
+
+def error_for(tmp_path, text_transform, proxy_text=None):
+    proxy = write_proxy(tmp_path, proxy_text) if proxy_text else write_proxy(tmp_path)
+    path = write_search_config(tmp_path, proxy)
+    with open(path) as f:
+        text = text_transform(f.read())
+    with open(path, 'w') as f:
+        f.write(text)
+    with pytest.raises(SearchConfigError) as info:
+        validate_search_config(load_search_config(path))
+    return str(info.value)
+
+
+@pytest.mark.parametrize('transform,expected', [
+    (lambda t: t.replace("proxy_config = '", "proxy_config = '/nonexistent"),
+     "proxy_config='/nonexistent"),
+    (lambda t: t + "\nbudgett = dict(rounds=1)\n", 'budgett'),
+    (lambda t: t.replace("reward_key = 'mIoU'\n", ''), 'reward_key'),
+    (lambda t: t.replace("metric='mIoU'", "metric='F1'"), "'F1'"),
+    (lambda t: t.replace("type='ASLSpace'", "type='NoSpace'"), "search_space.type='NoSpace'"),
+    (lambda t: t.replace("type='ASLSpace', metric='mIoU'",
+                         "type='ASLSpace', metric='mIoU', key='model.head.loss'"),
+     "'model.head.loss'"),
+    (lambda t: t.replace("reward_key = 'mIoU'", "reward_key = 'BF1'"), "reward_key='BF1'"),
+    (lambda t: t.replace("rounds=2", "rounds=0"), 'budget.rounds'),
+    (lambda t: t.replace("samples_per_round=3", "samples=3"), 'budget'),
+    (lambda t: t.replace("num_steps=10", "num_steps=10, temperature=2"), 'temperature'),
+    (lambda t: t.replace("num_steps=10", "num_steps=10, sigma=-1"), 'sigma'),
+    (lambda t: t.replace("num_steps=10", "num_steps=10, seed=3"), 'searcher.seed'),
+    (lambda t: t.replace("type='PPO2Searcher'", "type='Evolution'"), "'Evolution'"),
+    (lambda t: t.replace("max_concurrent=1", "max_concurrent=1, timeout_s=3"),
+     'executor.timeout_s'),
+    (lambda t: t.replace("type='LocalExecutor'", "type='RayExecutor'"), "'RayExecutor'"),
+    (lambda t: t.replace("seed = 0", "seed = -4"), 'seed'),
+    (lambda t: t.replace("failure_reward = 0.0", "failure_reward = float('nan')"),
+     'failure_reward'),
+    (lambda t: t.replace("trial_timeout = 60", "trial_timeout = 0"), 'trial_timeout'),
+    (lambda t: t.replace("searcher = dict(type='PPO2Searcher', num_steps=10)",
+                         "searcher = 'PPO2Searcher'"), 'searcher must be a dict'),
+])
+def test_malformed_configs_name_the_key(tmp_path, transform, expected):
+    assert expected in error_for(tmp_path, transform)
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(SearchConfigError, match='missing.py'):
+        load_search_config(str(tmp_path / 'missing.py'))
+    bad = tmp_path / 'bad.py'
+    bad.write_text('budget = dict(rounds=\n')
+    with pytest.raises(SearchConfigError, match='bad.py'):
+        load_search_config(str(bad))
+    assert 'val_evaluator' in error_for(tmp_path, lambda t: t, proxy_text="""
+model = dict(decode_head=dict(loss_decode=dict(type='AutoSegLoss')))
+""")
+
+
+def test_cfg_options_override(tmp_path):
+    proxy = write_proxy(tmp_path)
+    path = write_search_config(tmp_path, proxy)
+    cfg = load_search_config(path, {'budget.rounds': 7})
+    assert validate_search_config(cfg).rounds == 7
+
+
+def test_unknown_evaluator_type_is_accepted_with_a_warning(tmp_path):
+    proxy_text = """
+model = dict(decode_head=dict(loss_decode=dict(type='AutoSegLoss')))
+val_evaluator = [dict(type='IoUMetric'), dict(type='MyMetric')]
+"""
+    message = 'MyMetric'
+    with pytest.warns(UserWarning, match=message):
+        check_reward_key('my/score', Config.fromstring(proxy_text, '.py'))
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        check_reward_key('mIoU', Config.fromstring(proxy_text, '.py'))
+
+
+@pytest.mark.parametrize('metric_cfg,scope,key,known', [
+    (dict(type='CocoMetric', metric='bbox'), 'mmdet', 'coco/bbox_mAP', True),
+    (dict(type='CocoMetric', metric=['bbox', 'proposal']), 'mmdet', 'coco/AR@100', True),
+    (dict(type='CocoMetric'), 'mmdet', 'bbox_mAP', False),
+    (dict(type='CocoMetric', prefix='val'), 'mmdet', 'val/bbox_mAP_50', True),
+    (dict(type='VOCMetric', metric='mAP'), 'mmdet', 'pascal_voc/mAP', True),
+    (dict(type='VOCMetric', iou_thrs=[0.5, 0.75]), 'mmdet', 'pascal_voc/AP75', True),
+    (dict(type='CocoMetric'), 'mmpose', 'coco/AP', True),
+    (dict(type='BoundaryF1Metric'), 'mmseg', 'BF1', True),
+    (dict(type='BoundaryIoUMetric'), 'mmseg', 'BIoU', True),
+    (dict(type='FWIoUMetric'), 'mmseg', 'FWIoU', True),
+    (dict(type='IoUMetric', iou_metrics=['mDice']), 'mmseg', 'mIoU', False),
+])
+def test_metric_keys_of_evaluator_types(metric_cfg, scope, key, known):
+    assert (key in metric_keys(metric_cfg, scope)) is known
+
+
+@pytest.mark.parametrize('iou_metrics', [['mIoU'], ['mDice'], ['mFscore'],
+                                         ['mIoU', 'mDice', 'mFscore']])
+def test_iou_metric_keys_match_mmseg(iou_metrics):
+    """The keys we accept are exactly those mmseg's own IoUMetric reports."""
+    from mmseg.evaluation import IoUMetric
+    metric = IoUMetric(iou_metrics=iou_metrics)
+    metric.dataset_meta = dict(classes=('a', 'b', 'c'))
+    rng = np.random.default_rng(0)
+    area = [torch.tensor(rng.integers(1, 9, 3), dtype=torch.float64) for _ in range(4)]
+    reported = metric.compute_metrics([tuple(area)])
+    assert set(reported) == metric_keys(dict(type='IoUMetric', iou_metrics=iou_metrics),
+                                        'mmseg')
+
+
+@pytest.mark.parametrize('name,dim,reward_key', [
+    ('asl_miou_toyseg.py', 12, 'mIoU'), ('asl_fwiou_toyseg.py', 12, 'FWIoU'),
+    ('asl_biou_toyseg.py', 12, 'BIoU'), ('asl_bf1_toyseg.py', 8, 'BF1'),
+    ('asl_macc_toyseg.py', 6, 'mAcc'), ('asl_gacc_toyseg.py', 6, 'aAcc'),
+    ('paploss_retinanet_toydet.py', 41, 'coco/bbox_mAP'),
+    ('paploss_faster-rcnn_toydet.py', 82, 'coco/bbox_mAP'),
+    ('paploss_deformable-detr_toydet.py', 41, 'coco/bbox_mAP'),
+])
+def test_shipped_search_configs_validate(monkeypatch, name, dim, reward_key):
+    monkeypatch.chdir(REPO)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # the proxies' evaluators and losses are all known
+        settings = validate_search_config(load_search_config(f'configs/search/{name}'))
+    assert settings.space.dim == dim and settings.reward_key == reward_key

@@ -1,0 +1,81 @@
+"""The search driver end to end with deterministic fake trial jobs (no training)."""
+import json
+import os
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from mmautoloss.search.journal import read_journal
+from mmautoloss.search.search_config import (SearchConfigError, build_executor, build_searcher,
+                                             load_search_config, validate_search_config)
+from mmautoloss.search.search_loop import SearchLoop
+from search_test_utils import objective, write_proxy, write_search_config
+
+
+def make_loop(tmp_path, work_dir, resume=False, **kwargs):
+    proxy = write_proxy(tmp_path)
+    path = write_search_config(tmp_path, proxy, **kwargs)
+    settings = validate_search_config(load_search_config(path))
+    return SearchLoop(settings, build_searcher(settings), build_executor(settings),
+                      str(work_dir), resume=resume, reporter_stream=open(os.devnull, 'w'))
+
+
+def test_failed_trials_are_recorded_and_the_search_completes(tmp_path, monkeypatch):
+    faults = {'r000-c01': 'crash', 'r000-c02': 'nan', 'r001-c01': 'hang'}
+    monkeypatch.setenv('OBJ_FAULTS', json.dumps(faults))
+    work_dir = tmp_path / 'work'
+    loop = make_loop(tmp_path, work_dir, rounds=2, samples=3, trial_timeout=1.5)
+    best = loop.run()
+
+    events = read_journal(str(work_dir / 'journal.jsonl'))
+    kinds = [e['event'] for e in events]
+    assert kinds == ['search_start', 'round_start'] + ['trial'] * 3 + ['round_end',
+                                                                       'round_start'] + \
+        ['trial'] * 3 + ['round_end', 'search_end']
+    trials = {e['result']['trial_id']: e for e in events if e['event'] == 'trial'}
+    assert {k: trials[k]['result']['status'] for k in faults} == {
+        'r000-c01': 'crashed', 'r000-c02': 'nonfinite', 'r001-c01': 'timeout'}
+    for trial_id, event in trials.items():
+        if trial_id in faults:
+            assert event['result']['reward'] == 0.0 and event['result']['reason']
+        else:
+            assert event['result']['status'] == 'ok'
+            assert event['result']['reward'] == pytest.approx(objective(event['candidate']))
+    assert best['failed_trials'] == sorted(faults)
+    assert best['num_trials'] == 6
+
+    # the mean of round 0 is the identity curve; best.json names the best mean's trial
+    means = [e for e in trials.values() if e['role'] == 'mean']
+    top = max(means, key=lambda e: e['result']['reward'])
+    assert best['selected']['candidate_id'] == top['result']['trial_id']
+    assert best['selected']['reward'] == top['result']['reward']
+    with open(work_dir / 'best.json') as f:
+        assert json.load(f) == best
+
+    exported = Config.fromfile(str(work_dir / 'best_config.py'), import_custom_modules=False)
+    loss = exported.model.decode_head.loss_decode
+    assert loss.params == best['selected']['vector']
+    assert loss.num_classes == 3 and 'theta' not in loss and '_delete_' not in loss
+    for name in ('rewards.png', 'best_curves.png'):
+        with open(work_dir / name, 'rb') as f:
+            assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    with open(work_dir / 'state.json') as f:
+        assert json.load(f)['round'] == 2
+
+    with pytest.raises(SearchConfigError, match='--resume'):
+        make_loop(tmp_path, work_dir, rounds=2, samples=3).run()
+
+
+def test_resume_of_a_finished_search_runs_nothing(tmp_path):
+    work_dir = tmp_path / 'work'
+    first = make_loop(tmp_path, work_dir, rounds=1, samples=2).run()
+    mtimes = {d: osp.getmtime(work_dir / 'trials' / d) for d in os.listdir(work_dir / 'trials')}
+    again = make_loop(tmp_path, work_dir, resume=True, rounds=1, samples=2).run()
+    assert again == first
+    assert {d: osp.getmtime(work_dir / 'trials' / d)
+            for d in os.listdir(work_dir / 'trials')} == mtimes
+    kinds = [e['event'] for e in read_journal(str(work_dir / 'journal.jsonl'))]
+    assert kinds.count('trial') == 2 and kinds.count('search_end') == 1
+    with pytest.raises(SearchConfigError, match=r"\['seed'\]"):
+        make_loop(tmp_path, work_dir, resume=True, rounds=1, samples=2, seed=9).run()

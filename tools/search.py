@@ -1,0 +1,55 @@
+"""Search a loss function: ``python tools/search.py configs/search/asl_miou_toyseg.py``.
+
+Every candidate loss becomes one proxy training job; the search can be stopped at any time
+and continued with ``--resume``. Exit code 2 means the config (or the resume request) is
+invalid; nothing was trained.
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+
+from mmautoloss.search.search_config import (SearchConfigError, build_executor,
+                                             build_searcher, load_search_config,
+                                             validate_search_config)
+from mmautoloss.search.search_loop import BEST_CONFIG_NAME, BEST_NAME, SearchLoop
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Search a loss function (ASL / PAP).')
+    parser.add_argument('config', help='search config file')
+    parser.add_argument('--work-dir', help='where the journal, best.json, plots and trials '
+                        'go (default: the config\'s work_dir, else work_dirs/search/<name>)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue the search recorded in the work dir')
+    parser.add_argument('--gpus', type=int, default=0, help='GPUs on this machine to use '
+                        '(0 runs trials as CPU processes)')
+    parser.add_argument('--gpus-per-trial', type=int, default=1, help='GPUs per trial')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override search config settings, e.g. budget.rounds=3')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = load_search_config(args.config, args.cfg_options)
+        settings = validate_search_config(cfg)
+        searcher = build_searcher(settings)
+        executor = build_executor(settings, gpus=args.gpus, gpus_per_trial=args.gpus_per_trial)
+        work_dir = args.work_dir or settings.work_dir or osp.join(
+            'work_dirs', 'search', osp.splitext(osp.basename(args.config))[0])
+        loop = SearchLoop(settings, searcher, executor, work_dir, resume=args.resume)
+        best = loop.run()
+    except SearchConfigError as error:
+        print(f'search config error: {error}', file=sys.stderr)
+        return 2
+    selected = best['selected']
+    print(f'best {settings.reward_key} = {selected["reward"]:.4f} ({selected["candidate_id"]}); '
+          f'{osp.join(work_dir, BEST_NAME)}, config {osp.join(work_dir, BEST_CONFIG_NAME)}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
