@@ -1,1 +1,3 @@
 """mmautoloss.models.dense_heads."""
+from .param_ap_retina_head import ParamAPRetinaHead  # noqa: F401
+from .param_ap_rpn_head import ParamAPRPNHead  # noqa: F401

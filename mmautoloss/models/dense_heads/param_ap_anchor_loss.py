@@ -1,0 +1,84 @@
+"""Parameterized AP Loss over every (anchor, class) pair of a mini-batch (PAP eq. 6).
+
+Shared by :class:`ParamAPRetinaHead` and :class:`ParamAPRPNHead`: both are mmdet anchor
+heads whose focal / cross-entropy and box losses are replaced by ONE ``ParamAPLoss``
+computed over all feature levels and all images of the batch (PAP section 4.1: "the whole
+prediction set B consists of all predicted boxes in the current mini-batch for all
+categories", positives and negatives "determined by the original pre-defined training
+target assignment").
+"""
+from typing import List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmdet.structures.bbox import cat_boxes, get_box_tensor
+from mmdet.utils import InstanceList, OptInstanceList
+from torch import Tensor
+
+
+def reject_separate_losses(head: str, loss_cls: Optional[dict],
+                           loss_bbox: Optional[dict]) -> None:
+    """Fail when a config still sets ``loss_cls`` / ``loss_bbox`` on a ParamAP head.
+
+    These heads train with one unified loss (key ``loss``); a separate classification or
+    box loss would be silently unused, so it must be set to ``None`` explicitly (configs
+    that inherit mmdet's detectors write ``loss_cls=None, loss_bbox=None``).
+    """
+    for key, value in (('loss_cls', loss_cls), ('loss_bbox', loss_bbox)):
+        if value is not None:
+            raise ValueError(f'{head} trains with the single ParamAPLoss given as `loss`; '
+                             f'set {key}=None, got {key}={value!r}')
+
+
+class ParamAPAnchorLossMixin:
+    """Computes PAP eq. (6) for an mmdet ``AnchorHead`` subclass.
+
+    The host head must use sigmoid classification, ``reg_decoded_bbox=True`` (so that
+    the regression targets are the matched GT boxes) and hold the built loss as
+    ``self.ap_loss``.
+    """
+
+    def param_ap_loss_by_feat(self,
+                              cls_scores: List[Tensor],
+                              bbox_preds: List[Tensor],
+                              batch_gt_instances: InstanceList,
+                              batch_img_metas: List[dict],
+                              batch_gt_instances_ignore: OptInstanceList = None) -> Tensor:
+        """Eq. (6) over the (anchor, class) pairs of all levels and images.
+
+        Pairs of anchors whose label weight is 0 (ignored by the assigner, outside the
+        image, or not sampled) are left out of B. A pair is positive when its anchor is
+        a positive of the assigner and the class is the anchor's GT class; the positive
+        anchors' deltas are decoded to xyxy boxes and passed with their GT boxes, in
+        the order of ``pos_mask.nonzero()``.
+        """
+        featmap_sizes = [score.size()[-2:] for score in cls_scores]
+        anchor_list, valid_flag_list = self.get_anchors(
+            featmap_sizes, batch_img_metas, device=cls_scores[0].device)
+        labels_list, label_weights_list, gt_boxes_list, _, _ = self.get_targets(
+            anchor_list, valid_flag_list, batch_gt_instances, batch_img_metas,
+            batch_gt_instances_ignore=batch_gt_instances_ignore)
+
+        num_imgs = len(batch_img_metas)
+        # (N, A, C) and (N, A, 4) with anchors ordered level, y, x, base anchor, as in
+        # mmdet's grid priors and targets
+        scores = torch.cat([
+            score.permute(0, 2, 3, 1).reshape(num_imgs, -1, self.cls_out_channels)
+            for score in cls_scores
+        ], dim=1)
+        deltas = torch.cat([
+            pred.permute(0, 2, 3, 1).reshape(num_imgs, -1, self.bbox_coder.encode_size)
+            for pred in bbox_preds
+        ], dim=1)
+        labels = torch.cat(labels_list, dim=1)
+        label_weights = torch.cat(label_weights_list, dim=1)
+        gt_boxes = torch.cat(gt_boxes_list, dim=1)
+        anchors = torch.stack([get_box_tensor(cat_boxes(levels)) for levels in anchor_list])
+
+        used = label_weights > 0
+        positive = used & (labels < self.num_classes)  # label num_classes = background
+        pair_scores = scores[used].reshape(-1)
+        pos_mask = F.one_hot(labels[used], self.num_classes + 1)[:, :self.num_classes]
+        pos_boxes = get_box_tensor(self.bbox_coder.decode(anchors[positive], deltas[positive]))
+        return self.ap_loss(pair_scores, pos_mask.reshape(-1).bool(), pos_boxes,
+                            gt_boxes[positive])

@@ -1,0 +1,70 @@
+"""Faster R-CNN RPN head trained with the Parameterized AP Loss (PAP eq. 6, section 4.1)."""
+from typing import List, Optional
+
+from mmdet.models.dense_heads import RPNHead
+from mmdet.registry import MODELS as MMDET_MODELS
+from mmdet.utils import ConfigType, InstanceList, OptInstanceList
+from torch import Tensor
+
+from mmautoloss.registry import MODELS
+from .param_ap_anchor_loss import ParamAPAnchorLossMixin, reject_separate_losses
+
+
+@MODELS.register_module()
+class ParamAPRPNHead(ParamAPAnchorLossMixin, RPNHead):
+    """mmdet's ``RPNHead`` whose objectness + box losses are replaced by ONE ParamAPLoss.
+
+    The paper searches one Parameterized AP Loss for the RPN and another for the R-CNN
+    head of Faster R-CNN at once (section 4.1, Appendix Fig. 4). Here eq. (6) runs over
+    all anchors of all levels and images of the mini-batch with one class (objectness
+    logit, sigmoid as in mmdet); B is the set of anchors the RPN sampler keeps (label
+    weight > 0) and P its positive anchors, whose decoded boxes give l(b) of eq. (4).
+
+    Config (the search engine overrides ``loss``)::
+
+        rpn_head=dict(type='ParamAPRPNHead', loss_cls=None, loss_bbox=None,
+                      loss=dict(type='ParamAPLoss', functions=..., grad_scale=...))
+
+    ``loss_cls`` and ``loss_bbox`` must be ``None``; the loss is reported as
+    ``loss_rpn_ap`` (``TwoStageDetector`` keeps keys that contain ``rpn``).
+
+    Args:
+        in_channels: Channels of the input feature maps.
+        loss: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
+        loss_cls: Must be ``None``.
+        loss_bbox: Must be ``None``.
+        **kwargs: Remaining ``RPNHead`` arguments.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 loss: ConfigType = dict(type='ParamAPLoss'),
+                 loss_cls: Optional[dict] = None,
+                 loss_bbox: Optional[dict] = None,
+                 **kwargs) -> None:
+        reject_separate_losses(type(self).__name__, loss_cls, loss_bbox)
+        if not kwargs.pop('reg_decoded_bbox', True):
+            raise ValueError(f'{type(self).__name__} regresses decoded boxes (eq. 4 needs '
+                             'them); reg_decoded_bbox must be True, got False')
+        # AnchorHead reads `use_sigmoid` from loss_cls and builds both losses; give it
+        # mmdet's sigmoid objectness config, then drop the two unused modules.
+        super().__init__(
+            in_channels,
+            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True),
+            loss_bbox=dict(type='L1Loss'),
+            reg_decoded_bbox=True,
+            **kwargs)
+        self.loss_cls = None
+        self.loss_bbox = None
+        self.ap_loss = MMDET_MODELS.build(loss)  # mmdet's registry falls back to the root
+
+    def loss_by_feat(self,
+                     cls_scores: List[Tensor],
+                     bbox_preds: List[Tensor],
+                     batch_gt_instances: InstanceList,
+                     batch_img_metas: List[dict],
+                     batch_gt_instances_ignore: OptInstanceList = None) -> dict:
+        """Return ``dict(loss_rpn_ap=...)``: eq. (6) over the whole mini-batch."""
+        return dict(loss_rpn_ap=self.param_ap_loss_by_feat(
+            cls_scores, bbox_preds, batch_gt_instances, batch_img_metas,
+            batch_gt_instances_ignore))
