@@ -11,7 +11,8 @@ from mmseg.structures import SegDataSample
 
 import mmautoloss  # noqa: F401  (registers AutoSegLoss)
 from mmautoloss.functional.monotone_function import MonotoneFunction
-from mmautoloss.functional.seg_surrogates import bf1_surrogate, miou_surrogate
+from mmautoloss.functional.seg_surrogates import (bf1_surrogate, biou_surrogate,
+                                                  miou_surrogate)
 
 # Released ASL parameters (REFERENCE.md s.2), DeepLabV3+ R101 on PASCAL VOC.
 RELEASED = {
@@ -81,13 +82,14 @@ def test_params_are_the_search_form_of_theta():
     assert _build(metric='mAcc').theta() == pytest.approx([0.25, 0.25, 0.5, 0.5, 0.75, 0.75])
 
 
-def test_combined_losses_in_decode_head_loss_by_feat():
+@pytest.mark.parametrize('boundary', ['BIoU', 'BF1'])
+def test_combined_losses_in_decode_head_loss_by_feat(boundary):
     head = FCNHead(in_channels=4, channels=4, num_convs=1, num_classes=3, ignore_index=IGNORE,
                    loss_decode=[
                        dict(type='AutoSegLoss', metric='mIoU', theta=RELEASED['mIoU'],
                             loss_name='loss_miou'),
-                       dict(type='AutoSegLoss', metric='BF1', theta=RELEASED['BF1'],
-                            loss_name='loss_bf1', loss_weight=0.5),
+                       dict(type='AutoSegLoss', metric=boundary, theta=RELEASED[boundary],
+                            loss_name='loss_boundary', loss_weight=0.5),
                    ])
     generator = torch.Generator().manual_seed(2)
     samples = []
@@ -97,15 +99,16 @@ def test_combined_losses_in_decode_head_loss_by_feat():
         samples.append(SegDataSample(gt_sem_seg=PixelData(data=label)))
     logits = torch.randn(2, 3, 8, 8, generator=generator, requires_grad=True)
     losses = head.loss_by_feat(logits, samples)
-    assert {'loss_miou', 'loss_bf1', 'acc_seg'} <= set(losses)
+    assert {'loss_miou', 'loss_boundary', 'acc_seg'} <= set(losses)
     # the head resizes the logits to the label size and passes its ignore_index
     probs = F.interpolate(logits, size=(16, 16), mode='bilinear').softmax(1)
     labels = torch.cat([sample.gt_sem_seg.data for sample in samples])
     miou = miou_surrogate(probs, labels, head.loss_decode[0].curves, IGNORE)
-    bf1 = bf1_surrogate(probs, labels, head.loss_decode[1].curves, IGNORE, tolerance=5)
+    surrogate = bf1_surrogate if boundary == 'BF1' else biou_surrogate
+    other = surrogate(probs, labels, head.loss_decode[1].curves, IGNORE, tolerance=5)
     assert losses['loss_miou'].item() == pytest.approx(1 - miou.item(), abs=1e-6)
-    assert losses['loss_bf1'].item() == pytest.approx(0.5 * (1 - bf1.item()), abs=1e-6)
-    (losses['loss_miou'] + losses['loss_bf1']).backward()
+    assert losses['loss_boundary'].item() == pytest.approx(0.5 * (1 - other.item()), abs=1e-6)
+    (losses['loss_miou'] + losses['loss_boundary']).backward()
     assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
 
 
@@ -152,6 +155,18 @@ def test_minimizing_the_loss_fits_the_labels():
 def test_bad_config_raises_naming_key_and_value(kwargs, message):
     with pytest.raises(ValueError, match=message):
         _build(**kwargs)
+
+
+def test_half_precision_logits_are_computed_in_float32():
+    generator = torch.Generator().manual_seed(4)
+    logits = torch.randn(1, 3, 8, 8, generator=generator).half().requires_grad_(True)
+    labels = torch.randint(0, 3, (1, 8, 8), generator=generator)
+    loss = _build(metric='BIoU', theta=RELEASED['BIoU'], boundary_tolerance=1)
+    value = loss(logits, labels)
+    assert value.dtype == torch.float32
+    assert value.item() == pytest.approx(loss(logits.detach().float(), labels).item(), abs=1e-6)
+    value.backward()
+    assert logits.grad.dtype == torch.float16 and torch.isfinite(logits.grad).all()
 
 
 def test_bad_call_raises():
