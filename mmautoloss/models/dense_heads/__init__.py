@@ -1,3 +1,4 @@
 """mmautoloss.models.dense_heads."""
+from .param_ap_deformable_detr_head import ParamAPDeformableDETRHead  # noqa: F401
 from .param_ap_retina_head import ParamAPRetinaHead  # noqa: F401
 from .param_ap_rpn_head import ParamAPRPNHead  # noqa: F401
