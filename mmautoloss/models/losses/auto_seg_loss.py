@@ -163,13 +163,12 @@ class AutoSegLoss(nn.Module):
                 seg_logits: Tensor,
                 seg_label: Tensor,
                 weight: Optional[Tensor] = None,
-                ignore_index: Optional[int] = None,
-                **kwargs) -> Tensor:
+                ignore_index: Optional[int] = None) -> Tensor:
         """Loss of logits (N, C, H, W) against labels (N, H, W) of the same size.
 
         ``weight`` (per-pixel weights of an mmseg pixel sampler) is not defined for a
         metric surrogate and must be None. ``ignore_index`` from the caller overrides the
-        configured one. Extra keyword arguments of mmseg's loss call are accepted and unused.
+        configured one.
         """
         if weight is not None:
             raise ValueError('AutoSegLoss takes no per-pixel weight (a pixel sampler was '
