@@ -91,12 +91,13 @@ def _one_hot(like: Tensor, index: Tensor, valid: Tensor) -> Tensor:
 
 
 def _sum_at_label(values: Tensor, index: Tensor) -> Tensor:
-    """Per class c, the sum of ``values[:, c]`` over the pixels labelled c: (C,).
+    """Per class c, the sum of ``values[:, c]`` over the pixels labelled c: float64 (C,).
 
-    Ignored pixels carry index 0 and must already hold 0 in ``values``.
+    Ignored pixels carry index 0 and must already hold 0 in ``values``. The (N*H*W,) picked
+    values are accumulated in float64: ``index_add`` adds them one after the other.
     """
-    picked = values.gather(1, index).flatten()
-    return values.new_zeros(values.shape[1]).index_add(0, index.flatten(), picked)
+    picked = values.gather(1, index).flatten().double()
+    return picked.new_zeros(values.shape[1]).index_add(0, index.flatten(), picked)
 
 
 def _class_counts(index: Tensor, valid: Tensor, num_classes: int) -> Tensor:
@@ -123,9 +124,9 @@ def _intersection_union(probs: Tensor, index: Tensor, counts: Tensor, g_and: Opt
     With binary y and the truth-table constraint, h_AND = g_AND(p) y and
     h_OR = g_OR(p) + y - g_OR(p) y, so each curve is evaluated once on ``probs``.
     """
-    intersection = _sum_at_label(apply_curve_or_identity(g_and, probs), index).double()
+    intersection = _sum_at_label(apply_curve_or_identity(g_and, probs), index)
     g_or_p = apply_curve_or_identity(g_or, probs)
-    union = (g_or_p.sum(dim=(0, 2, 3)) - _sum_at_label(g_or_p, index)).double() + counts
+    union = g_or_p.sum(dim=(0, 2, 3)).double() - _sum_at_label(g_or_p, index) + counts
     return intersection, union
 
 
@@ -191,7 +192,7 @@ def macc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     counts = _class_counts(index, valid, probs.shape[1])
-    correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index).double()
+    correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index)
     accuracy, present = _ratio(correct, counts)
     return _present_mean(accuracy, present).to(probs.dtype)
 
@@ -204,7 +205,7 @@ def gacc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     """
     (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
-    correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index).double().sum()
+    correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index).sum()
     return (correct / valid.sum().clamp_min(1).double()).to(probs.dtype)
 
 
