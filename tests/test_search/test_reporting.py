@@ -1,0 +1,35 @@
+"""Progress lines with ETA and the per-round table."""
+import io
+import re
+
+from mmautoloss.search.reporting import ProgressReporter, format_round_table
+from mmautoloss.search.trial import TrialResult
+
+
+def result(trial_id, status='ok', reward=0.5, reason=''):
+    return TrialResult(trial_id=trial_id, status=status, reward=reward, duration_s=2.0,
+                       reason=reason)
+
+
+def test_progress_lines_count_and_estimate_remaining_time():
+    stream = io.StringIO()
+    reporter = ProgressReporter(total=6, done=2, stream=stream)
+    assert reporter.eta_seconds() is None
+    reporter.trial_done(result('r001-c00'))
+    reporter.trial_done(result('r001-c01', 'crashed', 0.0, 'job exited with code 3'))
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith('[search] 3/6 trials')
+    assert re.search(r'4/6 trials .* ETA \d+m\d\ds .* r001-c01 crashed reward=0', lines[1])
+    assert reporter.eta_seconds() >= 0
+
+
+def test_round_table_lists_every_trial_in_index_order():
+    events = [dict(index=i, role='mean' if i == 0 else 'sample',
+                   result=result(f'r000-c0{i}', reward=0.1 * i).to_dict()) for i in (2, 0, 1)]
+    events[0]['result'].update(status='timeout', reason='killed after 3.0 s')
+    table = format_round_table(0, events, dict(mean_reward=0.1, failed=1))
+    lines = table.splitlines()
+    assert lines[0] == '== round 0 =='
+    assert [line.split()[0] for line in lines[3:6]] == ['r000-c00', 'r000-c01', 'r000-c02']
+    assert 'timeout' in lines[5] and 'killed after 3.0 s' in lines[5]
+    assert lines[-1] == 'mean_reward=0.1000  failed=1'
