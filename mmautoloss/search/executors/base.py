@@ -1,0 +1,20 @@
+"""The executor interface: where trials run, invisible to the searcher."""
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+from typing import Iterator, Sequence
+
+from ..trial import TrialResult, TrialSpec
+
+
+class BaseExecutor(metaclass=ABCMeta):
+    """Runs trials and yields their results in the order they finish.
+
+    ``run`` must yield exactly one :class:`TrialResult` per spec, never raise for a failed
+    trial (a failure is a result with a non-``'ok'`` status), and leave no trial process
+    running when the iteration ends, is closed early or is interrupted.
+    """
+
+    @abstractmethod
+    def run(self, specs: Sequence[TrialSpec]) -> Iterator[TrialResult]:
+        """Run ``specs`` and yield each trial's result as soon as it finishes."""

@@ -1,0 +1,129 @@
+"""Execution slots of a local executor: which devices and which master port a trial gets.
+
+A node with ``gpus`` GPUs is cut into ``gpus // gpus_per_trial`` disjoint slots (8 GPUs at
+2 per trial gives the slots (0, 1), (2, 3), (4, 5), (6, 7)). Without GPUs (``gpus=0``) the
+node has ``max_concurrent`` CPU slots with no device. Every acquired slot carries a free TCP
+port that no other live slot holds, used as the trial's ``MASTER_PORT`` (torchrun
+``--master_port``), so concurrent distributed trials never share a rendezvous.
+"""
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One place a trial runs: a slot index, its devices (empty on CPU) and its port."""
+
+    index: int
+    devices: tuple[int, ...]
+    port: int
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that pin a trial process to this slot."""
+        return {
+            'CUDA_VISIBLE_DEVICES': ','.join(str(d) for d in self.devices),
+            'MASTER_PORT': str(self.port),
+        }
+
+
+def find_free_port(exclude: frozenset[int] | set[int] = frozenset(),
+                   max_tries: int = 100) -> int:
+    """Ask the OS for a free TCP port on localhost that is not in ``exclude``."""
+    for _ in range(max_tries):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]
+        if port not in exclude:
+            return port
+    raise RuntimeError(f'no free port outside exclude={sorted(exclude)} after {max_tries} tries')
+
+
+def parse_visible_devices(value: str | None, gpus: int) -> list[int]:
+    """Device ids the slots may use: the first ``gpus`` entries of a parent
+    ``CUDA_VISIBLE_DEVICES`` if one is set, else ``0 .. gpus-1``."""
+    if value is None or value.strip() == '':
+        return list(range(gpus))
+    try:
+        visible = [int(v) for v in value.split(',') if v.strip() != '']
+    except ValueError as err:
+        raise ValueError(f'CUDA_VISIBLE_DEVICES={value!r} is not a comma-separated list of '
+                         'integer device ids') from err
+    if len(visible) < gpus:
+        raise ValueError(f'gpus={gpus} but CUDA_VISIBLE_DEVICES={value!r} exposes only '
+                         f'{len(visible)} device(s)')
+    return visible[:gpus]
+
+
+class SlotPool:
+    """Hands out disjoint :class:`Slot` s and takes them back.
+
+    Args:
+        gpus: GPUs on this node for the search; 0 runs CPU processes.
+        gpus_per_trial: GPUs per trial (must be 1 when ``gpus`` is 0).
+        max_concurrent: number of CPU slots when ``gpus`` is 0. With GPUs the slot count is
+            ``gpus // gpus_per_trial``, capped by ``max_concurrent`` when it is given.
+        visible_devices: the device ids to share out (default ``0 .. gpus-1``); pass the parent
+            ``CUDA_VISIBLE_DEVICES`` through :func:`parse_visible_devices` to honour it.
+    """
+
+    def __init__(self, gpus: int = 0, gpus_per_trial: int = 1, max_concurrent: int | None = 1,
+                 visible_devices: Sequence[int] | None = None) -> None:
+        if not isinstance(gpus, int) or gpus < 0:
+            raise ValueError(f'gpus must be an integer >= 0, got gpus={gpus!r}')
+        if not isinstance(gpus_per_trial, int) or gpus_per_trial < 1:
+            raise ValueError(f'gpus_per_trial must be an integer >= 1, got '
+                             f'gpus_per_trial={gpus_per_trial!r}')
+        if max_concurrent is not None and (not isinstance(max_concurrent, int)
+                                           or max_concurrent < 1):
+            raise ValueError(f'max_concurrent must be an integer >= 1 or None, got '
+                             f'max_concurrent={max_concurrent!r}')
+        if gpus == 0 and gpus_per_trial != 1:
+            raise ValueError(f'gpus_per_trial={gpus_per_trial} needs GPUs, but gpus=0 '
+                             '(CPU trials run one process each)')
+        if gpus > 0 and gpus < gpus_per_trial:
+            raise ValueError(f'gpus={gpus} is fewer than gpus_per_trial={gpus_per_trial}')
+        devices = list(range(gpus)) if visible_devices is None else list(visible_devices)
+        if len(devices) != gpus:
+            raise ValueError(f'visible_devices={devices} must list exactly gpus={gpus} ids')
+        if gpus == 0:
+            self._slot_devices = [() for _ in range(max_concurrent or 1)]
+        else:
+            num = gpus // gpus_per_trial
+            if max_concurrent is not None:
+                num = min(num, max_concurrent)
+            self._slot_devices = [
+                tuple(devices[i * gpus_per_trial:(i + 1) * gpus_per_trial]) for i in range(num)
+            ]
+        self._free = list(range(len(self._slot_devices)))
+        self._busy: dict[int, Slot] = {}
+
+    @property
+    def num_slots(self) -> int:
+        """Total number of slots, i.e. the most trials that can run at once."""
+        return len(self._slot_devices)
+
+    @property
+    def num_free(self) -> int:
+        """Slots not held by a running trial."""
+        return len(self._free)
+
+    def acquire(self) -> Slot | None:
+        """Take the lowest free slot with a fresh free port, or ``None`` if all are busy."""
+        if not self._free:
+            return None
+        index = self._free.pop(0)
+        port = find_free_port(exclude={s.port for s in self._busy.values()})
+        slot = Slot(index=index, devices=self._slot_devices[index], port=port)
+        self._busy[index] = slot
+        return slot
+
+    def release(self, slot: Slot) -> None:
+        """Give a slot back; releasing a slot that is not held is an error."""
+        if self._busy.get(slot.index) != slot:
+            raise ValueError(f'slot={slot} is not held by this pool')
+        del self._busy[slot.index]
+        self._free.append(slot.index)
+        self._free.sort()

@@ -1,0 +1,222 @@
+"""Run trials as subprocesses on the GPUs (or CPU cores) of this machine."""
+from __future__ import annotations
+
+import math
+import os
+import os.path as osp
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from ..trial import LOG_NAME, TrialResult, TrialSpec, judge_trial, write_trial_config
+from .base import BaseExecutor
+from .gpu_slots import Slot, SlotPool, parse_visible_devices
+
+TRAIN_JOB_MODULE = 'mmautoloss.engine.train_job'
+
+
+@dataclass
+class _RunningTrial:
+    spec: TrialSpec
+    slot: Slot
+    proc: subprocess.Popen
+    start: float
+    deadline: float
+
+
+class LocalExecutor(BaseExecutor):
+    """Run each trial as its own process group on a slot of this machine.
+
+    With ``gpus > 0`` the GPUs are cut into ``gpus // gpus_per_trial`` disjoint slots (see
+    :class:`~.gpu_slots.SlotPool`); each trial sees only its slot's GPUs through
+    ``CUDA_VISIBLE_DEVICES`` and gets its own free ``MASTER_PORT``. Trials with more than one
+    GPU run under ``torchrun --nproc_per_node G --master_port P ... --launcher pytorch``.
+    With ``gpus == 0`` up to ``max_concurrent`` CPU processes run at once with
+    ``CUDA_VISIBLE_DEVICES=''`` (and ``OMP_NUM_THREADS`` = cores / slots unless already set).
+
+    A job is launched as ``<job_entry...> <work_dir>/config.py --work-dir <work_dir>`` with its
+    stdout and stderr in ``<work_dir>/trial.log``, and must write ``<work_dir>/metrics.json``.
+    A job that runs past ``timeout_s`` is killed with its whole process group (SIGTERM, then
+    SIGKILL after ``kill_grace_s``); so are all live jobs when the iteration of :meth:`run`
+    stops early (``close()``, an exception, KeyboardInterrupt).
+
+    Args:
+        proxy_config: mmengine config of the proxy training job.
+        reward_key: key of ``metrics.json`` used as the reward (e.g. ``'mIoU'``).
+        gpus: GPUs to use on this machine; 0 runs CPU processes.
+        gpus_per_trial: GPUs per trial.
+        max_concurrent: most trials at once; ``None`` means 1 on CPU and all GPU slots.
+        timeout_s: wall-clock limit of one trial in seconds.
+        failure_reward: reward of every failed trial.
+        nonfinite_check_iters: iterations in which a NaN / Inf loss stops the job.
+        job_entry: command prefix of a job (default: ``python -m mmautoloss.engine.train_job``,
+            or torchrun of it when ``gpus_per_trial > 1``); used verbatim when given.
+        poll_interval_s: how often running jobs are checked.
+        kill_grace_s: seconds between SIGTERM and SIGKILL when a job is killed.
+    """
+
+    def __init__(self, proxy_config: str, reward_key: str, gpus: int = 0,
+                 gpus_per_trial: int = 1, max_concurrent: int | None = None,
+                 timeout_s: float = 7200.0, failure_reward: float = 0.0,
+                 nonfinite_check_iters: int = 20, job_entry: list[str] | None = None,
+                 poll_interval_s: float = 0.05, kill_grace_s: float = 5.0) -> None:
+        if not osp.isfile(proxy_config):
+            raise ValueError(f'proxy_config={proxy_config!r} is not a file')
+        if not isinstance(reward_key, str) or not reward_key:
+            raise ValueError(f'reward_key must be a non-empty string, got reward_key={reward_key!r}')
+        for name, value in (('timeout_s', timeout_s), ('poll_interval_s', poll_interval_s)):
+            if not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
+                raise ValueError(f'{name} must be a finite number > 0, got {name}={value!r}')
+        if not isinstance(kill_grace_s, (int, float)) or not 0 <= kill_grace_s < math.inf:
+            raise ValueError(f'kill_grace_s must be a finite number >= 0, got '
+                             f'kill_grace_s={kill_grace_s!r}')
+        if not isinstance(failure_reward, (int, float)) or not math.isfinite(failure_reward):
+            raise ValueError(f'failure_reward must be a finite number, got '
+                             f'failure_reward={failure_reward!r}')
+        if not isinstance(nonfinite_check_iters, int) or nonfinite_check_iters < 0:
+            raise ValueError('nonfinite_check_iters must be an integer >= 0, got '
+                             f'nonfinite_check_iters={nonfinite_check_iters!r}')
+        if job_entry is not None and (not isinstance(job_entry, (list, tuple)) or not job_entry
+                                      or not all(isinstance(a, str) for a in job_entry)):
+            raise ValueError(f'job_entry must be a non-empty list of strings, got '
+                             f'job_entry={job_entry!r}')
+        visible = (parse_visible_devices(os.environ.get('CUDA_VISIBLE_DEVICES'), gpus)
+                   if isinstance(gpus, int) and gpus > 0 else None)
+        # Built once to validate gpus / gpus_per_trial / max_concurrent early.
+        self.num_slots = SlotPool(gpus, gpus_per_trial, max_concurrent, visible).num_slots
+        self.proxy_config = proxy_config
+        self.reward_key = reward_key
+        self.gpus = gpus
+        self.gpus_per_trial = gpus_per_trial
+        self.max_concurrent = max_concurrent
+        self.visible_devices = visible
+        self.timeout_s = float(timeout_s)
+        self.failure_reward = float(failure_reward)
+        self.nonfinite_check_iters = nonfinite_check_iters
+        self.job_entry = list(job_entry) if job_entry is not None else None
+        self.poll_interval_s = float(poll_interval_s)
+        self.kill_grace_s = float(kill_grace_s)
+
+    def run(self, specs: Sequence[TrialSpec]) -> Iterator[TrialResult]:
+        """Run ``specs`` on the free slots; yield each result as its trial finishes."""
+        specs = list(specs)
+        seen: set[str] = set()
+        for spec in specs:
+            if spec.trial_id in seen:
+                raise ValueError(f'duplicate trial_id={spec.trial_id!r} in specs')
+            seen.add(spec.trial_id)
+        pool = SlotPool(self.gpus, self.gpus_per_trial, self.max_concurrent, self.visible_devices)
+        pending = deque(specs)
+        running: list[_RunningTrial] = []
+        try:
+            while pending or running:
+                while pending and pool.num_free:
+                    slot = pool.acquire()
+                    launched = self._launch(pending.popleft(), slot)
+                    if isinstance(launched, TrialResult):
+                        pool.release(slot)
+                        yield launched
+                    else:
+                        running.append(launched)
+                finished = self._collect_finished(running)
+                for trial, result in finished:
+                    running.remove(trial)
+                    pool.release(trial.slot)
+                    yield result
+                if not finished and running:
+                    next_deadline = min(t.deadline for t in running)
+                    time.sleep(max(0.0, min(self.poll_interval_s,
+                                            next_deadline - time.monotonic())))
+        finally:
+            self._kill(running)
+
+    def _command(self, config_path: str, work_dir: str, slot: Slot) -> list[str]:
+        args = [config_path, '--work-dir', work_dir]
+        if self.job_entry is not None:
+            return [*self.job_entry, *args]
+        if self.gpus_per_trial > 1:
+            return [sys.executable, '-m', 'torch.distributed.run',
+                    f'--nproc_per_node={self.gpus_per_trial}', f'--master_port={slot.port}',
+                    '-m', TRAIN_JOB_MODULE, *args, '--launcher', 'pytorch']
+        return [sys.executable, '-m', TRAIN_JOB_MODULE, *args]
+
+    def _env(self, slot: Slot) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(slot.env())
+        env['PYTHONUNBUFFERED'] = '1'
+        if self.gpus == 0 and 'OMP_NUM_THREADS' not in os.environ:
+            env['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) // self.num_slots))
+        return env
+
+    def _launch(self, spec: TrialSpec, slot: Slot) -> _RunningTrial | TrialResult:
+        """Start one trial; a failure to start is returned as a 'crashed' result."""
+        start = time.monotonic()
+        try:
+            config_path = write_trial_config(spec, self.proxy_config, self.nonfinite_check_iters)
+            cmd = self._command(config_path, spec.work_dir, slot)
+            env = self._env(slot)
+            with open(osp.join(spec.work_dir, LOG_NAME), 'wb') as log:
+                log.write(f'# CUDA_VISIBLE_DEVICES={env["CUDA_VISIBLE_DEVICES"]!r} '
+                          f'MASTER_PORT={slot.port} {shlex.join(cmd)}\n'.encode())
+                log.flush()
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                        stderr=subprocess.STDOUT, env=env,
+                                        start_new_session=True)
+        except Exception as err:  # a trial never raises into the search loop
+            return judge_trial(spec, returncode=None, timed_out=False,
+                               duration_s=time.monotonic() - start, reward_key=self.reward_key,
+                               failure_reward=self.failure_reward,
+                               launch_error=f'{type(err).__name__}: {err}')
+        return _RunningTrial(spec=spec, slot=slot, proc=proc, start=start,
+                             deadline=start + self.timeout_s)
+
+    def _collect_finished(self, running: list[_RunningTrial]
+                          ) -> list[tuple[_RunningTrial, TrialResult]]:
+        """Judge the trials whose job exited or ran out of time."""
+        finished = []
+        now = time.monotonic()
+        for trial in running:
+            # WNOWAIT leaves the exited leader a zombie, so its process group id cannot be
+            # reused while leftover group members (e.g. dataloader workers) are killed.
+            exited = os.waitid(os.P_PID, trial.proc.pid,
+                               os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+            if exited:
+                _signal_group(trial.proc.pid, signal.SIGKILL)
+                returncode, timed_out = trial.proc.wait(), False
+            elif now >= trial.deadline:
+                self._kill([trial])
+                returncode, timed_out = trial.proc.returncode, True
+            else:
+                continue
+            finished.append((trial, judge_trial(
+                trial.spec, returncode=returncode, timed_out=timed_out,
+                duration_s=time.monotonic() - trial.start, reward_key=self.reward_key,
+                failure_reward=self.failure_reward)))
+        return finished
+
+    def _kill(self, trials: list[_RunningTrial]) -> None:
+        """SIGTERM the process groups, SIGKILL them after the grace period, reap leaders."""
+        for trial in trials:
+            _signal_group(trial.proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.kill_grace_s
+        for trial in trials:
+            try:
+                trial.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for trial in trials:
+            _signal_group(trial.proc.pid, signal.SIGKILL)
+            trial.proc.wait()
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    """Send ``sig`` to a process group; a group that no longer exists is fine."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,207 @@
+"""Trials: one candidate loss trained as one proxy job, and the judged outcome of that job.
+
+A trial is the unit of work of every searcher (Auto Seg-Loss / PAP: one policy sample;
+AutoLoss-Zero / CSE-Autoloss: one evolved formula). Its life is
+
+1. :func:`write_trial_config`: proxy config + the candidate's overrides + the watch hooks,
+   written to ``<work_dir>/config.py``;
+2. an executor launches ``<job_entry...> <work_dir>/config.py --work-dir <work_dir>`` and
+   watches it (see :mod:`mmautoloss.search.executors`);
+3. :func:`judge_trial` turns the finished job (exit code, ``metrics.json``, the NaN marker
+   of :class:`~mmautoloss.engine.hooks.NonFiniteLossHook`) into a :class:`TrialResult`.
+
+Failed trials are results too: they carry ``failure_reward``, a reason and the log tail, so
+the search loop never sees an exception from a trial. This module works on configs and
+files only and never imports mmdet / mmseg / mmpose.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import os.path as osp
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from mmengine.config import Config
+
+from mmautoloss.engine.hooks.metrics_dump_hook import METRICS_NAME
+from mmautoloss.engine.hooks.nonfinite_loss_hook import NONFINITE_MARKER_NAME
+
+TRIAL_STATUSES = ('ok', 'crashed', 'timeout', 'nonfinite', 'no_metric')
+CONFIG_NAME = 'config.py'
+LOG_NAME = 'trial.log'
+LOG_TAIL_LINES = 40
+
+
+@dataclass
+class TrialSpec:
+    """What to train: a candidate and the config overrides that encode it.
+
+    Attributes:
+        trial_id: unique name of the trial within a search.
+        candidate: the searcher's raw candidate vector (kept for the journal).
+        overrides: mmengine dotted-key overrides applied to the proxy config with
+            ``Config.merge_from_dict``, e.g. ``{'model.decode_head.loss_decode':
+            dict(type='AutoSegLoss', ...)}``. A dict value is merged into the dict already at
+            that key; add ``_delete_=True`` to it to replace that dict instead.
+        work_dir: directory of the trial (config, log, checkpoints, metrics).
+    """
+
+    trial_id: str
+    candidate: list[float]
+    overrides: dict
+    work_dir: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.trial_id, str) or not self.trial_id:
+            raise ValueError(f'trial_id must be a non-empty string, got trial_id={self.trial_id!r}')
+        if not isinstance(self.overrides, dict):
+            raise ValueError(f'overrides must be a dict, got overrides={self.overrides!r}')
+        if not isinstance(self.work_dir, str) or not self.work_dir:
+            raise ValueError(f'work_dir must be a non-empty string, got work_dir={self.work_dir!r}')
+
+
+@dataclass
+class TrialResult:
+    """Outcome of one trial.
+
+    ``status`` is one of ``'ok'`` (reward is the metric), ``'crashed'`` (non-zero exit or
+    failed launch), ``'timeout'`` (killed after the time limit), ``'nonfinite'`` (stopped by
+    the NaN / Inf loss check) or ``'no_metric'`` (exited 0 without a usable reward metric).
+    Every status but ``'ok'`` has ``reward == failure_reward`` and a ``reason``.
+    """
+
+    trial_id: str
+    status: str
+    reward: float
+    metrics: dict = field(default_factory=dict)
+    duration_s: float = 0.0
+    log_path: str = ''
+    reason: str = ''
+    log_tail: str = ''
+
+    def __post_init__(self) -> None:
+        if self.status not in TRIAL_STATUSES:
+            raise ValueError(f'status must be one of {TRIAL_STATUSES}, got status={self.status!r}')
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable dict of all fields."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrialResult:
+        """Inverse of :meth:`to_dict`; a missing or unknown key is a ValueError naming it."""
+        names = {f.name for f in fields(cls)}
+        missing = sorted(names - set(d))
+        unknown = sorted(set(d) - names)
+        if missing or unknown:
+            raise ValueError(f'TrialResult dict has missing keys {missing} and unknown keys '
+                             f'{unknown}')
+        return cls(**d)
+
+
+def write_trial_config(spec: TrialSpec, proxy_config: str, nonfinite_check_iters: int) -> str:
+    """Derive and write ``<work_dir>/config.py`` for ``spec``; returns its path.
+
+    The derived config is ``proxy_config`` with ``spec.overrides`` merged in, ``work_dir`` set,
+    ``mmautoloss`` added to ``custom_imports`` and two hooks appended to ``custom_hooks``:
+    ``NonFiniteLossHook(check_iters=nonfinite_check_iters)`` and ``MetricsDumpHook``.
+    Stale ``metrics.json`` / NaN markers of an earlier run in the same directory are removed
+    so that they cannot be mistaken for this run's outcome. Custom imports of the proxy
+    config are not executed here; the job imports them.
+    """
+    if not isinstance(nonfinite_check_iters, int) or nonfinite_check_iters < 0:
+        raise ValueError('nonfinite_check_iters must be an integer >= 0, got '
+                         f'nonfinite_check_iters={nonfinite_check_iters!r}')
+    cfg = Config.fromfile(proxy_config, import_custom_modules=False)
+    cfg.merge_from_dict(copy.deepcopy(spec.overrides))
+    cfg.work_dir = spec.work_dir
+    custom_imports = dict(cfg.get('custom_imports', None) or {})
+    imports = list(custom_imports.get('imports', []))
+    if 'mmautoloss' not in imports:
+        imports.append('mmautoloss')
+    custom_imports['imports'] = imports
+    custom_imports.setdefault('allow_failed_imports', False)
+    cfg.custom_imports = custom_imports
+    cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
+        dict(type='NonFiniteLossHook', check_iters=nonfinite_check_iters),
+        dict(type='MetricsDumpHook'),
+    ]
+    os.makedirs(spec.work_dir, exist_ok=True)
+    for stale in (METRICS_NAME, NONFINITE_MARKER_NAME):
+        path = osp.join(spec.work_dir, stale)
+        if osp.exists(path):
+            os.remove(path)
+    config_path = osp.join(spec.work_dir, CONFIG_NAME)
+    cfg.dump(config_path)
+    return config_path
+
+
+def read_log_tail(log_path: str, num_lines: int = LOG_TAIL_LINES,
+                  max_bytes: int = 64 * 1024) -> str:
+    """Last ``num_lines`` lines of a log (reads at most its last ``max_bytes``); '' if absent."""
+    if not osp.isfile(log_path):
+        return ''
+    with open(log_path, 'rb') as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - max_bytes))
+        data = f.read().decode('utf-8', errors='replace')
+    return '\n'.join(data.splitlines()[-num_lines:])
+
+
+def _read_json(path: str) -> tuple[Any, str]:
+    """(content, '') or (None, why it could not be read)."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f), ''
+    except (OSError, ValueError) as err:
+        return None, f'{type(err).__name__}: {err}'
+
+
+def judge_trial(spec: TrialSpec, *, returncode: int | None, timed_out: bool, duration_s: float,
+                reward_key: str, failure_reward: float, launch_error: str = '') -> TrialResult:
+    """Classify a finished trial job (see :class:`TrialResult` for the statuses).
+
+    Order: launch error / timeout / non-zero exit (``'nonfinite'`` when the NaN marker exists,
+    else ``'crashed'``) / missing or unusable ``metrics.json`` or ``reward_key``
+    (``'no_metric'``) / ``'ok'`` with ``reward = metrics[reward_key]``.
+    """
+    log_path = osp.join(spec.work_dir, LOG_NAME)
+
+    def failed(status: str, reason: str, metrics: dict | None = None) -> TrialResult:
+        return TrialResult(trial_id=spec.trial_id, status=status, reward=float(failure_reward),
+                           metrics=metrics or {}, duration_s=duration_s, log_path=log_path,
+                           reason=reason, log_tail=read_log_tail(log_path))
+
+    if launch_error:
+        return failed('crashed', f'could not launch the trial: {launch_error}')
+    if timed_out:
+        return failed('timeout', f'killed after {duration_s:.1f} s (time limit reached)')
+    if returncode != 0:
+        marker_path = osp.join(spec.work_dir, NONFINITE_MARKER_NAME)
+        if osp.isfile(marker_path):
+            marker, err = _read_json(marker_path)
+            detail = json.dumps(marker, sort_keys=True) if marker is not None else err
+            return failed('nonfinite', f'non-finite loss, job stopped (exit {returncode}): '
+                          f'{detail}')
+        return failed('crashed', f'job exited with code {returncode}')
+    metrics_path = osp.join(spec.work_dir, METRICS_NAME)
+    if not osp.isfile(metrics_path):
+        return failed('no_metric', f'job exited 0 but wrote no {metrics_path}; '
+                      f'reward_key={reward_key!r} missing, present keys: []')
+    metrics, err = _read_json(metrics_path)
+    if not isinstance(metrics, dict):
+        return failed('no_metric', f'{metrics_path} is not a JSON object '
+                      f'({err or type(metrics).__name__}); reward_key={reward_key!r} missing')
+    if reward_key not in metrics:
+        return failed('no_metric', f'reward_key={reward_key!r} not in {METRICS_NAME}; '
+                      f'present keys: {sorted(metrics)}', metrics)
+    value = metrics[reward_key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return failed('no_metric', f'reward_key={reward_key!r} has value {value!r}, '
+                      'not a finite number', metrics)
+    return TrialResult(trial_id=spec.trial_id, status='ok', reward=float(value), metrics=metrics,
+                       duration_s=duration_s, log_path=log_path, reason='', log_tail='')

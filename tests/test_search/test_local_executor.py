@@ -1,0 +1,193 @@
+import json
+import os
+import os.path as osp
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from mmautoloss.search.executors import LocalExecutor
+from mmautoloss.search.trial import TrialSpec
+
+REPO = Path(__file__).resolve().parents[2]
+TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
+TOY_CONFIG = str(TOY_DIR / 'toy_job_config.py')
+FAKE_JOB = str(TOY_DIR / 'fake_job.py')
+
+
+def _fake_entry(*args):
+    return [sys.executable, FAKE_JOB, *args]
+
+
+def _spec(tmp_path, trial_id, overrides=None):
+    return TrialSpec(trial_id=trial_id, candidate=[0.0], overrides=overrides or {},
+                     work_dir=str(tmp_path / trial_id))
+
+
+def _is_dead(pid: int, wait_s: float = 3.0) -> bool:
+    """True once the pid is gone or a zombie (killed but not yet reaped by init)."""
+    end = time.monotonic() + wait_s
+    while True:
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state in ('Z', 'X'):
+            return True
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+
+
+class _PerSpecEntry(LocalExecutor):
+    """Fake job options per trial id, so one run mixes outcomes."""
+
+    def __init__(self, options, **kwargs):
+        super().__init__(**kwargs)
+        self.options = options
+
+    def _command(self, config_path, work_dir, slot):
+        return [*_fake_entry(*self.options[osp.basename(work_dir)]), config_path,
+                '--work-dir', work_dir]
+
+
+def test_ok_crash_and_no_metric_in_one_run(tmp_path):
+    options = {
+        'ok': ['--mode', 'ok', '--reward-key', 'toy/score', '--reward', '0.75'],
+        'crash': ['--mode', 'crash', '--lines', '100'],
+        'nometric': ['--mode', 'no_metric'],
+        'nofile': ['--mode', 'no_metric', '--no-file'],
+    }
+    executor = _PerSpecEntry(options, proxy_config=TOY_CONFIG, reward_key='toy/score',
+                             max_concurrent=2, failure_reward=-1.0, timeout_s=60)
+    results = {r.trial_id: r for r in executor.run([_spec(tmp_path, t) for t in options])}
+    assert set(results) == set(options)
+    ok = results['ok']
+    assert (ok.status, ok.reward) == ('ok', 0.75) and ok.metrics == {'toy/score': 0.75,
+                                                                     'other': 1.0}
+    crash = results['crash']
+    assert crash.status == 'crashed' and crash.reward == -1.0 and 'code 3' in crash.reason
+    tail = crash.log_tail.splitlines()
+    assert len(tail) == 40 and tail[-1] == 'line 99' and 'line 59' not in tail
+    assert results['nometric'].status == 'no_metric'
+    assert "present keys: ['other']" in results['nometric'].reason
+    assert results['nofile'].status == 'no_metric' and results['nofile'].reward == -1.0
+    env = json.loads((tmp_path / 'ok' / 'job_env.json').read_text())
+    assert env['CUDA_VISIBLE_DEVICES'] == '' and env['config'] == str(tmp_path / 'ok' / 'config.py')
+
+
+def test_launch_and_config_failures_are_results(tmp_path):
+    executor = LocalExecutor(TOY_CONFIG, 'acc', job_entry=[str(tmp_path / 'no_such_binary')],
+                             failure_reward=-2.0)
+    bad_override = {'model.type.sub': 1}  # 'type' holds a string, cannot take a sub-key
+    results = list(executor.run([_spec(tmp_path, 'a'), _spec(tmp_path, 'b', bad_override)]))
+    assert [r.status for r in results] == ['crashed', 'crashed']
+    assert all(r.reward == -2.0 and 'could not launch' in r.reason for r in results)
+    assert 'FileNotFoundError' in results[0].reason
+
+
+def test_gpu_slots_pin_devices_and_ports(tmp_path, monkeypatch):
+    monkeypatch.delenv('CUDA_VISIBLE_DEVICES', raising=False)
+    executor = LocalExecutor(TOY_CONFIG, 'acc', gpus=8, gpus_per_trial=2, timeout_s=60,
+                             job_entry=_fake_entry('--mode', 'ok', '--sleep', '0.6'))
+    assert executor.num_slots == 4
+    results = list(executor.run([_spec(tmp_path, f't{i}') for i in range(8)]))
+    assert sorted(r.trial_id for r in results) == [f't{i}' for i in range(8)]
+    assert all(r.status == 'ok' for r in results)
+    envs = [json.loads((tmp_path / f't{i}' / 'job_env.json').read_text()) for i in range(8)]
+    assert {e['CUDA_VISIBLE_DEVICES'] for e in envs} == {'0,1', '2,3', '4,5', '6,7'}
+    # brute force over time: at every trial start, the trials running then are at most 4,
+    # hold disjoint GPUs and distinct master ports
+    max_running = 0
+    for e in envs:
+        running = [o for o in envs if o['start'] <= e['start'] < o['end']]
+        max_running = max(max_running, len(running))
+        devices = [d for o in running for d in o['CUDA_VISIBLE_DEVICES'].split(',')]
+        assert len(devices) == len(set(devices))
+        ports = [o['MASTER_PORT'] for o in running]
+        assert len(ports) == len(set(ports))
+    assert max_running == 4
+
+
+def test_timeout_kills_the_process_group(tmp_path):
+    executor = LocalExecutor(TOY_CONFIG, 'acc', timeout_s=3.0, kill_grace_s=0.3,
+                             job_entry=_fake_entry('--mode', 'hang', '--ignore-term'))
+    (result,) = executor.run([_spec(tmp_path, 'hang')])
+    assert result.status == 'timeout' and result.duration_s >= 3.0
+    pids = json.loads((tmp_path / 'hang' / 'pids.json').read_text())
+    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+
+
+def test_interrupt_kills_running_trials(tmp_path):
+    options = {'quick': ['--mode', 'ok'], 'slow': ['--mode', 'hang']}
+    executor = _PerSpecEntry(options, proxy_config=TOY_CONFIG, reward_key='acc',
+                             max_concurrent=2, timeout_s=60, kill_grace_s=1.0)
+    run = executor.run([_spec(tmp_path, 'quick'), _spec(tmp_path, 'slow')])
+    first = next(run)
+    assert first.trial_id == 'quick' and first.status == 'ok'
+    pids_path = tmp_path / 'slow' / 'pids.json'
+    end = time.monotonic() + 20
+    while not pids_path.exists() and time.monotonic() < end:
+        time.sleep(0.05)
+    pids = json.loads(pids_path.read_text())
+    assert not _is_dead(pids['grandchild'], wait_s=0)
+    with pytest.raises(KeyboardInterrupt):
+        run.throw(KeyboardInterrupt)
+    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+
+
+@pytest.mark.training
+def test_real_jobs_nan_and_ok(tmp_path, monkeypatch):
+    """Two real mmengine jobs (mmautoloss.engine.train_job): one whose loss turns NaN at
+    iteration 2 is stopped by NonFiniteLossHook; the other's reward is checked against the
+    validation MSE recomputed from its final checkpoint."""
+    monkeypatch.setenv('PYTHONPATH', os.pathsep.join([str(TOY_DIR), str(REPO)]))
+    monkeypatch.syspath_prepend(str(TOY_DIR))
+    from toy_job_modules import ToyRegressionDataset
+    executor = LocalExecutor(TOY_CONFIG, 'toy/score', max_concurrent=2, timeout_s=300,
+                             failure_reward=-100.0, nonfinite_check_iters=5)
+    specs = [_spec(tmp_path, 'nan', {'model.nan_from_iter': 2}), _spec(tmp_path, 'ok')]
+    results = {r.trial_id: r for r in executor.run(specs)}
+
+    nan = results['nan']
+    assert nan.status == 'nonfinite', nan.log_tail
+    assert nan.reward == -100.0 and '"iter": 2' in nan.reason
+    assert 'NonFiniteLossError' in nan.log_tail
+    assert not (tmp_path / 'nan' / 'metrics.json').exists()
+
+    ok = results['ok']
+    assert ok.status == 'ok', ok.log_tail
+    state = torch.load(tmp_path / 'ok' / 'iter_8.pth', map_location='cpu',
+                       weights_only=False)['state_dict']
+    w, b = float(state['linear.weight']), float(state['linear.bias'])
+    val = ToyRegressionDataset(num_samples=8, seed=1)
+    errors = [(w * float(val[i]['inputs']) + b - float(val[i]['data_samples'])) ** 2
+              for i in range(len(val))]
+    mse = sum(errors) / len(errors)
+    assert ok.metrics['toy/mse'] == pytest.approx(mse, rel=1e-5)
+    assert ok.reward == pytest.approx(-mse, rel=1e-5)
+
+
+@pytest.mark.parametrize('kwargs, key', [
+    (dict(proxy_config='/no/such/config.py'), "proxy_config='/no/such/config.py'"),
+    (dict(reward_key=''), "reward_key=''"),
+    (dict(timeout_s=0), 'timeout_s=0'),
+    (dict(failure_reward=float('nan')), 'failure_reward=nan'),
+    (dict(job_entry=[]), r'job_entry=\[\]'),
+    (dict(gpus=0, gpus_per_trial=2), 'gpus_per_trial=2'),
+    (dict(nonfinite_check_iters=-3), 'nonfinite_check_iters=-3'),
+])
+def test_bad_arguments_name_the_value(kwargs, key):
+    args = dict(proxy_config=TOY_CONFIG, reward_key='acc')
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=key):
+        LocalExecutor(**args)
+
+
+def test_duplicate_trial_ids_are_rejected(tmp_path):
+    executor = LocalExecutor(TOY_CONFIG, 'acc', job_entry=_fake_entry('--mode', 'ok'))
+    with pytest.raises(ValueError, match="trial_id='x'"):
+        list(executor.run([_spec(tmp_path, 'x'), _spec(tmp_path, 'x')]))
