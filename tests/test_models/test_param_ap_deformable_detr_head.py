@@ -237,6 +237,42 @@ def test_released_config_resolves_mmdet_base_and_builds_identity_loss():
         assert function == pytest.approx(identity)
 
 
+def test_refine_two_stage_detector_backpropagates_every_layer_loss():
+    from mmdet.registry import MODELS
+    from mmdet.testing import demo_mm_inputs
+    from mmdet.utils import register_all_modules
+    from mmengine.config import Config
+
+    import mmautoloss.models.dense_heads.param_ap_deformable_detr_head  # noqa: F401
+
+    register_all_modules()
+    cfg = Config.fromfile(PROXY)
+    cfg.model.update(with_box_refine=True, as_two_stage=True)
+    # mmdet 3.3's two-stage proposal embedding hard-codes 128 features per coordinate,
+    # i.e. embed_dims = 256
+    model_cfg = cfg.model
+    for layer in (model_cfg.encoder.layer_cfg, model_cfg.decoder.layer_cfg):
+        for key in ('self_attn_cfg', 'cross_attn_cfg', 'ffn_cfg'):
+            if key in layer:
+                layer[key].embed_dims = 256
+    model_cfg.neck.out_channels = model_cfg.bbox_head.embed_dims = 256
+    model_cfg.positional_encoding.num_feats = 128
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    packed = demo_mm_inputs(2, [[3, 128, 96], [3, 96, 128]], num_items=[2, 3],
+                            num_classes=NUM_CLASSES)
+    data = model.data_preprocessor(packed, True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_ap', 'd0.loss_ap', 'enc_loss_ap'}
+    assert all(torch.isfinite(v) and v.dim() == 0 for v in losses.values())
+    sum(losses.values()).backward()
+    # the shared prediction branches and the backbone receive a gradient
+    assert model.bbox_head.cls_branches[0].weight.grad.abs().sum() > 0
+    assert model.bbox_head.reg_branches[-1][-1].weight.grad.abs().sum() > 0
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+
+
 @pytest.mark.training
 def test_proxy_deformable_detr_trains_and_reports_coco_metrics(tmp_path):
     from mmengine.config import Config
