@@ -102,10 +102,12 @@ class TrialResult:
         return cls(**d)
 
 
-def write_trial_config(spec: TrialSpec, proxy_config: str, nonfinite_check_iters: int) -> str:
+def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
+                       nonfinite_check_iters: int) -> str:
     """Derive and write ``<work_dir>/config.py`` for ``spec``; returns its path.
 
-    The derived config is ``proxy_config`` with ``spec.overrides`` merged in, ``work_dir`` set,
+    The derived config is ``proxy_config`` (a path, or a parsed Config that is left
+    unchanged) with ``spec.overrides`` merged in, ``work_dir`` set,
     ``mmautoloss`` added to ``custom_imports`` and two hooks appended to ``custom_hooks``:
     ``NonFiniteLossHook(check_iters=nonfinite_check_iters)`` and ``MetricsDumpHook``.
     Stale ``metrics.json`` / NaN markers of an earlier run in the same directory are removed
@@ -115,7 +117,10 @@ def write_trial_config(spec: TrialSpec, proxy_config: str, nonfinite_check_iters
     if not isinstance(nonfinite_check_iters, int) or nonfinite_check_iters < 0:
         raise ValueError('nonfinite_check_iters must be an integer >= 0, got '
                          f'nonfinite_check_iters={nonfinite_check_iters!r}')
-    cfg = Config.fromfile(proxy_config, import_custom_modules=False)
+    if isinstance(proxy_config, Config):
+        cfg = copy.deepcopy(proxy_config)
+    else:
+        cfg = Config.fromfile(proxy_config, import_custom_modules=False)
     cfg.merge_from_dict(copy.deepcopy(spec.overrides))
     cfg.work_dir = spec.work_dir
     custom_imports = dict(cfg.get('custom_imports', None) or {})

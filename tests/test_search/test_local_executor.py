@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmautoloss.search.executors import LocalExecutor
+from mmautoloss.search.executors import LocalExecutor, Slot
+from mmautoloss.search.executors import local as local_executor
 from mmautoloss.search.trial import TrialSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,6 +80,15 @@ def test_ok_crash_and_no_metric_in_one_run(tmp_path):
     assert env['CUDA_VISIBLE_DEVICES'] == '' and env['config'] == str(tmp_path / 'ok' / 'config.py')
 
 
+def test_polling_fallback_without_pidfds(tmp_path, monkeypatch):
+    monkeypatch.setattr(local_executor, '_open_pidfd', lambda pid: None)
+    executor = LocalExecutor(TOY_CONFIG, 'acc', max_concurrent=2, poll_interval_s=0.01,
+                             job_entry=_fake_entry('--mode', 'ok', '--reward', '0.25'))
+    results = list(executor.run([_spec(tmp_path, f't{i}') for i in range(3)]))
+    assert sorted(r.trial_id for r in results) == ['t0', 't1', 't2']
+    assert all(r.status == 'ok' and r.reward == 0.25 for r in results)
+
+
 def test_launch_and_config_failures_are_results(tmp_path):
     executor = LocalExecutor(TOY_CONFIG, 'acc', job_entry=[str(tmp_path / 'no_such_binary')],
                              failure_reward=-2.0)
@@ -110,6 +120,29 @@ def test_gpu_slots_pin_devices_and_ports(tmp_path, monkeypatch):
         ports = [o['MASTER_PORT'] for o in running]
         assert len(ports) == len(set(ports))
     assert max_running == 4
+
+
+def test_parent_visible_devices_are_shared_out(tmp_path, monkeypatch):
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '3,5')
+    executor = LocalExecutor(TOY_CONFIG, 'acc', gpus=2, job_entry=_fake_entry('--mode', 'ok'))
+    list(executor.run([_spec(tmp_path, 'a'), _spec(tmp_path, 'b')]))
+    envs = [json.loads((tmp_path / t / 'job_env.json').read_text()) for t in 'ab']
+    assert sorted(e['CUDA_VISIBLE_DEVICES'] for e in envs) == ['3', '5']
+
+
+def test_default_job_commands_parse_as_torchrun(monkeypatch):
+    from torch.distributed.run import get_args_parser
+    monkeypatch.delenv('CUDA_VISIBLE_DEVICES', raising=False)
+    slot = Slot(index=1, devices=(2, 3), port=29999)
+    cmd = LocalExecutor(TOY_CONFIG, 'acc', gpus=4, gpus_per_trial=2)._command('c.py', 'w', slot)
+    assert cmd[:3] == [sys.executable, '-m', 'torch.distributed.run']
+    args = get_args_parser().parse_args(cmd[3:])
+    assert (args.nproc_per_node, args.master_port, args.module) == ('2', 29999, True)
+    assert args.training_script == 'mmautoloss.engine.train_job'
+    assert args.training_script_args == ['c.py', '--work-dir', 'w', '--launcher', 'pytorch']
+    single = LocalExecutor(TOY_CONFIG, 'acc', gpus=2)._command('c.py', 'w', slot)
+    assert single == [sys.executable, '-m', 'mmautoloss.engine.train_job', 'c.py',
+                      '--work-dir', 'w']
 
 
 def test_timeout_kills_the_process_group(tmp_path):

@@ -60,6 +60,15 @@ def test_trial_config_without_delete_merges_into_existing_dict(tmp_path, proxy):
     assert cfg.model.decode_head.loss_decode == dict(type='AutoSegLoss', use_sigmoid=False)
 
 
+def test_trial_config_from_parsed_config_leaves_it_unchanged(tmp_path, proxy):
+    parsed = Config.fromfile(proxy, import_custom_modules=False)
+    before = parsed.to_dict()
+    spec = _spec(tmp_path, {'model.backbone.depth': 18})
+    cfg = Config.fromfile(write_trial_config(spec, parsed, 20), import_custom_modules=False)
+    assert cfg.model.backbone.depth == 18 and len(cfg.custom_hooks) == 3
+    assert parsed.to_dict() == before
+
+
 def test_trial_config_removes_stale_outcome_files(tmp_path, proxy):
     spec = _spec(tmp_path)
     write_trial_config(spec, proxy, 20)

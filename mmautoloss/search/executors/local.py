@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import os.path as osp
+import select
 import shlex
 import signal
 import subprocess
@@ -12,6 +13,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Iterator, Sequence
+
+from mmengine.config import Config
 
 from ..trial import LOG_NAME, TrialResult, TrialSpec, judge_trial, write_trial_config
 from .base import BaseExecutor
@@ -25,8 +28,17 @@ class _RunningTrial:
     spec: TrialSpec
     slot: Slot
     proc: subprocess.Popen
+    pidfd: int | None  # readable once the job exits (Linux >= 5.3), else None
     start: float
     deadline: float
+
+    def reap(self) -> int:
+        """Wait for the exited (or killed) job leader; returns its exit code."""
+        returncode = self.proc.wait()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+        return returncode
 
 
 class LocalExecutor(BaseExecutor):
@@ -43,7 +55,9 @@ class LocalExecutor(BaseExecutor):
     stdout and stderr in ``<work_dir>/trial.log``, and must write ``<work_dir>/metrics.json``.
     A job that runs past ``timeout_s`` is killed with its whole process group (SIGTERM, then
     SIGKILL after ``kill_grace_s``); so are all live jobs when the iteration of :meth:`run`
-    stops early (``close()``, an exception, KeyboardInterrupt).
+    stops early (``close()``, an exception, KeyboardInterrupt). The driver sleeps until a
+    job exits (waiting on Linux pidfds) or the next deadline; without pidfd support it polls
+    every ``poll_interval_s``. The proxy config is parsed once, here.
 
     Args:
         proxy_config: mmengine config of the proxy training job.
@@ -56,7 +70,7 @@ class LocalExecutor(BaseExecutor):
         nonfinite_check_iters: iterations in which a NaN / Inf loss stops the job.
         job_entry: command prefix of a job (default: ``python -m mmautoloss.engine.train_job``,
             or torchrun of it when ``gpus_per_trial > 1``); used verbatim when given.
-        poll_interval_s: how often running jobs are checked.
+        poll_interval_s: how often running jobs are checked where pidfds are not available.
         kill_grace_s: seconds between SIGTERM and SIGKILL when a job is killed.
     """
 
@@ -90,6 +104,7 @@ class LocalExecutor(BaseExecutor):
         # Built once to validate gpus / gpus_per_trial / max_concurrent early.
         self.num_slots = SlotPool(gpus, gpus_per_trial, max_concurrent, visible).num_slots
         self.proxy_config = proxy_config
+        self.proxy_cfg = Config.fromfile(proxy_config, import_custom_modules=False)
         self.reward_key = reward_key
         self.gpus = gpus
         self.gpus_per_trial = gpus_per_trial
@@ -129,9 +144,7 @@ class LocalExecutor(BaseExecutor):
                     pool.release(trial.slot)
                     yield result
                 if not finished and running:
-                    next_deadline = min(t.deadline for t in running)
-                    time.sleep(max(0.0, min(self.poll_interval_s,
-                                            next_deadline - time.monotonic())))
+                    self._wait_for_exit(running)
         finally:
             self._kill(running)
 
@@ -157,7 +170,7 @@ class LocalExecutor(BaseExecutor):
         """Start one trial; a failure to start is returned as a 'crashed' result."""
         start = time.monotonic()
         try:
-            config_path = write_trial_config(spec, self.proxy_config, self.nonfinite_check_iters)
+            config_path = write_trial_config(spec, self.proxy_cfg, self.nonfinite_check_iters)
             cmd = self._command(config_path, spec.work_dir, slot)
             env = self._env(slot)
             with open(osp.join(spec.work_dir, LOG_NAME), 'wb') as log:
@@ -172,8 +185,17 @@ class LocalExecutor(BaseExecutor):
                                duration_s=time.monotonic() - start, reward_key=self.reward_key,
                                failure_reward=self.failure_reward,
                                launch_error=f'{type(err).__name__}: {err}')
-        return _RunningTrial(spec=spec, slot=slot, proc=proc, start=start,
-                             deadline=start + self.timeout_s)
+        return _RunningTrial(spec=spec, slot=slot, proc=proc, pidfd=_open_pidfd(proc.pid),
+                             start=start, deadline=start + self.timeout_s)
+
+    def _wait_for_exit(self, running: list[_RunningTrial]) -> None:
+        """Block until a running job exits or the earliest deadline passes."""
+        timeout = max(0.0, min(t.deadline for t in running) - time.monotonic())
+        pidfds = [t.pidfd for t in running]
+        if all(fd is not None for fd in pidfds):
+            select.select(pidfds, [], [], timeout)
+        else:
+            time.sleep(min(self.poll_interval_s, timeout))
 
     def _collect_finished(self, running: list[_RunningTrial]
                           ) -> list[tuple[_RunningTrial, TrialResult]]:
@@ -187,7 +209,7 @@ class LocalExecutor(BaseExecutor):
                                os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
             if exited:
                 _signal_group(trial.proc.pid, signal.SIGKILL)
-                returncode, timed_out = trial.proc.wait(), False
+                returncode, timed_out = trial.reap(), False
             elif now >= trial.deadline:
                 self._kill([trial])
                 returncode, timed_out = trial.proc.returncode, True
@@ -211,7 +233,15 @@ class LocalExecutor(BaseExecutor):
                 pass
         for trial in trials:
             _signal_group(trial.proc.pid, signal.SIGKILL)
-            trial.proc.wait()
+            trial.reap()
+
+
+def _open_pidfd(pid: int) -> int | None:
+    """A pidfd of ``pid`` (Linux >= 5.3, Python >= 3.9), or None where unsupported."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
