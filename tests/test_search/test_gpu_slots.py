@@ -41,8 +41,8 @@ def test_cpu_slots_have_no_devices():
     assert SlotPool(gpus=0, max_concurrent=None).num_slots == 1
 
 
-def test_max_concurrent_caps_gpu_slots_and_uneven_gpus_floor():
-    assert SlotPool(gpus=8, gpus_per_trial=1, max_concurrent=3).num_slots == 3
+def test_gpu_slot_count_ignores_cpu_concurrency_and_floors_uneven_gpus():
+    assert SlotPool(gpus=8, gpus_per_trial=1, max_concurrent=1).num_slots == 8
     pool = SlotPool(gpus=7, gpus_per_trial=2, max_concurrent=None)
     assert [pool.acquire().devices for _ in range(pool.num_slots)] == [(0, 1), (2, 3), (4, 5)]
 

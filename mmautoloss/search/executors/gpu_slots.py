@@ -63,8 +63,9 @@ class SlotPool:
     Args:
         gpus: GPUs on this node for the search; 0 runs CPU processes.
         gpus_per_trial: GPUs per trial (must be 1 when ``gpus`` is 0).
-        max_concurrent: number of CPU slots when ``gpus`` is 0. With GPUs the slot count is
-            ``gpus // gpus_per_trial``, capped by ``max_concurrent`` when it is given.
+        max_concurrent: number of CPU slots when ``gpus`` is 0 (``None`` means 1). With GPUs
+            the slot count is ``gpus // gpus_per_trial`` and ``max_concurrent`` is not used,
+            so one search config serves CPU machines and ``--gpus N`` nodes alike.
         visible_devices: the device ids to share out (default ``0 .. gpus-1``); pass the parent
             ``CUDA_VISIBLE_DEVICES`` through :func:`parse_visible_devices` to honour it.
     """
@@ -91,11 +92,9 @@ class SlotPool:
         if gpus == 0:
             self._slot_devices = [() for _ in range(max_concurrent or 1)]
         else:
-            num = gpus // gpus_per_trial
-            if max_concurrent is not None:
-                num = min(num, max_concurrent)
             self._slot_devices = [
-                tuple(devices[i * gpus_per_trial:(i + 1) * gpus_per_trial]) for i in range(num)
+                tuple(devices[i * gpus_per_trial:(i + 1) * gpus_per_trial])
+                for i in range(gpus // gpus_per_trial)
             ]
         self._free = list(range(len(self._slot_devices)))
         self._busy: dict[int, Slot] = {}

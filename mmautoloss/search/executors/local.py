@@ -64,7 +64,8 @@ class LocalExecutor(BaseExecutor):
         reward_key: key of ``metrics.json`` used as the reward (e.g. ``'mIoU'``).
         gpus: GPUs to use on this machine; 0 runs CPU processes.
         gpus_per_trial: GPUs per trial.
-        max_concurrent: most trials at once; ``None`` means 1 on CPU and all GPU slots.
+        max_concurrent: most CPU trials at once (``None`` means 1); with GPUs the number of
+            slots, ``gpus // gpus_per_trial``, decides instead.
         timeout_s: wall-clock limit of one trial in seconds.
         failure_reward: reward of every failed trial.
         nonfinite_check_iters: iterations in which a NaN / Inf loss stops the job.
