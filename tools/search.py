@@ -1,8 +1,8 @@
 """Search a loss function: ``python tools/search.py configs/search/asl_miou_toyseg.py``.
 
 Every candidate loss becomes one proxy training job; the search can be stopped at any time
-and continued with ``--resume``. Exit code 2 means the config (or the resume request) is
-invalid; nothing was trained.
+(Ctrl-C, exit code 130, or even SIGKILL) and continued with ``--resume``. Exit code 2 means
+the config (or the resume request) is invalid; nothing was trained.
 """
 import argparse
 import os.path as osp
@@ -38,13 +38,20 @@ def main(argv=None) -> int:
         settings = validate_search_config(cfg)
         searcher = build_searcher(settings)
         executor = build_executor(settings, gpus=args.gpus, gpus_per_trial=args.gpus_per_trial)
-        work_dir = args.work_dir or settings.work_dir or osp.join(
-            'work_dirs', 'search', osp.splitext(osp.basename(args.config))[0])
-        loop = SearchLoop(settings, searcher, executor, work_dir, resume=args.resume)
-        best = loop.run()
     except SearchConfigError as error:
         print(f'search config error: {error}', file=sys.stderr)
         return 2
+    work_dir = args.work_dir or settings.work_dir or osp.join(
+        'work_dirs', 'search', osp.splitext(osp.basename(args.config))[0])
+    try:
+        best = SearchLoop(settings, searcher, executor, work_dir, resume=args.resume).run()
+    except SearchConfigError as error:  # a work dir that cannot be started or resumed
+        print(f'search config error: {error}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # the executor has already stopped the running trials
+        print(f'interrupted; continue with: python tools/search.py {args.config} '
+              f'--work-dir {work_dir} --resume', file=sys.stderr)
+        return 130
     selected = best['selected']
     print(f'best {settings.reward_key} = {selected["reward"]:.4f} ({selected["candidate_id"]}); '
           f'{osp.join(work_dir, BEST_NAME)}, config {osp.join(work_dir, BEST_CONFIG_NAME)}')

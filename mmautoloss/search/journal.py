@@ -92,6 +92,7 @@ def write_json_atomic(path: str, obj: object) -> None:
     fd, tmp_path = tempfile.mkstemp(prefix=osp.basename(path) + '.', suffix='.tmp',
                                     dir=directory)
     try:
+        os.chmod(tmp_path, 0o644)  # mkstemp creates 0600; a snapshot is a normal file
         with os.fdopen(fd, 'w', encoding='utf-8') as f:
             json.dump(obj, f, indent=2, sort_keys=True)
             f.write('\n')

@@ -114,6 +114,7 @@ def plot_rewards(trial_events: List[dict], path: str, reward_key: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ok = [e for e in trial_events if e['result']['status'] == 'ok']
@@ -133,6 +134,7 @@ def plot_rewards(trial_events: List[dict], path: str, reward_key: str) -> None:
         best = max([best] + [e['result']['reward'] for e in trial_events if e['round'] == r])
         best_so_far.append(best)
     ax.plot(rounds, best_so_far, color='black', linestyle='--', label='best so far')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel('round')
     ax.set_ylabel(reward_key)
     ax.legend(fontsize=8)
