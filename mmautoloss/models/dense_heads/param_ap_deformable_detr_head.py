@@ -4,8 +4,8 @@ Searching Parameterized AP Loss for Object Detection (NeurIPS 2021), eq. (6) and
 section 4.1: the whole prediction set B of eq. (6) is every (query, class) pair of the
 mini-batch, the positives P are the pairs the detector's own training-target assignment
 marks (for Deformable DETR: mmdet's Hungarian matching, each matched query at the class of
-its ground truth), and the localization score of a positive is the GIoU of its decoded box
-with the matched ground truth. The single AP loss replaces Focal + L1 + GIoU.
+its ground truth), and the localization score of a positive is the GIoU (by default) of its
+decoded box with the matched ground truth. The single AP loss replaces Focal + L1 + GIoU.
 """
 import copy
 from typing import Dict, List, Optional
