@@ -52,7 +52,8 @@ class NonFiniteLossHook(Hook):
 
     def __init__(self, check_iters: int = 20) -> None:
         if not isinstance(check_iters, int) or isinstance(check_iters, bool) or check_iters < 0:
-            raise ValueError(f'check_iters must be an integer >= 0, got check_iters={check_iters!r}')
+            raise ValueError('check_iters must be an integer >= 0, got '
+                             f'check_iters={check_iters!r}')
         self.check_iters = check_iters
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Any = None,

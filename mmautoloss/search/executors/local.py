@@ -83,7 +83,8 @@ class LocalExecutor(BaseExecutor):
         if not osp.isfile(proxy_config):
             raise ValueError(f'proxy_config={proxy_config!r} is not a file')
         if not isinstance(reward_key, str) or not reward_key:
-            raise ValueError(f'reward_key must be a non-empty string, got reward_key={reward_key!r}')
+            raise ValueError('reward_key must be a non-empty string, got '
+                             f'reward_key={reward_key!r}')
         for name, value in (('timeout_s', timeout_s), ('poll_interval_s', poll_interval_s)):
             if not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
                 raise ValueError(f'{name} must be a finite number > 0, got {name}={value!r}')
