@@ -13,6 +13,8 @@ A search config is an mmengine config (``_base_`` allowed) with these fields::
     trial_timeout = 3600           # seconds per trial
     work_dir = 'work_dirs/...'     # optional; the CLI's --work-dir wins
 
+Names starting with ``_`` are helper variables and ignored; any other key is an error.
+
 Every problem is reported as :class:`SearchConfigError` naming the key and its value.
 """
 import math
@@ -199,8 +201,8 @@ def load_search_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 def validate_search_config(cfg: Config) -> SearchSettings:
     """Check every field of a search config and the proxy config it names, without
     starting anything; returns the normalised settings."""
-    unknown = sorted(k for k in cfg.keys()
-                     if k not in REQUIRED_KEYS and k not in OPTIONAL_KEYS)
+    unknown = sorted(k for k in cfg.keys() if not k.startswith('_')  # _private helpers
+                     and k not in REQUIRED_KEYS and k not in OPTIONAL_KEYS)
     if unknown:
         raise SearchConfigError(f'unknown search config key(s) {unknown}; expected '
                                 f'{sorted(REQUIRED_KEYS + tuple(OPTIONAL_KEYS))}')

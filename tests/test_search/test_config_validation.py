@@ -86,7 +86,7 @@ model = dict(decode_head=dict(loss_decode=dict(type='AutoSegLoss')))
 
 def test_cfg_options_override(tmp_path):
     proxy = write_proxy(tmp_path)
-    path = write_search_config(tmp_path, proxy)
+    path = write_search_config(tmp_path, proxy, extra='_helper = 3')
     cfg = load_search_config(path, {'budget.rounds': 7})
     assert validate_search_config(cfg).rounds == 7
 

@@ -12,7 +12,8 @@ def test_append_and_read(tmp_path):
     journal = Journal(path)
     journal.append(dict(event='a', value=1.5))
     journal.append(dict(event='b', nested=dict(x=[1, 2])))
-    assert read_journal(path) == [dict(event='a', value=1.5), dict(event='b', nested=dict(x=[1, 2]))]
+    assert read_journal(path) == [dict(event='a', value=1.5),
+                                  dict(event='b', nested=dict(x=[1, 2]))]
     with open(path) as f:
         assert [json.loads(line)['event'] for line in f] == ['a', 'b']
     assert read_journal(str(tmp_path / 'missing.jsonl')) == []
