@@ -13,9 +13,14 @@ from mmautoloss.search.search_loop import SearchLoop
 from search_test_utils import objective, write_proxy, write_search_config
 
 
-def make_loop(tmp_path, work_dir, resume=False, **kwargs):
+def make_loop(tmp_path, work_dir, resume=False, max_concurrent=1, **kwargs):
     proxy = write_proxy(tmp_path)
     path = write_search_config(tmp_path, proxy, **kwargs)
+    if max_concurrent != 1:
+        with open(path) as f:
+            text = f.read().replace('max_concurrent=1', f'max_concurrent={max_concurrent}')
+        with open(path, 'w') as f:
+            f.write(text)
     settings = validate_search_config(load_search_config(path))
     return SearchLoop(settings, build_searcher(settings), build_executor(settings),
                       str(work_dir), resume=resume, reporter_stream=open(os.devnull, 'w'))
@@ -79,3 +84,18 @@ def test_resume_of_a_finished_search_runs_nothing(tmp_path):
     assert kinds.count('trial') == 2 and kinds.count('search_end') == 1
     with pytest.raises(SearchConfigError, match=r"\['seed'\]"):
         make_loop(tmp_path, work_dir, resume=True, rounds=1, samples=2, seed=9).run()
+
+
+def test_result_does_not_depend_on_trial_completion_order(tmp_path, monkeypatch):
+    """With 3 trials at once the last candidate of a round finishes first; the searcher
+    still updates on the round's rewards in candidate order, so best.json is the same."""
+    monkeypatch.setenv('OBJ_SLEEPS', json.dumps({f'r000-c0{i}': 1.5 * (2 - i)
+                                                 for i in range(3)}))
+    serial = make_loop(tmp_path, tmp_path / 'serial', rounds=2, samples=3, seed=4).run()
+    parallel_loop = make_loop(tmp_path, tmp_path / 'parallel', max_concurrent=3, rounds=2,
+                              samples=3, seed=4)
+    parallel = parallel_loop.run()
+    order = [e['result']['trial_id'] for e in read_journal(
+        str(tmp_path / 'parallel' / 'journal.jsonl')) if e['event'] == 'trial']
+    assert order[:3] == ['r000-c02', 'r000-c01', 'r000-c00']
+    assert parallel == serial

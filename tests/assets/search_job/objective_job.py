@@ -10,6 +10,7 @@ named by ``$OBJ_KEY``, default ``model.decode_head.loss_decode``) and writes
                write the NaN-loss marker of NonFiniteLossHook and exit 1
   OBJ_COUNTER  file to which '<trial_id>\n' is appended when the job finishes
   OBJ_SLEEP    seconds to sleep before finishing
+  OBJ_SLEEPS   JSON {trial_id: seconds} overriding OBJ_SLEEP per trial
 """
 import json
 import os
@@ -28,7 +29,8 @@ params = loss['params']
 reward = 1.0 - sum(abs(p - 0.3) for p in params) / len(params)
 
 fault = json.loads(os.environ.get('OBJ_FAULTS', '{}')).get(trial_id)
-time.sleep(float(os.environ.get('OBJ_SLEEP', '0')))
+time.sleep(json.loads(os.environ.get('OBJ_SLEEPS', '{}')).get(
+    trial_id, float(os.environ.get('OBJ_SLEEP', '0'))))
 if fault == 'crash':
     print('simulated crash', flush=True)
     sys.exit(3)
