@@ -16,9 +16,10 @@ from typing import Iterator, Sequence
 
 from mmengine.config import Config
 
-from ..trial import LOG_NAME, TrialResult, TrialSpec, judge_trial, write_trial_config
+from ..trial import CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, judge_trial, write_trial_config
 from .base import BaseExecutor
 from .gpu_slots import Slot, SlotPool, parse_visible_devices
+from .stale_jobs import die_with_parent, forget_job, kill_stale_job, record_job
 
 TRAIN_JOB_MODULE = 'mmautoloss.engine.train_job'
 
@@ -35,6 +36,7 @@ class _RunningTrial:
     def reap(self) -> int:
         """Wait for the exited (or killed) job leader; returns its exit code."""
         returncode = self.proc.wait()
+        forget_job(self.spec.work_dir)
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
@@ -172,6 +174,7 @@ class LocalExecutor(BaseExecutor):
         """Start one trial; a failure to start is returned as a 'crashed' result."""
         start = time.monotonic()
         try:
+            kill_stale_job(spec.work_dir, osp.join(spec.work_dir, CONFIG_NAME))
             config_path = write_trial_config(spec, self.proxy_cfg, self.nonfinite_check_iters)
             cmd = self._command(config_path, spec.work_dir, slot)
             env = self._env(slot)
@@ -181,7 +184,8 @@ class LocalExecutor(BaseExecutor):
                 log.flush()
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                         stderr=subprocess.STDOUT, env=env,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=die_with_parent)
+            record_job(spec.work_dir, proc.pid)
         except Exception as err:  # a trial never raises into the search loop
             return judge_trial(spec, returncode=None, timed_out=False,
                                duration_s=time.monotonic() - start, reward_key=self.reward_key,

@@ -1,0 +1,70 @@
+"""Keep a killed search from leaving trial jobs behind.
+
+A search driver that dies (SIGKILL, OOM, a lost terminal) cannot kill its trial jobs: each
+runs in its own session so that a timeout can kill its whole process group. Two guards stop
+such orphans from running on and writing into a work dir that ``--resume`` reuses:
+
+* the job leader gets ``PR_SET_PDEATHSIG`` = SIGKILL (Linux), so it dies with the driver;
+* its process-group id is recorded in ``<work_dir>/trial.pgid``; before a trial is launched
+  again in that work dir, a group still alive under that id whose leader's command line
+  names the trial's config is killed (the check keeps a recycled id from being hit).
+"""
+import ctypes
+import os
+import os.path as osp
+import signal
+import time
+
+PGID_NAME = 'trial.pgid'
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for a job: receive SIGKILL when the launching driver dies (Linux only)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the pgid record below still covers resume
+
+
+def record_job(work_dir: str, pgid: int) -> None:
+    with open(osp.join(work_dir, PGID_NAME), 'w') as f:
+        f.write(str(pgid))
+
+
+def forget_job(work_dir: str) -> None:
+    try:
+        os.remove(osp.join(work_dir, PGID_NAME))
+    except FileNotFoundError:
+        pass
+
+
+def _leader_cmdline(pid: int) -> str:
+    try:
+        with open(f'/proc/{pid}/cmdline', 'rb') as f:
+            return f.read().replace(b'\0', b' ').decode(errors='replace')
+    except OSError:
+        return ''
+
+
+def kill_stale_job(work_dir: str, config_path: str, timeout_s: float = 10.0) -> bool:
+    """Kill a job left running in ``work_dir`` by an earlier driver; True if one was killed."""
+    path = osp.join(work_dir, PGID_NAME)
+    try:
+        with open(path) as f:
+            pgid = int(f.read().strip())
+    except (OSError, ValueError):
+        return False
+    killed = False
+    if config_path in _leader_cmdline(pgid):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+            killed = True
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout_s
+        while config_path in _leader_cmdline(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)  # an orphan is reaped by init shortly after SIGKILL
+    forget_job(work_dir)
+    return killed

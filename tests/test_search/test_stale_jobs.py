@@ -1,0 +1,78 @@
+"""A killed search leaves no trial job running (issue: journal and resume)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from mmautoloss.search.executors.stale_jobs import PGID_NAME, kill_stale_job
+
+REPO = Path(__file__).resolve().parents[2]
+TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().split(')')[-1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def wait_until(predicate, timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_job_dies_with_a_killed_driver(tmp_path):
+    work_dir = tmp_path / 'trial'
+    driver = textwrap.dedent(f"""
+        import sys
+        from mmautoloss.search.executors.local import LocalExecutor
+        from mmautoloss.search.trial import TrialSpec
+        executor = LocalExecutor(
+            {str(TOY_DIR / 'toy_job_config.py')!r}, 'acc',
+            job_entry=[sys.executable, {str(TOY_DIR / 'fake_job.py')!r}, '--mode', 'hang'])
+        for result in executor.run([TrialSpec('t0', [0.5], {{}}, {str(work_dir)!r})]):
+            pass
+    """)
+    proc = subprocess.Popen([sys.executable, '-c', driver], cwd=str(REPO))
+    pids_file = work_dir / 'pids.json'
+    assert wait_until(pids_file.exists, 120), 'the job never started'
+    job = json.loads(pids_file.read_text())['job']
+    assert (work_dir / PGID_NAME).read_text() == str(job)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert wait_until(lambda: not alive(job)), 'the job outlived its killed driver'
+
+
+def test_stale_job_of_this_trial_is_killed_and_others_are_not(tmp_path):
+    config = str(tmp_path / 'config.py')
+    sleeper = [sys.executable, '-c', 'import time; time.sleep(120)']
+    stale = subprocess.Popen([*sleeper, config], start_new_session=True)
+    stranger = subprocess.Popen([*sleeper, 'other.py'], start_new_session=True)
+    for proc, marker in ((stale, config), (stranger, 'other.py')):  # wait for their exec
+        assert wait_until(lambda: marker in Path(f'/proc/{proc.pid}/cmdline').read_text())
+    try:
+        (tmp_path / PGID_NAME).write_text(str(stranger.pid))
+        assert not kill_stale_job(str(tmp_path), config)  # a recycled id: left alone
+        assert alive(stranger.pid) and not (tmp_path / PGID_NAME).exists()
+
+        (tmp_path / PGID_NAME).write_text(str(stale.pid))
+        assert kill_stale_job(str(tmp_path), config)
+        stale.wait(timeout=10)
+        assert stale.returncode == -signal.SIGKILL
+        assert not (tmp_path / PGID_NAME).exists()
+    finally:
+        for proc in (stale, stranger):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
