@@ -47,11 +47,15 @@ def test_job_dies_with_a_killed_driver(tmp_path):
     proc = subprocess.Popen([sys.executable, '-c', driver], cwd=str(REPO))
     pids_file = work_dir / 'pids.json'
     assert wait_until(pids_file.exists, 120), 'the job never started'
-    job = json.loads(pids_file.read_text())['job']
-    assert (work_dir / PGID_NAME).read_text() == str(job)
+    pids = json.loads(pids_file.read_text())
+    assert (work_dir / PGID_NAME).read_text() == str(pids['job'])
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert wait_until(lambda: not alive(job)), 'the job outlived its killed driver'
+    assert wait_until(lambda: not alive(pids['job'])), 'the job outlived its killed driver'
+    # its grandchild is still in the job's group; relaunching the trial kills it
+    assert alive(pids['grandchild'])
+    assert kill_stale_job(str(work_dir), str(work_dir / 'config.py'))
+    assert wait_until(lambda: not alive(pids['grandchild']))
 
 
 def test_stale_job_of_this_trial_is_killed_and_others_are_not(tmp_path):

@@ -6,14 +6,17 @@ such orphans from running on and writing into a work dir that ``--resume`` reuse
 
 * the job leader gets ``PR_SET_PDEATHSIG`` = SIGKILL (Linux), so it dies with the driver;
 * its process-group id is recorded in ``<work_dir>/trial.pgid``; before a trial is launched
-  again in that work dir, a group still alive under that id whose leader's command line
-  names the trial's config is killed (the check keeps a recycled id from being hit).
+  again in that work dir, the group is killed if it still has live members: when its leader
+  is alive, only if the leader's command line names the trial's config (so a recycled id is
+  not hit); when the leader is gone, members left in the group (e.g. dataloader workers)
+  are the job's, because Linux does not reuse an id while a process group still holds it.
 """
 import ctypes
 import os
 import os.path as osp
 import signal
 import time
+from typing import List
 
 PGID_NAME = 'trial.pgid'
 _PR_SET_PDEATHSIG = 1
@@ -48,6 +51,22 @@ def _leader_cmdline(pid: int) -> str:
         return ''
 
 
+def live_group_members(pgid: int) -> List[int]:
+    """Pids of the processes in process group ``pgid`` that are not zombies."""
+    members = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                state, _, group = f.read().rsplit(')', 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(group) == pgid and state not in ('Z', 'X'):
+            members.append(int(entry))
+    return members
+
+
 def kill_stale_job(work_dir: str, config_path: str, timeout_s: float = 10.0) -> bool:
     """Kill a job left running in ``work_dir`` by an earlier driver; True if one was killed."""
     path = osp.join(work_dir, PGID_NAME)
@@ -56,15 +75,15 @@ def kill_stale_job(work_dir: str, config_path: str, timeout_s: float = 10.0) -> 
             pgid = int(f.read().strip())
     except (OSError, ValueError):
         return False
-    killed = False
-    if config_path in _leader_cmdline(pgid):
+    members = live_group_members(pgid)
+    ours = config_path in _leader_cmdline(pgid) if pgid in members else bool(members)
+    if ours:
         try:
             os.killpg(pgid, signal.SIGKILL)
-            killed = True
         except ProcessLookupError:
-            pass
+            ours = False
         deadline = time.monotonic() + timeout_s
-        while config_path in _leader_cmdline(pgid) and time.monotonic() < deadline:
-            time.sleep(0.05)  # an orphan is reaped by init shortly after SIGKILL
+        while live_group_members(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
     forget_job(work_dir)
-    return killed
+    return ours
