@@ -1,6 +1,5 @@
 # ToySeg: synthetic 64x64 set written by `python tools/generate_toyseg.py` (5 classes,
 # label 255 ignored). Registered as ToySegDataset by mmautoloss.
-_base_ = ['../seg_asl_metrics.py']
 dataset_type = 'ToySegDataset'
 data_root = 'data/toyseg'
 train_pipeline = [
@@ -35,5 +34,13 @@ val_dataloader = dict(
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = {{_base_.asl_seg_metrics}}
+# The six metrics of ASL Table 1 (IoUMetric gives aAcc = gAcc, mIoU, mAcc). Boundary tolerance
+# 1 px: 5 px on 512-px VOC crops scales to under 1 px at 64 px; with 5 px, BF1 saturated on
+# ToySeg (98.0 and 98.4 after proxy training with the BF1 and mAcc surrogates).
+val_evaluator = [
+    dict(type='IoUMetric', iou_metrics=['mIoU']),
+    dict(type='FWIoUMetric'),
+    dict(type='BoundaryIoUMetric', tolerance=1, ignore_background=True),
+    dict(type='BoundaryF1Metric', tolerance=1, ignore_background=False),
+]
 test_evaluator = val_evaluator
