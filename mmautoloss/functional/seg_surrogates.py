@@ -229,16 +229,18 @@ def bf1_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     # channels-last maps pool several times faster on CPU; every map below inherits it
     masked = masked.contiguous(memory_format=torch.channels_last)
+    dims = (0, 2, 3)
     with torch.no_grad():
         gt_boundary = binary_boundary(_one_hot(masked.detach(), index, valid))
-        gt_dilated = dilate(gt_boundary, tolerance)
+        gt_total = gt_boundary.sum(dims).double()
+        # kept as bool: the products below save them for backward at 1 byte per pixel
+        gt_dilated = dilate(gt_boundary, tolerance).bool()
+        gt_boundary = gt_boundary.bool()
     pred_boundary = soft_boundary(masked, g_or_xor, g_and_xor)
-    dims = (0, 2, 3)
     precision_hits = (apply_curve_or_identity(g_prec, pred_boundary) * gt_dilated).sum(dims)
     recall_hits = (apply_curve_or_identity(g_rec, dilate(pred_boundary, tolerance))
                    * gt_boundary).sum(dims)
     pred_total = pred_boundary.sum(dims).double()
-    gt_total = gt_boundary.sum(dims).double()
     precision, _ = _ratio(precision_hits.double(), pred_total)
     recall, _ = _ratio(recall_hits.double(), gt_total)
     f1, _ = _ratio(2 * precision * recall, precision + recall)
