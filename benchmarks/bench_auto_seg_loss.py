@@ -15,7 +15,9 @@ on CPU with a fixed number of torch threads:
   adapts and keeps freed buffers resident, which inflates the peak at random).
 
 The AutoSegLoss cases use the released searched parameters (REFERENCE.md s.2), boundary
-tolerance 5; the baseline is ``CrossEntropyLoss(avg_non_ignore=True)``. Usage: ``python benchmarks/bench_auto_seg_loss.py [--repeats 5] [--threads 1]``.
+tolerance 5; the baseline is ``CrossEntropyLoss(avg_non_ignore=True)``.
+
+Usage: ``python benchmarks/bench_auto_seg_loss.py [--repeats 5] [--threads 1]``.
 """
 import argparse
 import os

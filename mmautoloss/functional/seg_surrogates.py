@@ -43,12 +43,12 @@ Curves = Optional[Sequence[Optional[Curve]]]
 def _check_inputs(probs: Tensor, labels: Tensor, ignore_index: int, curves: Curves,
                   num_curves: int) -> Tuple[Optional[Curve], ...]:
     if not torch.is_tensor(probs) or not torch.is_floating_point(probs) or probs.dim() != 4:
-        raise ValueError('probs must be a floating (N, C, H, W) tensor, got '
-                         f'{tuple(probs.shape) if torch.is_tensor(probs) else type(probs).__name__}')
+        got = (tuple(probs.shape), probs.dtype) if torch.is_tensor(probs) else probs
+        raise ValueError(f'probs must be a floating (N, C, H, W) tensor, got {got!r}')
     if not torch.is_tensor(labels) or labels.dtype.is_floating_point or labels.dtype.is_complex \
             or labels.dtype == torch.bool or labels.dim() != 3:
-        raise ValueError('labels must be an integer (N, H, W) tensor, got '
-                         f'{(tuple(labels.shape), labels.dtype) if torch.is_tensor(labels) else labels!r}')
+        got = (tuple(labels.shape), labels.dtype) if torch.is_tensor(labels) else labels
+        raise ValueError(f'labels must be an integer (N, H, W) tensor, got {got!r}')
     if labels.shape != probs.shape[:1] + probs.shape[2:]:
         raise ValueError(f'labels shape {tuple(labels.shape)} does not match probs shape '
                          f'{tuple(probs.shape)} (expected (N, H, W) of (N, C, H, W))')
