@@ -19,6 +19,7 @@ Both metrics accumulate per-class pixel counts over the whole validation set, li
 Ignored pixels (``ignore_index``) are all-zero rows of both one-hot maps, so they count
 nowhere. Results are reported x100 under the keys ``'BIoU'`` and ``'BF1'``.
 """
+from abc import abstractmethod
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -51,16 +52,27 @@ def one_hot_maps(pred: Tensor, label: Tensor, valid: Tensor,
 
 
 class _BoundaryMetric(BaseMetric):
-    """Shared set-up: options, class count from ``dataset_meta``, per-image accumulation."""
+    """Shared set-up: options, class count from ``dataset_meta``, per-image accumulation.
+
+    ``ignore_background=None`` takes the subclass's ``DEFAULT_IGNORE_BACKGROUND``.
+    """
+
+    DEFAULT_IGNORE_BACKGROUND: bool
 
     def __init__(self,
                  tolerance: int = 5,
+                 ignore_background: Optional[bool] = None,
                  ignore_index: int = 255,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         _check_options(tolerance, ignore_index)
+        if ignore_background is None:
+            ignore_background = self.DEFAULT_IGNORE_BACKGROUND
+        if not isinstance(ignore_background, bool):
+            raise ValueError(f'ignore_background must be a bool, got {ignore_background!r}')
         self.tolerance = tolerance
+        self.ignore_background = ignore_background
         self.ignore_index = ignore_index
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
@@ -70,8 +82,9 @@ class _BoundaryMetric(BaseMetric):
             maps = read_seg_maps(data_sample, num_classes, self.ignore_index)
             self.results.append(self.image_counts(*one_hot_maps(*maps, num_classes)).cpu())
 
+    @abstractmethod
     def image_counts(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
-        raise NotImplementedError
+        """Per-class counts of one image from its one-hot maps (see :func:`one_hot_maps`)."""
 
 
 @METRICS.register_module()
@@ -79,23 +92,14 @@ class BoundaryIoUMetric(_BoundaryMetric):
     """Boundary IoU, ASL Table 1 eq. (5); reports ``'BIoU'`` (x100).
 
     Args:
-        tolerance: half-width of the ground-truth band in pixels (REFERENCE: 5).
+        tolerance: half-width of the ground-truth band in pixels (default 5).
         ignore_background: leave the background channel (class 0) out of the edges that
-            define the band (REFERENCE: True). Background is still one of the classes whose
+            define the band (default True, as REFERENCE.md s.2). Background is still one of the classes whose
             IoU is averaged.
         ignore_index: label of ignored pixels.
     """
 
-    def __init__(self,
-                 tolerance: int = 5,
-                 ignore_background: bool = True,
-                 ignore_index: int = 255,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
-        super().__init__(tolerance, ignore_index, collect_device, prefix)
-        if not isinstance(ignore_background, bool):
-            raise ValueError(f'ignore_background must be a bool, got {ignore_background!r}')
-        self.ignore_background = ignore_background
+    DEFAULT_IGNORE_BACKGROUND = True
 
     def image_counts(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
         """(2, C): intersection and union per class inside this image's band."""
@@ -117,22 +121,13 @@ class BoundaryF1Metric(_BoundaryMetric):
     """Boundary F1 score, ASL Table 1 eq. (6); reports ``'BF1'`` (x100).
 
     Args:
-        tolerance: dilation radius in pixels applied to both edges (REFERENCE: 5).
-        ignore_background: leave class 0 out of the class mean (REFERENCE: False, the
-            background is included).
+        tolerance: dilation radius in pixels applied to both edges (default 5).
+        ignore_background: leave class 0 out of the class mean (default False: the
+            background is included, as REFERENCE.md s.2).
         ignore_index: label of ignored pixels.
     """
 
-    def __init__(self,
-                 tolerance: int = 5,
-                 ignore_background: bool = False,
-                 ignore_index: int = 255,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
-        super().__init__(tolerance, ignore_index, collect_device, prefix)
-        if not isinstance(ignore_background, bool):
-            raise ValueError(f'ignore_background must be a bool, got {ignore_background!r}')
-        self.ignore_background = ignore_background
+    DEFAULT_IGNORE_BACKGROUND = False
 
     def image_counts(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
         """(4, C): precision hits, predicted edge pixels, recall hits, ground-truth edge pixels."""
