@@ -29,6 +29,7 @@ from torch import Tensor
 
 from mmautoloss.functional.boundary import biou_band, binary_boundary, dilate
 from mmautoloss.registry import METRICS
+
 from .seg_maps import num_classes_of, read_seg_maps
 
 
@@ -94,8 +95,8 @@ class BoundaryIoUMetric(_BoundaryMetric):
     Args:
         tolerance: half-width of the ground-truth band in pixels (default 5).
         ignore_background: leave the background channel (class 0) out of the edges that
-            define the band (default True, as REFERENCE.md s.2). Background is still one of the classes whose
-            IoU is averaged.
+            define the band (default True, as REFERENCE.md s.2). The background is still
+            one of the classes whose IoU is averaged.
         ignore_index: label of ignored pixels.
     """
 

@@ -11,6 +11,7 @@ from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
 from mmautoloss.registry import METRICS
+
 from .seg_maps import num_classes_of, read_seg_maps
 
 
