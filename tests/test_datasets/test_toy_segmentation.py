@@ -1,6 +1,6 @@
 """ToySeg generator, CLI and ToySegDataset."""
 import os
-import subprocess
+import runpy
 import sys
 
 import numpy as np
@@ -102,15 +102,17 @@ def test_generate_rejects_bad_arguments_and_stale_files(tmp_path):
         generate_toyseg(str(tmp_path / 'set'), num_train=2, num_val=1, size=16)
 
 
-def test_cli_writes_the_requested_set(tmp_path):
+def test_cli_writes_the_requested_set(tmp_path, monkeypatch, capsys):
     out = tmp_path / 'toyseg'
-    result = subprocess.run(
-        [sys.executable, os.path.join(REPO, 'tools', 'generate_toyseg.py'), '--out', str(out),
-         '--seed', '1', '--num-train', '2', '--num-val', '1', '--size', '24'],
-        capture_output=True, text=True, check=True)
-    assert 'train 2, val 1' in result.stdout
+    monkeypatch.setattr(sys, 'argv', [
+        'generate_toyseg.py', '--out', str(out), '--seed', '1', '--num-train', '2',
+        '--num-val', '1', '--size', '24'
+    ])
+    runpy.run_path(os.path.join(REPO, 'tools', 'generate_toyseg.py'), run_name='__main__')
+    assert 'train 2, val 1' in capsys.readouterr().out
     with Image.open(out / 'ann_dir' / 'train' / '00001.png') as ann:
         assert np.array_equal(np.asarray(ann), toyseg_sample(1, 'train', 1, size=24)[1])
+    assert sorted(os.listdir(out / 'img_dir' / 'val')) == ['00000.png']
 
 
 def test_toyseg_dataset_loads_through_the_config_pipeline(tmp_path):
