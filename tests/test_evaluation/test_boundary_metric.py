@@ -158,3 +158,19 @@ def test_bad_options_and_maps_raise_naming_the_value(metric_type):
         _run(metric_type(), [(label, [[0, 7], [1, 0]])], 2)
     with pytest.raises(ValueError, match='dataset_meta'):
         metric_type().process({}, [])
+
+
+@pytest.mark.parametrize('metric_type,brute,key', [(BoundaryIoUMetric, brute_biou, 'BIoU'),
+                                                   (BoundaryF1Metric, brute_bf1, 'BF1')])
+def test_images_holding_few_of_the_classes(metric_type, brute, key):
+    """Classes only predicted, only labelled, absent, and images without background."""
+    rng = random.Random(11)
+    remap = [([2, 3], [3, 5]), ([0, 4], [4, 4]), ([1, 1], [1, 2])]
+    pairs = []
+    for label_classes, pred_classes in remap:
+        label, pred = _random_maps(rng, 10, 12, 2)
+        pairs.append(([[v if v == IGNORE else label_classes[v] for v in row] for row in label],
+                      [[pred_classes[v] for v in row] for row in pred]))
+    ignore_background = metric_type is BoundaryIoUMetric
+    result = _run(metric_type(tolerance=1), pairs, 6, batch_size=1)
+    assert result[key] == pytest.approx(brute(pairs, 6, 1, ignore_background), abs=1e-9)

@@ -40,16 +40,23 @@ def _check_options(tolerance: int, ignore_index: int) -> None:
         raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
 
 
-def one_hot_maps(pred: Tensor, label: Tensor, valid: Tensor,
-                 num_classes: int) -> Tuple[Tensor, Tensor, Tensor]:
-    """One-hot prediction and ground truth (1, C, H, W) float, zero at ignored pixels.
+def one_hot_maps(pred: Tensor, label: Tensor,
+                 valid: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """One-hot prediction and ground truth over the classes this image holds.
 
-    Also returns the (1, 1, H, W) float mask of valid (not ignored) pixels.
+    Channels absent from both valid maps have no pixels, hence no edges and zero counts, so
+    only ``classes`` -- the sorted classes present in the valid prediction or ground truth,
+    with class 0 always first (BIoU's background channel) -- get a channel: (1, K, H, W)
+    float maps, zero at ignored pixels. Also returns the (1, 1, H, W) float valid mask and
+    ``classes`` (K,).
     """
+    classes = torch.unique(torch.cat([pred[valid], label[valid], pred.new_zeros(1)]))
+    channel_of = pred.new_zeros(int(classes.max()) + 1)
+    channel_of[classes] = torch.arange(len(classes), device=pred.device)
     valid_map = valid[None, None].float()
-    pred_one_hot = F.one_hot(pred, num_classes).permute(2, 0, 1)[None].float() * valid_map
-    gt_one_hot = F.one_hot(torch.where(valid, label, 0), num_classes).permute(2, 0, 1)[None]
-    return pred_one_hot, gt_one_hot.float() * valid_map, valid_map
+    maps = [F.one_hot(channel_of[torch.where(valid, values, 0)], len(classes))
+            .permute(2, 0, 1)[None].float() * valid_map for values in (pred, label)]
+    return maps[0], maps[1], valid_map, classes
 
 
 class _BoundaryMetric(BaseMetric):
@@ -80,12 +87,16 @@ class _BoundaryMetric(BaseMetric):
         """Append the per-class counts of each image in ``data_samples``."""
         num_classes = num_classes_of(self.dataset_meta, type(self).__name__)
         for data_sample in data_samples:
-            maps = read_seg_maps(data_sample, num_classes, self.ignore_index)
-            self.results.append(self.image_counts(*one_hot_maps(*maps, num_classes)).cpu())
+            pred, gt, valid, classes = one_hot_maps(
+                *read_seg_maps(data_sample, num_classes, self.ignore_index))
+            counts = self.image_counts(pred, gt, valid)
+            full = counts.new_zeros(counts.shape[0], num_classes)
+            full[:, classes] = counts
+            self.results.append(full.cpu())
 
     @abstractmethod
     def image_counts(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
-        """Per-class counts of one image from its one-hot maps (see :func:`one_hot_maps`)."""
+        """Per-channel counts (rows, K) of one image from :func:`one_hot_maps`."""
 
 
 @METRICS.register_module()
@@ -103,7 +114,7 @@ class BoundaryIoUMetric(_BoundaryMetric):
     DEFAULT_IGNORE_BACKGROUND = True
 
     def image_counts(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
-        """(2, C): intersection and union per class inside this image's band."""
+        """(2, K): intersection and union per channel inside this image's band."""
         inside = biou_band(gt, self.tolerance, self.ignore_background) * valid
         pred_in, gt_in = pred * inside, gt * inside
         intersection = (pred_in * gt_in).sum(dim=(0, 2, 3))
@@ -131,7 +142,7 @@ class BoundaryF1Metric(_BoundaryMetric):
     DEFAULT_IGNORE_BACKGROUND = False
 
     def image_counts(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
-        """(4, C): precision hits, predicted edge pixels, recall hits, ground-truth edge pixels."""
+        """(4, K): precision hits, predicted edge pixels, recall hits, ground-truth edge pixels."""
         pred_edge, gt_edge = binary_boundary(pred), binary_boundary(gt)
         dims = (0, 2, 3)
         precision_hits = (pred_edge * dilate(gt_edge, self.tolerance)).sum(dims)
