@@ -4,7 +4,9 @@ The curves of ASL eq. (12-13) and PAP eq. (6) are evaluated on every pixel or ev
 (anchor, class) pair. Letting autograd record the segment search, the gathers and the
 quadratic solve would keep several tensors of the input's size alive for backward; the
 slope g'(x) is available in closed form, so only it is saved: one tensor instead of many,
-and the gradient is exact.
+and the gradient is exact. The evaluation itself runs over chunks of the flattened input,
+so its temporaries (segment index, gathered control points, the quadratic's root) never
+exist at the input's full size.
 """
 from typing import Callable, Tuple
 
@@ -13,12 +15,35 @@ from torch import Tensor
 
 CurveEvaluator = Callable[[Tensor], Tuple[Tensor, Tensor]]
 
+#: elements evaluated at once; large enough that the per-chunk overhead does not show
+CHUNK_SIZE = 1 << 18
+
+
+def _memory_order_view(x: Tensor) -> Tensor:
+    """``x`` permuted so that it is contiguous (e.g. NHWC for a channels-last NCHW tensor)."""
+    order = sorted(range(x.dim()), key=lambda d: -x.stride(d))
+    return x.permute(order)
+
+
+def _evaluate_in_chunks(x: Tensor, evaluate: CurveEvaluator) -> Tuple[Tensor, Tensor]:
+    """(g(x), g'(x)) with the memory layout of ``x`` (channels-last stays channels-last)."""
+    x = x.detach()
+    if not _memory_order_view(x).is_contiguous():
+        x = x.contiguous()
+    value, slope = torch.empty_like(x), torch.empty_like(x)
+    flat_x, flat_value, flat_slope = (_memory_order_view(t).reshape(-1) for t in (x, value, slope))
+    with torch.no_grad():
+        for start in range(0, flat_x.numel(), CHUNK_SIZE):
+            chunk = slice(start, start + CHUNK_SIZE)
+            flat_value[chunk], flat_slope[chunk] = evaluate(flat_x[chunk])
+    return value, slope
+
 
 class _CurveWithSlope(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: Tensor, evaluate: CurveEvaluator) -> Tensor:  # type: ignore[override]
-        value, slope = evaluate(x)
+        value, slope = _evaluate_in_chunks(x, evaluate)
         ctx.save_for_backward(slope)
         return value
 
@@ -31,6 +56,5 @@ class _CurveWithSlope(torch.autograd.Function):
 def apply_curve(x: Tensor, evaluate: CurveEvaluator) -> Tensor:
     """Return ``g(x)`` with gradient ``g'(x) * grad``; ``evaluate(x)`` returns (g(x), g'(x))."""
     if not x.requires_grad:
-        with torch.no_grad():
-            return evaluate(x)[0]
+        return _evaluate_in_chunks(x, evaluate)[0]
     return _CurveWithSlope.apply(x, evaluate)

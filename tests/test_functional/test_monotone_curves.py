@@ -181,3 +181,30 @@ def test_bad_kind_and_params():
         MonotoneFunction.identity('cubic', 2)
     with pytest.raises(ValueError, match='params must lie in'):
         MonotoneFunction.from_params('linear', [[0.2, 1.5]])
+
+
+def test_chunked_evaluation_keeps_values_layout_and_gradients():
+    from mmautoloss.functional.curve_gradient import CHUNK_SIZE
+    curve = MonotoneFunction.from_points('bezier', RELEASED_MIOU_AND)
+    # more elements than one chunk, channels-last like the BF1 boundary maps
+    x = torch.rand(2, 5, 160, 200).contiguous(memory_format=torch.channels_last)
+    assert x.numel() > CHUNK_SIZE
+    x.requires_grad_()
+    out = curve(x)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    control = np.concatenate([[[0, 0]], curve.points.numpy(), [[1, 1]]])
+    picks = [0, CHUNK_SIZE - 1, CHUNK_SIZE, x.numel() - 1]
+    for flat_index in picks:
+        index = np.unravel_index(flat_index, tuple(x.shape))
+        expected = bezier_by_bisection(x[index].item(), control)
+        assert abs(out[index].item() - expected) < 1e-6
+    (out * 2).sum().backward()
+    # central differences in float64, away from the joint of the two segments (a kink) and
+    # from the steep start near 0
+    h = 1e-6
+    detached = x.detach().double()
+    numeric = (curve(detached + h) - curve(detached - h)) / (2 * h)
+    joint = curve.points[1, 0].item()
+    smooth = ((detached - joint).abs() > 1e-4) & (detached > 1e-2)
+    np.testing.assert_allclose(x.grad.double()[smooth].numpy(), 2 * numeric[smooth].numpy(),
+                               rtol=1e-3, atol=1e-4)
