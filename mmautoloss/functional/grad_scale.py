@@ -41,6 +41,11 @@ def grad_scale_from_param(theta: float, name: str = 'grad_scale_param') -> float
     return 10.0**(2 * float(theta) - 1)
 
 
+def grad_scale_to_param(scale: float, name: str = 'grad_scale') -> float:
+    """``theta = (log10(lambda) + 1) / 2``, the inverse of :func:`grad_scale_from_param`."""
+    return (math.log10(check_grad_scale(scale, name)) + 1.0) / 2.0
+
+
 def grad_scale(x: Tensor, scale: float) -> Tensor:
     """Identity in the forward pass; the backward gradient is multiplied by ``scale``."""
     return _GradScale.apply(x, check_grad_scale(scale))

@@ -181,3 +181,29 @@ def test_overrides_build_the_registered_losses():
             loss.update(extra)
             module = MODELS.build(loss)
             assert type(module).__name__ == space.loss_type
+
+
+def test_loss_options_are_fixed_settings_of_every_candidate():
+    from mmautoloss.registry import MODELS
+    space = ASLSpace('BF1', loss_options=dict(boundary_tolerance=1))
+    space.bind(seg_proxy())
+    candidate = np.random.default_rng(2).random(space.dim).tolist()
+    loss = space.to_overrides(candidate)['model.decode_head.loss_decode']
+    assert loss['boundary_tolerance'] == 1 and loss['metric'] == 'BF1'
+    assert loss['params'] == candidate and loss['num_classes'] == 5
+    module = MODELS.build({k: v for k, v in loss.items() if k != '_delete_'})
+    assert module.boundary_tolerance == 1
+    assert space.from_overrides({'model.decode_head.loss_decode': loss}) == candidate
+    for options in (dict(params=[0.5]), dict(type='CrossEntropyLoss'), [1]):
+        with pytest.raises(ValueError, match='loss_options'):
+            ASLSpace('BF1', loss_options=options)
+    pap = PAPSpace(['model.bbox_head.loss'], loss_options=dict(loc_measure='iou'))
+    (pap_loss, ) = pap.to_overrides(pap.initial_mean()).values()
+    assert pap_loss['loc_measure'] == 'iou' and pap_loss['grad_scale'] == pytest.approx(1.0)
+
+
+def test_pap_grad_scale_none_reads_as_one():
+    space = PAPSpace(['model.bbox_head.loss'])
+    loss = dict(type='ParamAPLoss', functions=None, grad_scale=None,
+                params=space.initial_mean()[:-1])
+    assert space.from_overrides({'model.bbox_head.loss': loss})[-1] == pytest.approx(0.5)

@@ -36,14 +36,17 @@ class ASLSpace(BaseSpace):
         key: config key of the decode head's loss (a single loss dict).
         parameterization: ``'bezier'`` (default) or ``'linear'``.
         num_segments: segments per curve; default 2 (1 for BF1).
+        loss_options: fixed (not searched) ``AutoSegLoss`` settings for every candidate,
+            e.g. ``dict(boundary_tolerance=1)`` to match the proxy's boundary metrics.
     """
 
     loss_type = 'AutoSegLoss'
     searched_fields = ('metric', 'parameterization', 'num_segments', 'params', 'theta')
 
     def __init__(self, metric: str, key: str = 'model.decode_head.loss_decode',
-                 parameterization: str = 'bezier', num_segments: Optional[int] = None) -> None:
-        super().__init__([key])
+                 parameterization: str = 'bezier', num_segments: Optional[int] = None,
+                 loss_options: Optional[dict] = None) -> None:
+        super().__init__([key], loss_options)
         if metric not in CURVE_NAMES:
             raise ValueError(f'metric must be one of {sorted(CURVE_NAMES)}, got {metric!r}')
         if parameterization not in KINDS:

@@ -7,7 +7,7 @@ space writes exists and keeps the proxy's own loss settings (``num_classes``,
 """
 import copy
 import warnings
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.registry import Registry
@@ -45,7 +45,7 @@ class BaseSpace:
     #: keys of the proxy's loss dict that the space itself writes; the others are kept
     searched_fields: Tuple[str, ...] = ()
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(self, keys: Sequence[str], loss_options: Optional[dict] = None) -> None:
         if isinstance(keys, str) or not isinstance(keys, (list, tuple)) or not keys:
             raise ValueError(f'keys must be a non-empty list of config keys, got {keys!r}')
         for key in keys:
@@ -53,8 +53,17 @@ class BaseSpace:
                 raise ValueError(f'keys must hold non-empty strings, got {key!r}')
         if len(set(keys)) != len(keys):
             raise ValueError(f'keys must be distinct, got {list(keys)!r}')
+        if loss_options is None:
+            loss_options = {}
+        if not isinstance(loss_options, dict):
+            raise ValueError(f'loss_options must be a dict of fixed loss settings, got '
+                             f'{loss_options!r}')
+        clash = sorted(set(loss_options) & {'type', *self.searched_fields})
+        if clash:
+            raise ValueError(f'loss_options may not set searched fields, got {clash}')
         self.keys = tuple(keys)
         self.dim = 0
+        self.loss_options = copy.deepcopy(loss_options)
         self._base_losses: Dict[str, dict] = {key: {} for key in self.keys}
 
     def bind(self, proxy_cfg: Config) -> None:
@@ -98,6 +107,7 @@ class BaseSpace:
         for key, part in self.split(candidate).items():
             loss = dict(_delete_=True, type=self.loss_type)
             loss.update(copy.deepcopy(self._base_losses[key]))
+            loss.update(copy.deepcopy(self.loss_options))
             loss.update(self._loss_fields(part))
             overrides[key] = loss
         return overrides

@@ -6,30 +6,17 @@ parameters (2 per knot), followed by the gradient-scale parameter theta_lambda i
 lambda = 10 ** (2 theta_lambda - 1). One head has 5 * (M - 1) * 2 + 1 dimensions (41 for
 M = 5); Faster R-CNN searches the RPN and R-CNN heads together (82, PAP section 4).
 """
-import math
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from ...functional.grad_scale import grad_scale_from_param, grad_scale_to_param
 from ...functional.monotone_function import MonotoneFunction
 from .base import SPACES, BaseSpace
 
 NUM_FUNCTIONS = 5
 #: names of the five functions in ParamAPLoss's order (REFERENCE.md s.3)
 FUNCTION_NAMES = ('f2_rank_num', 'f3_loc_j', 'f5_loc_i_frac', 'f1_loc_i', 'f4_rank_den')
-
-
-def grad_scale_from_param(theta_lambda: float) -> float:
-    """lambda = 10 ** (2 theta_lambda - 1) (PAP section 3.2)."""
-    return 10.0 ** (2.0 * theta_lambda - 1.0)
-
-
-def grad_scale_to_param(grad_scale: float) -> float:
-    """theta_lambda = (log10 lambda + 1) / 2, the inverse of :func:`grad_scale_from_param`."""
-    if not isinstance(grad_scale, (int, float)) or not math.isfinite(grad_scale) \
-            or grad_scale <= 0:
-        raise ValueError(f'grad_scale must be a finite positive number, got {grad_scale!r}')
-    return (math.log10(grad_scale) + 1.0) / 2.0
 
 
 @SPACES.register_module()
@@ -41,14 +28,17 @@ class PAPSpace(BaseSpace):
             (RetinaNet, Deformable DETR) or ``['model.rpn_head.loss',
             'model.roi_head.bbox_head.loss']`` (Faster R-CNN).
         num_segments: segments M of every piecewise linear function (5 = 6 knots).
+        loss_options: fixed (not searched) ``ParamAPLoss`` settings for every candidate,
+            e.g. ``dict(loc_measure='iou')``.
     """
 
     loss_type = 'ParamAPLoss'
     searched_fields = ('params', 'functions', 'num_segments', 'grad_scale',
                        'grad_scale_param')
 
-    def __init__(self, keys: Sequence[str], num_segments: int = 5) -> None:
-        super().__init__(keys)
+    def __init__(self, keys: Sequence[str], num_segments: int = 5,
+                 loss_options: Optional[dict] = None) -> None:
+        super().__init__(keys, loss_options)
         self.num_points = MonotoneFunction.num_points('linear', num_segments)
         if self.num_points < 1:
             raise ValueError(f'num_segments must be >= 2 to leave interior knots to search, '
@@ -99,5 +89,7 @@ class PAPSpace(BaseSpace):
         if 'grad_scale_param' in loss:
             theta_lambda = float(loss['grad_scale_param'])
         else:
-            theta_lambda = grad_scale_to_param(loss.get('grad_scale', 1.0))
+            # ParamAPLoss reads grad_scale=None as lambda = 1
+            grad_scale = loss.get('grad_scale')
+            theta_lambda = grad_scale_to_param(1.0 if grad_scale is None else grad_scale)
         return values + [theta_lambda]
