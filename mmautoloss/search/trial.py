@@ -103,7 +103,7 @@ class TrialResult:
 
 
 def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
-                       nonfinite_check_iters: int) -> str:
+                       nonfinite_check_iters: int, keep_checkpoints: bool = False) -> str:
     """Derive and write ``<work_dir>/config.py`` for ``spec``; returns its path.
 
     The derived config is ``proxy_config`` (a path, or a parsed Config that is left
@@ -112,7 +112,9 @@ def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
     ``NonFiniteLossHook(check_iters=nonfinite_check_iters)`` and ``MetricsDumpHook``.
     Stale ``metrics.json`` / NaN markers of an earlier run in the same directory are removed
     so that they cannot be mistaken for this run's outcome. Custom imports of the proxy
-    config are not executed here; the job imports them.
+    config are not executed here; the job imports them. Unless ``keep_checkpoints``, the
+    proxy's CheckpointHook saves nothing: a trial's outcome is its metrics, and a search
+    of hundreds of trials would otherwise keep a model and optimizer state for each.
     """
     if not isinstance(nonfinite_check_iters, int) or nonfinite_check_iters < 0:
         raise ValueError('nonfinite_check_iters must be an integer >= 0, got '
@@ -134,6 +136,9 @@ def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
         dict(type='NonFiniteLossHook', check_iters=nonfinite_check_iters),
         dict(type='MetricsDumpHook'),
     ]
+    checkpoint_hook = (cfg.get('default_hooks', None) or {}).get('checkpoint', None)
+    if not keep_checkpoints and checkpoint_hook is not None:
+        checkpoint_hook.update(interval=-1, save_last=False)
     os.makedirs(spec.work_dir, exist_ok=True)
     for stale in (METRICS_NAME, NONFINITE_MARKER_NAME):
         path = osp.join(spec.work_dir, stale)

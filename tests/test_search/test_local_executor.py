@@ -181,7 +181,8 @@ def test_real_jobs_nan_and_ok(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(TOY_DIR))
     from toy_job_modules import ToyRegressionDataset
     executor = LocalExecutor(TOY_CONFIG, 'toy/score', max_concurrent=2, timeout_s=300,
-                             failure_reward=-100.0, nonfinite_check_iters=5)
+                             failure_reward=-100.0, nonfinite_check_iters=5,
+                             keep_checkpoints=True)
     specs = [_spec(tmp_path, 'nan', {'model.nan_from_iter': 2}), _spec(tmp_path, 'ok')]
     results = {r.trial_id: r for r in executor.run(specs)}
 

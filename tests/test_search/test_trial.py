@@ -16,6 +16,7 @@ model = dict(
     decode_head=dict(type='Head', loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False)),
     backbone=dict(depth=50))
 custom_hooks = [dict(type='EMAHook')]
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4))
 train_cfg = dict(max_iters=1000)
 """
 
@@ -52,6 +53,16 @@ def test_trial_config_merges_overrides_and_adds_hooks(tmp_path, proxy):
     assert cfg.custom_hooks[1]['check_iters'] == 7
     # the caller's overrides are not consumed by the merge (`_delete_` is popped on a copy)
     assert overrides['model.decode_head.loss_decode']['_delete_'] is True
+
+
+def test_trial_config_saves_no_checkpoints_unless_asked(tmp_path, proxy):
+    spec = _spec(tmp_path)
+    hook = Config.fromfile(write_trial_config(spec, proxy, 20),
+                           import_custom_modules=False).default_hooks.checkpoint
+    assert hook.interval == -1 and hook.save_last is False
+    kept = Config.fromfile(write_trial_config(spec, proxy, 20, keep_checkpoints=True),
+                           import_custom_modules=False).default_hooks.checkpoint
+    assert kept.interval == 4 and 'save_last' not in kept
 
 
 def test_trial_config_without_delete_merges_into_existing_dict(tmp_path, proxy):

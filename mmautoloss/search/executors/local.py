@@ -75,13 +75,16 @@ class LocalExecutor(BaseExecutor):
             or torchrun of it when ``gpus_per_trial > 1``); used verbatim when given.
         poll_interval_s: how often running jobs are checked where pidfds are not available.
         kill_grace_s: seconds between SIGTERM and SIGKILL when a job is killed.
+        keep_checkpoints: let the proxy jobs save checkpoints (off: a trial keeps only its
+            config, log and metrics).
     """
 
     def __init__(self, proxy_config: str, reward_key: str, gpus: int = 0,
                  gpus_per_trial: int = 1, max_concurrent: int | None = None,
                  timeout_s: float = 7200.0, failure_reward: float = 0.0,
                  nonfinite_check_iters: int = 20, job_entry: list[str] | None = None,
-                 poll_interval_s: float = 0.05, kill_grace_s: float = 5.0) -> None:
+                 poll_interval_s: float = 0.05, kill_grace_s: float = 5.0,
+                 keep_checkpoints: bool = False) -> None:
         if not osp.isfile(proxy_config):
             raise ValueError(f'proxy_config={proxy_config!r} is not a file')
         if not isinstance(reward_key, str) or not reward_key:
@@ -120,6 +123,7 @@ class LocalExecutor(BaseExecutor):
         self.job_entry = list(job_entry) if job_entry is not None else None
         self.poll_interval_s = float(poll_interval_s)
         self.kill_grace_s = float(kill_grace_s)
+        self.keep_checkpoints = bool(keep_checkpoints)
 
     def run(self, specs: Sequence[TrialSpec]) -> Iterator[TrialResult]:
         """Run ``specs`` on the free slots; yield each result as its trial finishes."""
@@ -175,7 +179,8 @@ class LocalExecutor(BaseExecutor):
         start = time.monotonic()
         try:
             kill_stale_job(spec.work_dir, osp.join(spec.work_dir, CONFIG_NAME))
-            config_path = write_trial_config(spec, self.proxy_cfg, self.nonfinite_check_iters)
+            config_path = write_trial_config(spec, self.proxy_cfg, self.nonfinite_check_iters,
+                                             self.keep_checkpoints)
             cmd = self._command(config_path, spec.work_dir, slot)
             env = self._env(slot)
             with open(osp.join(spec.work_dir, LOG_NAME), 'wb') as log:
