@@ -11,6 +11,8 @@ import pytest
 from mmautoloss.datasets.toy_detection import (TOYDET_CLASSES, TOYDET_PALETTE,
                                                generate_toydet, toydet_sample)
 
+pytestmark = pytest.mark.usefixtures('mmdet_scope')
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

@@ -10,6 +10,8 @@ from PIL import Image
 from mmautoloss.datasets.toy_segmentation import (IGNORE_INDEX, TOYSEG_CLASSES, generate_toyseg,
                                                   toyseg_sample)
 
+pytestmark = pytest.mark.usefixtures('mmseg_scope')
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

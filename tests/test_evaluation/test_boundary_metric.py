@@ -7,6 +7,8 @@ import torch
 
 from mmautoloss.evaluation.metrics import BoundaryF1Metric, BoundaryIoUMetric
 
+pytestmark = pytest.mark.usefixtures('mmseg_scope')
+
 IGNORE = 255
 
 

@@ -6,6 +6,8 @@ import torch
 
 from mmautoloss.evaluation.metrics import FWIoUMetric
 
+pytestmark = pytest.mark.usefixtures('mmseg_scope')
+
 IGNORE = 255
 
 

@@ -17,6 +17,8 @@ from mmautoloss.functional.seg_surrogates import (SURROGATES, bf1_surrogate, bio
                                                   fwiou_surrogate, gacc_surrogate,
                                                   macc_surrogate, miou_surrogate)
 
+pytestmark = pytest.mark.usefixtures('mmseg_scope')
+
 IGNORE = 255
 
 

@@ -9,6 +9,8 @@ from mmseg.registry import MODELS
 
 import mmautoloss  # noqa: F401  (registers AutoSegLoss and the metrics)
 
+pytestmark = pytest.mark.usefixtures('mmseg_scope')
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'asl', '*.py')))
 SIX_METRICS = ['IoUMetric', 'FWIoUMetric', 'BoundaryIoUMetric', 'BoundaryF1Metric']

@@ -12,6 +12,8 @@ from mmengine.runner import Runner
 
 from mmautoloss.datasets.toy_segmentation import generate_toyseg
 
+pytestmark = pytest.mark.usefixtures('mmseg_scope')
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METRIC_KEYS = ('aAcc', 'mIoU', 'mAcc', 'FWIoU', 'BIoU', 'BF1')
 ITERS = 3

@@ -14,6 +14,8 @@ from mmautoloss.functional.monotone_function import MonotoneFunction
 from mmautoloss.functional.seg_surrogates import (bf1_surrogate, biou_surrogate,
                                                   miou_surrogate)
 
+pytestmark = pytest.mark.usefixtures('mmseg_scope')
+
 # Released ASL parameters (REFERENCE.md s.2), DeepLabV3+ R101 on PASCAL VOC.
 RELEASED = {
     'mIoU': [5.69728440e-04, 6.43720450e-01, 3.38589169e-01, 7.05543360e-01, 6.25281252e-01,

@@ -7,6 +7,8 @@ import pytest
 import torch
 from torch import nn
 
+pytestmark = pytest.mark.usefixtures('mmdet_scope')
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PAPLOSS = os.path.join(REPO, 'configs', 'paploss')
 PROXY = os.path.join(PAPLOSS, 'proxy_toydet_deformable-detr.py')

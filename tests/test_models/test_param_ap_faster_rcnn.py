@@ -9,6 +9,8 @@ import torch
 from param_ap_head_reference import (RecordingLoss, build_released_detector,
                                      check_anchor_head_feeds_loss, decode_deltas, one_image_loss)
 
+pytestmark = pytest.mark.usefixtures('mmdet_scope')
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROXY = os.path.join(REPO, 'configs', 'paploss', 'proxy_toydet_faster-rcnn.py')
 RELEASED = os.path.join(REPO, 'configs', 'paploss',

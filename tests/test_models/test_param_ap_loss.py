@@ -12,6 +12,8 @@ from mmdet.structures.bbox import bbox_overlaps
 import mmautoloss  # noqa: F401  (registers ParamAPLoss)
 from mmautoloss.models.losses.param_ap_loss import ParamAPLoss
 
+pytestmark = pytest.mark.usefixtures('mmdet_scope')
+
 # REFERENCE.md s.3, RetinaNet R50-FPN, lambda 4.1231.
 RETINANET_FUNCTIONS = [
     [0, 0, 0.4182, 0.0277, 0.4948, 0.2187, 0.6882, 0.2624, 0.802, 0.6688, 1, 1],

@@ -8,6 +8,8 @@ import pytest
 from param_ap_head_reference import (build_released_detector, check_anchor_head_feeds_loss,
                                      one_image_loss)
 
+pytestmark = pytest.mark.usefixtures('mmdet_scope')
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROXY = os.path.join(REPO, 'configs', 'paploss', 'proxy_toydet_retinanet.py')
 RELEASED = os.path.join(REPO, 'configs', 'paploss', 'retinanet_r50_fpn_8xb8-1x_coco_paploss.py')

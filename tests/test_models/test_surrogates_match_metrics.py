@@ -13,6 +13,8 @@ from mmautoloss.functional.monotone_function import MonotoneFunction
 from mmautoloss.functional.seg_surrogates import (bf1_surrogate, biou_surrogate,
                                                   fwiou_surrogate)
 
+pytestmark = pytest.mark.usefixtures('mmseg_scope')
+
 IGNORE = 255
 NUM_CLASSES = 4
 
