@@ -7,27 +7,13 @@ prediction set B consists of all predicted boxes in the current mini-batch for a
 categories", positives and negatives "determined by the original pre-defined training
 target assignment").
 """
-from typing import List, Optional
+from typing import List
 
 import torch
 import torch.nn.functional as F
 from mmdet.structures.bbox import cat_boxes, get_box_tensor
 from mmdet.utils import InstanceList, OptInstanceList
 from torch import Tensor
-
-
-def reject_separate_losses(head: str, loss_cls: Optional[dict],
-                           loss_bbox: Optional[dict]) -> None:
-    """Fail when a config still sets ``loss_cls`` / ``loss_bbox`` on a ParamAP head.
-
-    These heads train with one unified loss (key ``loss``); a separate classification or
-    box loss would be silently unused, so it must be set to ``None`` explicitly (configs
-    that inherit mmdet's detectors write ``loss_cls=None, loss_bbox=None``).
-    """
-    for key, value in (('loss_cls', loss_cls), ('loss_bbox', loss_bbox)):
-        if value is not None:
-            raise ValueError(f'{head} trains with the single ParamAPLoss given as `loss`; '
-                             f'set {key}=None, got {key}={value!r}')
 
 
 class ParamAPAnchorLossMixin:

@@ -2,12 +2,12 @@
 from typing import List, Optional
 
 from mmdet.models.dense_heads import RetinaHead
-from mmdet.registry import MODELS as MMDET_MODELS
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList
 from torch import Tensor
 
 from mmautoloss.registry import MODELS
-from .param_ap_anchor_loss import ParamAPAnchorLossMixin, reject_separate_losses
+from ..param_ap_head_setup import attach_ap_loss, unified_loss_parent_kwargs
+from .param_ap_anchor_loss import ParamAPAnchorLossMixin
 
 
 @MODELS.register_module()
@@ -46,22 +46,11 @@ class ParamAPRetinaHead(ParamAPAnchorLossMixin, RetinaHead):
                  loss_cls: Optional[dict] = None,
                  loss_bbox: Optional[dict] = None,
                  **kwargs) -> None:
-        reject_separate_losses(type(self).__name__, loss_cls, loss_bbox)
-        if not kwargs.pop('reg_decoded_bbox', True):
-            raise ValueError(f'{type(self).__name__} regresses decoded boxes (eq. 4 needs '
-                             'them); reg_decoded_bbox must be True, got False')
-        # AnchorHead reads `use_sigmoid` from loss_cls and builds both losses; give it
-        # mmdet's sigmoid classification config, then drop the two unused modules.
         super().__init__(
-            num_classes,
-            in_channels,
-            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True),
-            loss_bbox=dict(type='L1Loss'),
-            reg_decoded_bbox=True,
-            **kwargs)
-        self.loss_cls = None
-        self.loss_bbox = None
-        self.ap_loss = MMDET_MODELS.build(loss)  # mmdet's registry falls back to the root
+            num_classes, in_channels,
+            **unified_loss_parent_kwargs(type(self).__name__, loss_cls, loss_bbox, kwargs,
+                                         use_sigmoid=True))
+        attach_ap_loss(self, loss)
 
     def loss_by_feat(self,
                      cls_scores: List[Tensor],

@@ -13,7 +13,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmautoloss.registry import MODELS
-from ..dense_heads.param_ap_anchor_loss import reject_separate_losses
+from ..param_ap_head_setup import attach_ap_loss, unified_loss_parent_kwargs
 
 
 @MODELS.register_module()
@@ -49,24 +49,13 @@ class ParamAPBBoxHead(Shared2FCBBoxHead):
                  loss_cls: Optional[dict] = None,
                  loss_bbox: Optional[dict] = None,
                  **kwargs) -> None:
-        reject_separate_losses(type(self).__name__, loss_cls, loss_bbox)
-        if not kwargs.pop('reg_decoded_bbox', True):
-            raise ValueError(f'{type(self).__name__} regresses decoded boxes (eq. 4 needs '
-                             'them); reg_decoded_bbox must be True, got False')
-        # BBoxHead builds both losses from config; hand it mmdet's defaults, then drop
-        # the two unused modules.
-        super().__init__(
-            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False),
-            loss_bbox=dict(type='L1Loss'),
-            reg_decoded_bbox=True,
-            **kwargs)
-        self.loss_cls = None
-        self.loss_bbox = None
+        super().__init__(**unified_loss_parent_kwargs(type(self).__name__, loss_cls, loss_bbox,
+                                                      kwargs, use_sigmoid=False))
         if self.with_cls:  # C foreground logits instead of C + 1 softmax logits
             self.fc_cls = MMDET_MODELS.build(
                 dict(self.cls_predictor_cfg, in_features=self.cls_last_dim,
                      out_features=self.num_classes))
-        self.ap_loss = MMDET_MODELS.build(loss)  # mmdet's registry falls back to the root
+        attach_ap_loss(self, loss)
 
     def loss(self,
              cls_score: Tensor,

@@ -1,0 +1,43 @@
+"""Constructor plumbing shared by the mmdet heads that train with one ParamAPLoss.
+
+The RetinaNet, RPN and R-CNN box heads replace their classification and box losses by ONE
+Parameterized AP Loss (PAP eq. 6) given as ``loss``. Their mmdet parents still build
+``loss_cls`` / ``loss_bbox`` from config (and read ``use_sigmoid`` from it), so the heads
+hand the parent placeholders, drop the two modules afterwards and build ``ap_loss``.
+"""
+from typing import Optional
+
+from mmdet.registry import MODELS as MMDET_MODELS
+from torch import nn
+
+
+def unified_loss_parent_kwargs(head: str, loss_cls: Optional[dict],
+                               loss_bbox: Optional[dict], kwargs: dict,
+                               use_sigmoid: bool) -> dict:
+    """Check a ParamAP head's loss arguments; return the parent constructor's kwargs.
+
+    ``loss_cls`` and ``loss_bbox`` must be ``None`` (a separate loss would be silently
+    unused; configs inheriting mmdet's detectors write ``loss_cls=None, loss_bbox=None``)
+    and ``reg_decoded_bbox`` must stay True (the localization score of eq. 4 needs boxes).
+    """
+    for key, value in (('loss_cls', loss_cls), ('loss_bbox', loss_bbox)):
+        if value is not None:
+            raise ValueError(f'{head} trains with the single ParamAPLoss given as `loss`; '
+                             f'set {key}=None, got {key}={value!r}')
+    parent_kwargs = dict(kwargs)
+    if not parent_kwargs.pop('reg_decoded_bbox', True):
+        raise ValueError(f'{head} regresses decoded boxes (eq. 4 needs them); '
+                         'reg_decoded_bbox must be True, got False')
+    parent_kwargs.update(loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=use_sigmoid),
+                         loss_bbox=dict(type='L1Loss'), reg_decoded_bbox=True)
+    return parent_kwargs
+
+
+def attach_ap_loss(head: nn.Module, loss: dict) -> None:
+    """Drop the parent's placeholder losses and build ``head.ap_loss`` from ``loss``.
+
+    ``ap_loss`` rather than ``loss``: ``loss`` is an mmdet head method.
+    """
+    head.loss_cls = None
+    head.loss_bbox = None
+    head.ap_loss = MMDET_MODELS.build(loss)  # mmdet's registry falls back to the root
