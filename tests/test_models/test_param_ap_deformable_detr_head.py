@@ -7,6 +7,8 @@ import pytest
 import torch
 from torch import nn
 
+from toydet_proxy_run import train_toydet_proxy
+
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -277,25 +279,7 @@ def test_refine_two_stage_detector_backpropagates_every_layer_loss():
 
 @pytest.mark.training
 def test_proxy_deformable_detr_trains_and_reports_coco_metrics(tmp_path):
-    from mmengine.config import Config
-    from mmengine.runner import Runner
-
-    from mmautoloss.datasets.toy_detection import generate_toydet
-
-    data_root = str(tmp_path / 'toydet') + '/'
-    generate_toydet(data_root, seed=0, num_train=4, num_val=2)
-    cfg = Config.fromfile(PROXY)
-    cfg.work_dir = str(tmp_path / 'work')
-    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
-        loader.dataset.data_root = data_root
-        loader.batch_size = 2
-    cfg.val_evaluator.ann_file = data_root + 'annotations/instances_val.json'
-    cfg.train_cfg.max_iters = 3
-    cfg.train_cfg.val_interval = 100  # validated once below
-    cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=False)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    runner = train_toydet_proxy(PROXY, tmp_path)
     for key in ('loss_ap', 'd0.loss_ap'):  # last and auxiliary decoder layer
         assert math.isfinite(runner.message_hub.get_scalar(f'train/{key}').current())
     metrics = runner.val_loop.run()

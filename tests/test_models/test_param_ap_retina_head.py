@@ -7,6 +7,7 @@ import pytest
 
 from param_ap_head_reference import (build_released_detector, check_anchor_head_feeds_loss,
                                      one_image_loss)
+from toydet_proxy_run import train_toydet_proxy
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
@@ -90,25 +91,7 @@ def test_released_coco_config_builds_with_the_searched_loss():
 
 @pytest.mark.training
 def test_proxy_retinanet_trains_and_reports_coco_metrics(tmp_path):
-    from mmengine.config import Config
-    from mmengine.runner import Runner
-
-    from mmautoloss.datasets.toy_detection import generate_toydet
-
-    data_root = str(tmp_path / 'toydet') + '/'
-    generate_toydet(data_root, seed=0, num_train=4, num_val=2)
-    cfg = Config.fromfile(PROXY)
-    cfg.work_dir = str(tmp_path / 'work')
-    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
-        loader.dataset.data_root = data_root
-        loader.batch_size = 2
-    cfg.val_evaluator.ann_file = data_root + 'annotations/instances_val.json'
-    cfg.train_cfg.max_iters = 3
-    cfg.train_cfg.val_interval = 100  # the loop still validates after its last iteration
-    cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=False)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    runner = train_toydet_proxy(PROXY, tmp_path)
     loss = runner.message_hub.get_scalar('train/loss_ap').current()
     assert math.isfinite(loss)
     for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_s'):
