@@ -17,7 +17,6 @@ result of an uninterrupted one with the same seed, and a journaled trial never r
 """
 import os
 import os.path as osp
-import shutil
 import time
 from typing import Dict, List, Optional
 
@@ -138,13 +137,8 @@ class SearchLoop:
                 raise SearchConfigError(f'cannot resume: journaled trial {cand_id!r} does not '
                                         'match the candidate the searcher proposes again')
             self.searcher.tell(cand_id, event['result']['reward'])
-        todo = [c for c in candidates if c.candidate_id not in trials]
-        specs = []
-        for cand in todo:
-            spec = self._trial_spec(cand)
-            if osp.isdir(spec.work_dir):  # left by a trial killed with the search
-                shutil.rmtree(spec.work_dir)
-            specs.append(spec)
+        # a trial killed with the search is run again; the executor clears its work dir
+        specs = [self._trial_spec(c) for c in candidates if c.candidate_id not in trials]
         if specs:
             for result in self.executor.run(specs):
                 cand = by_id[result.trial_id]

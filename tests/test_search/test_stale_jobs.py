@@ -80,3 +80,29 @@ def test_stale_job_of_this_trial_is_killed_and_others_are_not(tmp_path):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def test_relaunch_kills_the_stale_job_before_clearing_its_work_dir(tmp_path):
+    from mmautoloss.search.executors.local import LocalExecutor
+    from mmautoloss.search.trial import TrialSpec
+    work_dir = tmp_path / 't0'
+    work_dir.mkdir()
+    (work_dir / 'leftover.pth').write_text('from the interrupted run')
+    config = str(work_dir / 'config.py')
+    stale = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', config],
+                             start_new_session=True)
+    try:
+        assert wait_until(lambda: config in Path(f'/proc/{stale.pid}/cmdline').read_text())
+        (work_dir / PGID_NAME).write_text(str(stale.pid))
+        executor = LocalExecutor(str(TOY_DIR / 'toy_job_config.py'), 'acc', job_entry=[
+            sys.executable, str(TOY_DIR / 'fake_job.py'), '--mode', 'ok', '--reward', '0.7'])
+        (result, ) = executor.run([TrialSpec('t0', [0.5], {}, str(work_dir))])
+        stale.wait(timeout=10)
+        assert stale.returncode == -signal.SIGKILL
+        assert result.status == 'ok' and result.reward == 0.7
+        assert not (work_dir / 'leftover.pth').exists()
+        assert not (work_dir / PGID_NAME).exists()  # the new job finished and was forgotten
+    finally:
+        if stale.poll() is None:
+            os.killpg(stale.pid, signal.SIGKILL)
+            stale.wait()

@@ -6,6 +6,7 @@ import os
 import os.path as osp
 import select
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,6 +56,9 @@ class LocalExecutor(BaseExecutor):
 
     A job is launched as ``<job_entry...> <work_dir>/config.py --work-dir <work_dir>`` with its
     stdout and stderr in ``<work_dir>/trial.log``, and must write ``<work_dir>/metrics.json``.
+    ``work_dir`` belongs to the trial: whatever an interrupted earlier run of the same trial
+    left there (a job still running, its log, metrics, checkpoints) is killed and removed
+    before the trial starts.
     A job that runs past ``timeout_s`` is killed with its whole process group (SIGTERM, then
     SIGKILL after ``kill_grace_s``); so are all live jobs when the iteration of :meth:`run`
     stops early (``close()``, an exception, KeyboardInterrupt). The driver sleeps until a
@@ -178,7 +182,11 @@ class LocalExecutor(BaseExecutor):
         """Start one trial; a failure to start is returned as a 'crashed' result."""
         start = time.monotonic()
         try:
+            # an interrupted earlier run of this trial: stop what is left of it, then start
+            # from an empty work dir (the pgid record must be read before it is removed)
             kill_stale_job(spec.work_dir, osp.join(spec.work_dir, CONFIG_NAME))
+            if osp.isdir(spec.work_dir):
+                shutil.rmtree(spec.work_dir)
             config_path = write_trial_config(spec, self.proxy_cfg, self.nonfinite_check_iters,
                                              self.keep_checkpoints)
             cmd = self._command(config_path, spec.work_dir, slot)
