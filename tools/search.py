@@ -1,11 +1,13 @@
 """Search a loss function: ``python tools/search.py configs/search/asl_miou_toyseg.py``.
 
 Every candidate loss becomes one proxy training job; the search can be stopped at any time
-(Ctrl-C, exit code 130, or even SIGKILL) and continued with ``--resume``. Exit code 2 means
-the config (or the resume request) is invalid; nothing was trained.
+(Ctrl-C: exit code 130; SIGTERM: 143; both stop the running trials first; even SIGKILL) and
+continued with ``--resume``. Exit code 2 means the config (or the resume request) is invalid;
+nothing was trained.
 """
 import argparse
 import os.path as osp
+import signal
 import sys
 
 from mmengine.config import DictAction
@@ -31,6 +33,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the executor stops the running trials' process
+    groups instead of leaving their children (dataloader workers, torchrun ranks) behind."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup
+    raise Terminated()
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
@@ -43,15 +55,18 @@ def main(argv=None) -> int:
         return 2
     work_dir = args.work_dir or settings.work_dir or osp.join(
         'work_dirs', 'search', osp.splitext(osp.basename(args.config))[0])
+    previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         best = SearchLoop(settings, searcher, executor, work_dir, resume=args.resume).run()
     except SearchConfigError as error:  # a work dir that cannot be started or resumed
         print(f'search config error: {error}', file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # the executor has already stopped the running trials
+    except KeyboardInterrupt as interrupt:  # the executor has already stopped the trials
         print(f'interrupted; continue with: python tools/search.py {args.config} '
               f'--work-dir {work_dir} --resume', file=sys.stderr)
-        return 130
+        return 128 + (signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
     selected = best['selected']
     print(f'best {settings.reward_key} = {selected["reward"]:.4f} ({selected["candidate_id"]}); '
           f'{osp.join(work_dir, BEST_NAME)}, config {osp.join(work_dir, BEST_CONFIG_NAME)}')

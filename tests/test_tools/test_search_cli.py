@@ -52,3 +52,47 @@ def test_tiny_search_and_exit_codes(tmp_path, search_main, capsys):
     assert search_main([config, '--work-dir', str(tmp_path / 'w3'), '--gpus', '-1']) == 2
     assert 'gpus' in capsys.readouterr().err
     assert not (tmp_path / 'w2').exists() and not (tmp_path / 'w3').exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
+    except OSError:
+        return False
+
+
+def test_sigterm_stops_the_running_trials_and_exits_143(tmp_path):
+    """SIGTERM (a scheduler, ``kill``) stops the search like Ctrl-C: the trial's whole
+    process group is killed, not only its leader, and the resume hint is printed."""
+    import json
+    import signal
+    import time
+    fake_job = os.path.join(REPO, 'tests', 'assets', 'toy_job', 'fake_job.py')
+    executor = (f"dict(type='LocalExecutor', max_concurrent=1, kill_grace_s=0.2, "
+                f"job_entry=[{sys.executable!r}, {fake_job!r}, '--mode', 'hang'])")
+    config = write_search_config(tmp_path, write_proxy(tmp_path), executor=executor)
+    work_dir = tmp_path / 'work'
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    proc = subprocess.Popen([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir)],
+                            env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    pids_path = work_dir / 'trials' / 'r000-c00' / 'pids.json'
+    deadline = time.monotonic() + 120
+    while not pids_path.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.2)  # pids.json is written in one go, but let the writer close it
+    pids = json.loads(pids_path.read_text())
+    try:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 143, stderr[-2000:]
+        assert '--resume' in stderr
+        deadline = time.monotonic() + 10
+        while _alive(pids['grandchild']) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pids['job']) and not _alive(pids['grandchild'])
+    finally:
+        for pid in (pids['job'], pids['grandchild']):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
