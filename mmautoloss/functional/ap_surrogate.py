@@ -14,9 +14,10 @@ the terms of negative ``i`` (``l_i = 0``) vanish and only positives are summed.
 
 Each ``f`` is piecewise linear (eq. 7); segment ``k`` from ``(a_k, y_k)`` to ``(b_k, y_k+1)``
 contributes ``slope_k * (min(d, b_k) - a_k)`` when ``d > a_k`` (or a jump ``y_k+1 - y_k`` when
-``a_k = b_k``). With the scores sorted once, the ``j`` whose ``d_ji`` falls in ``(a_k, b_k]``
-are a contiguous run found by binary search at ``s_i + 2 a_k - 1``; their count and score sum
-come from prefix sums. The cost is O((N + P M) log N) time and O(N + P M) memory, for N
+``a_k = b_k``: f is left-continuous, but a jump at x = 1 fires at d = 1, so f(1) = 1). With
+the scores sorted once, the ``j`` whose ``d_ji`` falls in ``(a_k, b_k]`` are a contiguous run
+found by binary search at ``s_i + 2 a_k - 1``; their count and score sum come from prefix
+sums. The cost is O((N + P M) log N) time and O(N + P M) memory, for N
 scores, P positives and M segments, and the result (value and gradient) is that of the dense
 formula, j = i excluded exactly, ties included. Sums are accumulated in float64.
 """
@@ -85,12 +86,12 @@ def _check_inputs(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor) -> None:
 def _segments(knot: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """Left ends a_k, widths b_k - a_k, slopes and jumps (zero width) of the M segments.
 
-    A jump at x = 1 never fires: f is left-continuous and d_ji <= 1.
+    f is left-continuous, so a jump at a_k < 1 fires for d > a_k; a jump at x = 1 fires for
+    d = 1 (the end point f(1) = 1 of eq. 7, as in :func:`piecewise_linear`).
     """
     knot_x, knot_y = knot[:, 0], knot[:, 1]
     left, width = knot_x[:-1], knot_x[1:] - knot_x[:-1]
-    fires = (width == 0) & (left < 1)
-    jump = torch.where(fires, knot_y[1:] - knot_y[:-1], torch.zeros_like(width))
+    jump = torch.where(width == 0, knot_y[1:] - knot_y[:-1], torch.zeros_like(width))
     return left, width, linear_slopes(knot_x, knot_y), jump
 
 
@@ -111,26 +112,32 @@ def pairwise_rank_sum(sorted_scores: Tensor, sorted_weights: Tensor, anchors: Te
     left, width, slope, jump = _segments(knot)
     # d_ji > x  <=>  s_j > s_i + 2x - 1 for x in [0, 1), the clip of eq. (6) included.
     thresholds = anchors.detach()[:, None] + (2 * knot[:, 0] - 1)
-    count_le = torch.searchsorted(sorted_scores.detach().contiguous(), thresholds.contiguous(),
-                                  right=True)
+    sorted_detached = sorted_scores.detach().contiguous()
+    count_le = torch.searchsorted(sorted_detached, thresholds.contiguous(), right=True)
+    # d_ji = 1 <=> s_j >= s_i + 1 (the last knot is x = 1): where jumps at x = 1 fire
+    count_below_end = torch.searchsorted(sorted_detached, thresholds[:, -1:].contiguous())
     zero = sorted_weights.new_zeros(1)
     prefix_w = torch.cat([zero, sorted_weights.cumsum(0)])
     prefix_ws = torch.cat([zero, (sorted_weights * sorted_scores).cumsum(0)])
     weight_le, weighted_score_le = prefix_w[count_le], prefix_ws[count_le]
     total = prefix_w[-1]
     # j with a_k < d_ji <= b_k contribute w_j (d_ji - a_k), with d_ji = (s_j - s_i + 1) / 2;
-    # j with d_ji > b_k contribute w_j (b_k - a_k); jumps count every j with d_ji > a_k.
+    # j with d_ji > b_k contribute w_j (b_k - a_k); jumps count every j with d_ji > a_k,
+    # or with d_ji = 1 for a jump at a_k = 1.
+    at_end = left >= 1
     window_w = weight_le[:, 1:] - weight_le[:, :-1]
     window_ws = weighted_score_le[:, 1:] - weighted_score_le[:, :-1]
     ramp = 0.5 * (window_ws - anchors[:, None] * window_w) + (0.5 - left) * window_w + \
         width * (total - weight_le[:, 1:])
-    pair_sum = (slope * ramp + jump * (total - weight_le[:, :-1])).sum(1)
+    weight_not_fired = torch.where(at_end, prefix_w[count_below_end], weight_le[:, :-1])
+    pair_sum = (slope * ramp + jump * (total - weight_not_fired)).sum(1)
     # The j = i term (d_ii = 1/2) was counted by the same comparisons; take it out.
     own = anchors.detach()[:, None]
     above = own > thresholds
     in_window = above[:, :-1] & ~above[:, 1:]
+    fired = torch.where(at_end, own >= thresholds[:, -1:], above[:, :-1])
     own_value = (slope * (in_window * (0.5 - left) + above[:, 1:] * width) +
-                 jump * above[:, :-1]).sum(1)
+                 jump * fired).sum(1)
     return pair_sum - anchor_weights * own_value
 
 

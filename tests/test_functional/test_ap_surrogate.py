@@ -23,14 +23,15 @@ def step_knots() -> torch.Tensor:
 
 
 def linear_by_masks(x: torch.Tensor, knot: torch.Tensor) -> torch.Tensor:
-    """Left-continuous piecewise linear function: segment k owns (x_k, x_k+1]; f(0) = 0."""
+    """Left-continuous piecewise linear function: segment k owns (x_k, x_k+1]; f(0) = 0 and
+    f(1) = 1 (the end points of eq. 7, also with a jump at x = 1)."""
     value = torch.zeros_like(x)
     for k in range(knot.shape[0] - 1):
         (x0, y0), (x1, y1) = knot[k].tolist(), knot[k + 1].tolist()
         if x1 > x0:
             inside = (x > x0) & (x <= x1)
             value = torch.where(inside, y0 + (y1 - y0) / (x1 - x0) * (x - x0), value)
-    return value
+    return torch.where(x >= 1, torch.ones_like(value), value)
 
 
 def dense_pap(scores: torch.Tensor, pos_mask: torch.Tensor, pos_loc: torch.Tensor,
@@ -102,6 +103,23 @@ def test_value_and_gradients_match_dense(seed):
     torch.testing.assert_close(fast_gs, dense_gs, rtol=0, atol=1e-10)
     torch.testing.assert_close(fast_gl, dense_gl, rtol=0, atol=1e-10)
     assert fast_gs.abs().sum() > 0 and fast_gl.abs().sum() > 0
+
+
+def test_jumps_at_one_match_dense():
+    """A jump at x = 1 fires at d_ji = 1 (s_j - s_i >= 1) and at l = 1: f(1) = 1 (eq. 7)."""
+    scores, pos_mask, pos_loc, knots = random_problem(6, num=60, num_pos=12)
+    knots[:, -2, 0] = 1  # last interior knot at x = 1: a vertical jump up to (1, 1)
+    pos_loc[:3] = 1  # perfect boxes: l = 1 hits the jump of the localization functions
+    assert ((scores[None] - scores[:, None]) >= 1).any()
+    grads = []
+    for fn in (param_ap_surrogate, dense_pap):
+        s = scores.clone().requires_grad_()
+        l = pos_loc.clone().requires_grad_()
+        value = fn(s, pos_mask, l, knots)
+        value.backward()
+        grads.append((value.detach(), s.grad, l.grad))
+    for fast, dense in zip(*grads):
+        torch.testing.assert_close(fast, dense, rtol=0, atol=1e-10)
 
 
 def test_identity_functions_float32_match_dense():
