@@ -102,6 +102,15 @@ class TrialResult:
         return cls(**d)
 
 
+def check_nonfinite_check_iters(value: object) -> int:
+    """``value`` if it is an int >= 0 (not a bool: ``NonFiniteLossHook`` in the job rejects
+    one, which would crash every trial), else ``ValueError`` naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f'nonfinite_check_iters must be an integer >= 0, got '
+                         f'nonfinite_check_iters={value!r}')
+    return value
+
+
 def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
                        nonfinite_check_iters: int, keep_checkpoints: bool = False) -> str:
     """Derive and write ``<work_dir>/config.py`` for ``spec``; returns its path.
@@ -116,9 +125,7 @@ def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
     proxy's CheckpointHook saves nothing: a trial's outcome is its metrics, and a search
     of hundreds of trials would otherwise keep a model and optimizer state for each.
     """
-    if not isinstance(nonfinite_check_iters, int) or nonfinite_check_iters < 0:
-        raise ValueError('nonfinite_check_iters must be an integer >= 0, got '
-                         f'nonfinite_check_iters={nonfinite_check_iters!r}')
+    check_nonfinite_check_iters(nonfinite_check_iters)
     if isinstance(proxy_config, Config):
         cfg = copy.deepcopy(proxy_config)
     else:

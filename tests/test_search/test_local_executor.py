@@ -213,6 +213,7 @@ def test_real_jobs_nan_and_ok(tmp_path, monkeypatch):
     (dict(job_entry=[]), r'job_entry=\[\]'),
     (dict(gpus=0, gpus_per_trial=2), 'gpus_per_trial=2'),
     (dict(nonfinite_check_iters=-3), 'nonfinite_check_iters=-3'),
+    (dict(nonfinite_check_iters=True), 'nonfinite_check_iters=True'),
 ])
 def test_bad_arguments_name_the_value(kwargs, key):
     args = dict(proxy_config=TOY_CONFIG, reward_key='acc')

@@ -17,7 +17,8 @@ from typing import Iterator, Sequence
 
 from mmengine.config import Config
 
-from ..trial import CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, judge_trial, write_trial_config
+from ..trial import (CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, check_nonfinite_check_iters,
+                     judge_trial, write_trial_config)
 from .base import BaseExecutor
 from .gpu_slots import Slot, SlotPool, parse_visible_devices
 from .stale_jobs import die_with_parent, forget_job, kill_stale_job, record_job
@@ -103,9 +104,7 @@ class LocalExecutor(BaseExecutor):
         if not isinstance(failure_reward, (int, float)) or not math.isfinite(failure_reward):
             raise ValueError(f'failure_reward must be a finite number, got '
                              f'failure_reward={failure_reward!r}')
-        if not isinstance(nonfinite_check_iters, int) or nonfinite_check_iters < 0:
-            raise ValueError('nonfinite_check_iters must be an integer >= 0, got '
-                             f'nonfinite_check_iters={nonfinite_check_iters!r}')
+        check_nonfinite_check_iters(nonfinite_check_iters)
         if job_entry is not None and (not isinstance(job_entry, (list, tuple)) or not job_entry
                                       or not all(isinstance(a, str) for a in job_entry)):
             raise ValueError(f'job_entry must be a non-empty list of strings, got '
