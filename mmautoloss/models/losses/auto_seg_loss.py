@@ -11,6 +11,7 @@ resizes the logits to the label size and calls
 storing the result under ``loss_decode.loss_name``. Several losses (e.g. mIoU + BIoU, ASL
 Table 2) go in a list, each with its own ``loss_name``.
 """
+import math
 from typing import List, Optional, Sequence
 
 import torch
@@ -91,8 +92,9 @@ class AutoSegLoss(nn.Module):
             raise ValueError(f'num_classes must be a positive int or None, got {num_classes!r}')
         if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
             raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
-        if isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float)):
-            raise ValueError(f'loss_weight must be a number, got {loss_weight!r}')
+        if isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float)) or \
+                not math.isfinite(loss_weight) or loss_weight < 0:
+            raise ValueError(f'loss_weight must be a finite number >= 0, got {loss_weight!r}')
         if isinstance(boundary_tolerance, bool) or not isinstance(boundary_tolerance, int) \
                 or boundary_tolerance < 0:
             raise ValueError('boundary_tolerance must be a non-negative int, got '
