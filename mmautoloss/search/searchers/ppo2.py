@@ -19,8 +19,11 @@ PAP (section 4.1) uses sigma 0.2 decaying linearly to 0 (``sigma_schedule='linea
 sigma_t = sigma (1 - t / T), t = 0 .. T-1), eps 0.1 and Adam lr 0.01 for 100 steps with 30
 warm-up steps.
 
-Result: ``best_mean`` is the mean mu_t whose own sample scored best (ASL's output Theta*),
-``best_sample`` the best sampled candidate (PAP's output); ``select`` names the exported one.
+Result: ``best_mean`` is the mean mu_t whose own sample (candidate 0) scored best; note that
+ASL Algorithm 1 ranks the means by their round's rewards instead (Theta* = argmax_{mu_t}
+sum_i xi(Theta_i^(t)), "the mean with the highest average evaluation score", section 4.3).
+``best_sample`` is the best sampled candidate (PAP Algorithm 1's output). ``select`` names
+the exported one.
 """
 import math
 from typing import List, Optional, Sequence
