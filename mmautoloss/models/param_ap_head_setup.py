@@ -4,11 +4,14 @@ The RetinaNet, RPN and R-CNN box heads replace their classification and box loss
 Parameterized AP Loss (PAP eq. 6) given as ``loss``. Their mmdet parents still build
 ``loss_cls`` / ``loss_bbox`` from config (and read ``use_sigmoid`` from it), so the heads
 hand the parent placeholders, drop the two modules afterwards and build ``ap_loss``.
+The Deformable DETR head builds its ``ap_loss`` with the same :func:`build_ap_loss`.
 """
 from typing import Optional
 
 from mmdet.registry import MODELS as MMDET_MODELS
 from torch import nn
+
+from mmautoloss.models.losses.param_ap_loss import ParamAPLoss
 
 
 def unified_loss_parent_kwargs(head: str, loss_cls: Optional[dict],
@@ -33,6 +36,22 @@ def unified_loss_parent_kwargs(head: str, loss_cls: Optional[dict],
     return parent_kwargs
 
 
+def build_ap_loss(head: str, loss: dict) -> ParamAPLoss:
+    """Build a ParamAP head's single loss from ``loss``; it must be a ``ParamAPLoss`` (eq. 6).
+
+    The heads call it as ``loss(scores, pos_mask, pos_pred_boxes, pos_gt_boxes)``, so any
+    other loss would only fail at the first training step.
+    """
+    if not isinstance(loss, dict) or 'type' not in loss:
+        raise ValueError(
+            f"{head}: loss must be a config dict with a 'type' key, got loss={loss!r}")
+    module = MMDET_MODELS.build(loss)  # mmdet's registry falls back to the root
+    if not isinstance(module, ParamAPLoss):
+        raise ValueError(f'{head}: loss must build a ParamAPLoss (eq. 6), got '
+                         f"loss.type={loss['type']!r}")
+    return module
+
+
 def attach_ap_loss(head: nn.Module, loss: dict) -> None:
     """Drop the parent's placeholder losses and build ``head.ap_loss`` from ``loss``.
 
@@ -40,4 +59,4 @@ def attach_ap_loss(head: nn.Module, loss: dict) -> None:
     """
     head.loss_cls = None
     head.loss_bbox = None
-    head.ap_loss = MMDET_MODELS.build(loss)  # mmdet's registry falls back to the root
+    head.ap_loss = build_ap_loss(type(head).__name__, loss)

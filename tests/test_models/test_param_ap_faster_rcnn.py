@@ -139,6 +139,12 @@ def test_a_separate_loss_is_rejected_by_name(build, key):
         build(**{key: dict(type='CrossEntropyLoss')})
 
 
+@pytest.mark.parametrize('build', [build_rpn_head, build_bbox_head])
+def test_a_loss_that_is_not_param_ap_is_rejected_by_name(build):
+    with pytest.raises(ValueError, match="loss.type='CrossEntropyLoss'"):
+        build(loss=dict(type='CrossEntropyLoss'))
+
+
 def test_released_coco_config_builds_with_both_searched_losses():
     cfg, detector = build_released_detector(RELEASED)
     assert cfg.train_dataloader.batch_size == 8 and cfg.auto_scale_lr.base_batch_size == 64

@@ -71,6 +71,15 @@ def test_a_separate_loss_is_rejected_by_name(key):
         build_head(**{key: dict(type='FocalLoss', use_sigmoid=True)})
 
 
+@pytest.mark.parametrize('loss, match', [
+    (dict(type='FocalLoss', use_sigmoid=True), "loss.type='FocalLoss'"),
+    ('ParamAPLoss', "loss='ParamAPLoss'"),
+])
+def test_a_loss_that_is_not_param_ap_is_rejected_by_name(loss, match):
+    with pytest.raises(ValueError, match=match):
+        build_head(loss=loss)
+
+
 def test_encoded_regression_is_rejected():
     with pytest.raises(ValueError, match='reg_decoded_bbox'):
         build_head(reg_decoded_bbox=False)

@@ -17,12 +17,11 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.models.dense_heads import DeformableDETRHead
-from mmdet.registry import MODELS as MMDET_MODELS
 from mmdet.registry import TASK_UTILS
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList, OptMultiConfig
-from mmautoloss.models.losses.param_ap_loss import ParamAPLoss
 from mmautoloss.registry import MODELS
+from ..param_ap_head_setup import build_ap_loss
 
 _HUNGARIAN_ASSIGNER = dict(
     assigner=dict(
@@ -81,14 +80,7 @@ class ParamAPDeformableDETRHead(DeformableDETRHead):
         BaseModule.__init__(self, init_cfg=init_cfg)
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'num_classes must be a positive int, got {num_classes!r}')
-        if not isinstance(loss, dict) or 'type' not in loss:
-            raise ValueError(
-                f"loss must be a config dict with a 'type' key, got loss={loss!r}")
-        loss_module = MMDET_MODELS.build(loss)
-        if not isinstance(loss_module, ParamAPLoss):
-            raise ValueError('loss must build a ParamAPLoss (eq. 6), got '
-                             f"loss.type={loss['type']!r}")
-        self.ap_loss = loss_module
+        self.ap_loss = build_ap_loss(type(self).__name__, loss)
         self.num_classes = num_classes
         self.cls_out_channels = num_classes
         self.embed_dims = embed_dims
