@@ -62,6 +62,11 @@ def test_fwiou_weights_classes_by_frequency():
     assert _run([(label, pred)], 2) == pytest.approx(100 * 9 / 16)
 
 
+def test_fwiou_single_row_images():
+    pairs = [([[0, 1, 1, IGNORE]], [[0, 1, 0, 1]]), ([[1], [0]], [[1], [1]])]
+    assert _run(pairs, 2) == pytest.approx(brute_fwiou(pairs, 2), abs=1e-9)
+
+
 def test_fwiou_bad_input_raises_naming_the_value():
     with pytest.raises(ValueError, match='ignore_index.*None'):
         FWIoUMetric(ignore_index=None)

@@ -12,6 +12,11 @@ def num_classes_of(dataset_meta: Optional[dict], metric_name: str) -> int:
     return len(dataset_meta['classes'])
 
 
+def _as_map(data: Tensor) -> Tensor:
+    """(H, W) from mmseg's (1, H, W) ``PixelData.data``; keeps H = 1 or W = 1 (no squeeze)."""
+    return data[0] if data.dim() == 3 and data.shape[0] == 1 else data
+
+
 def read_seg_maps(data_sample: dict, num_classes: int,
                   ignore_index: int) -> Tuple[Tensor, Tensor, Tensor]:
     """Return ``pred`` and ``label`` (H, W) long maps and the boolean mask of valid pixels.
@@ -20,8 +25,8 @@ def read_seg_maps(data_sample: dict, num_classes: int,
     ``process``) holding ``pred_sem_seg`` and ``gt_sem_seg``. Values outside
     ``[0, num_classes)`` (other than ``ignore_index`` in the label) raise ``ValueError``.
     """
-    pred = data_sample['pred_sem_seg']['data'].squeeze().long()
-    label = data_sample['gt_sem_seg']['data'].squeeze().to(pred)
+    pred = _as_map(data_sample['pred_sem_seg']['data']).long()
+    label = _as_map(data_sample['gt_sem_seg']['data']).to(pred)
     if pred.shape != label.shape or pred.dim() != 2:
         raise ValueError(f'pred_sem_seg {tuple(pred.shape)} and gt_sem_seg '
                          f'{tuple(label.shape)} must be (H, W) maps of the same size')
