@@ -21,7 +21,7 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from .curve_gradient import apply_curve
+from .curve_gradient import apply_curve, count_below
 
 #: floor on du/ds when dividing by it: keeps g'(y) finite (at most ~1e6 times dv/ds) where a
 #: segment starts or ends with a vertical tangent (u1 == u0 or u1 == u2).
@@ -51,25 +51,27 @@ def piecewise_bezier(y: Tensor, points: Tensor) -> Tensor:
     u, v = control[:, 0], control[:, 1]
     u0, u1, u2 = u[0:-1:2], u[1::2], u[2::2]
     v0, v1, v2 = v[0:-1:2], v[1::2], v[2::2]
-    a_u, b_u = u0 - 2 * u1 + u2, 2 * (u1 - u0)
-    a_v, b_v = v0 - 2 * v1 + v2, 2 * (v1 - v0)
-    segment_ends = u2[:-1].contiguous()
+    # rows (u0, a_u, b_u, v0, a_v, b_v) x segments: one index_select per chunk gathers all
+    # six coefficients into contiguous rows
+    table = torch.stack([u0, u0 - 2 * u1 + u2, 2 * (u1 - u0),
+                         v0, v0 - 2 * v1 + v2, 2 * (v1 - v0)])
+    segment_ends = u2[:-1].tolist()
 
     def evaluate(inputs: Tensor) -> Tuple[Tensor, Tensor]:
         clamped = inputs.clamp(0, 1)
-        k = torch.searchsorted(segment_ends, clamped.contiguous(), right=False)
-        a, b, offset = a_u[k], b_u[k], (clamped - u0[k]).clamp_min(0)
+        k = count_below(clamped, segment_ends)
+        start_u, a, b, start_v, av, bv = table.index_select(1, k).unbind(0)
+        offset = (clamped - start_u).clamp_min(0)
         root = (b * b + 4 * a * offset).clamp_min(0).sqrt()
         denominator = b + root
         s = torch.where(denominator > 0,
                         2 * offset / torch.where(denominator > 0, denominator,
                                                  torch.ones_like(denominator)),
                         torch.zeros_like(denominator)).clamp(0, 1)
-        av, bv = a_v[k], b_v[k]
-        # g(1) = 1 even when the last segments have zero width (u already 1 before the end)
-        value = torch.where(clamped >= 1, v[-1], v0[k] + s * (bv + s * av))
         slope = (bv + 2 * av * s) / root.clamp_min(MIN_DU_DS)
         inside = (inputs >= 0) & (inputs <= 1)
+        # g(1) = 1 even when the last segments have zero width (u already 1 before the end)
+        value = torch.where(clamped >= 1, v[-1], start_v + s * (bv + s * av))
         return value, torch.where(inside, slope, torch.zeros_like(slope))
 
     return apply_curve(y, evaluate)

@@ -12,7 +12,7 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from .curve_gradient import apply_curve
+from .curve_gradient import apply_curve, count_below
 
 
 def linear_slopes(knot_x: Tensor, knot_y: Tensor) -> Tensor:
@@ -26,12 +26,6 @@ def linear_slopes(knot_x: Tensor, knot_y: Tensor) -> Tensor:
     positive = width > 0
     return torch.where(positive, rise / torch.where(positive, width, torch.ones_like(width)),
                        torch.zeros_like(width))
-
-
-def segment_index(x: Tensor, knot_x: Tensor) -> Tensor:
-    """Index of the segment holding each x: the number of interior knots strictly below x."""
-    interior = knot_x[1:-1].contiguous()
-    return torch.searchsorted(interior, x.contiguous(), right=False)
 
 
 def piecewise_linear(x: Tensor, knot_x: Tensor, knot_y: Tensor) -> Tensor:
@@ -48,13 +42,16 @@ def piecewise_linear(x: Tensor, knot_x: Tensor, knot_y: Tensor) -> Tensor:
         raise ValueError('knot_x and knot_y must be 1-D of equal length >= 2, got '
                          f'{tuple(knot_x.shape)} and {tuple(knot_y.shape)}')
     knot_x, knot_y = knot_x.to(x), knot_y.to(x)
-    slope = linear_slopes(knot_x, knot_y)
+    # rows (left x, left y, slope) x segments: one index_select per chunk gathers all three
+    table = torch.stack([knot_x[:-1], knot_y[:-1], linear_slopes(knot_x, knot_y)])
+    interior_x = knot_x[1:-1].tolist()
 
     def evaluate(inputs: Tensor) -> Tuple[Tensor, Tensor]:
         clamped = inputs.clamp(0, 1)
-        index = segment_index(clamped, knot_x)
-        seg_slope = slope[index]
-        value = knot_y[index] + seg_slope * (clamped - knot_x[index])
+        # the segment holding x: the number of interior knots strictly below x
+        index = count_below(clamped, interior_x)
+        left_x, left_y, seg_slope = table.index_select(1, index).unbind(0)
+        value = left_y + seg_slope * (clamped - left_x)
         value = torch.where(clamped >= 1, knot_y[-1], value)
         inside = (inputs >= 0) & (inputs <= 1)
         return value, torch.where(inside, seg_slope, torch.zeros_like(seg_slope))
