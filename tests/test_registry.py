@@ -22,7 +22,10 @@ def own_components():
 
 def test_components_are_registered():
     names = {name for _, name, _ in own_components()}
-    expected = {'AutoSegLoss', 'ParamAPLoss', 'NonFiniteLossHook', 'MetricsDumpHook'}
+    expected = {'AutoSegLoss', 'ParamAPLoss', 'NonFiniteLossHook', 'MetricsDumpHook',
+                'ParamAPRetinaHead', 'ParamAPRPNHead', 'ParamAPBBoxHead',
+                'ParamAPDeformableDETRHead', 'FWIoUMetric', 'BoundaryIoUMetric',
+                'BoundaryF1Metric', 'ToySegDataset'}
     assert expected <= names, f'missing: {sorted(expected - names)}'
 
 
