@@ -13,7 +13,11 @@ one-hot map, hence a class region touching an ignored region has a boundary ther
 * :func:`soft_boundary` -- the same boundary of a soft map through the parameterized XOR
   ``h_OR(p, erode(p)) - h_AND(p, erode(p))`` (eq. 9), used by the BF1 surrogate.
 * :func:`biou_band` -- the ground-truth band of BIoU (eq. 5): per class channel, the pixels
-  whose value differs from their 3x3 average, united over classes and dilated.
+  whose value differs from their 3x3 average, united over classes and dilated. This is the
+  authors' release (REFERENCE.md s.2), not eq. (5)'s ``y XOR Min-Pooling(y)``: over all
+  channels of a map without ignored pixels both mark the same pixels, but the release also
+  marks the background side of an object's edge when the background channel is left out,
+  and the ignored side of an edge with an ignored region.
 """
 from typing import Callable, Optional
 
@@ -88,7 +92,8 @@ def soft_boundary(maps: Tensor, g_or: Optional[Curve] = None,
 def biou_band(one_hot: Tensor, tolerance: int = 5, ignore_background: bool = True) -> Tensor:
     """Ground-truth boundary band ``BD(y)`` of Boundary IoU (ASL eq. 5), (N, 1, H, W) in {0, 1}.
 
-    Per class channel of the one-hot ground truth, a pixel is an edge pixel when its value
+    Edges as in the authors' release (REFERENCE.md s.2; see the module docstring). Per class
+    channel of the one-hot ground truth, a pixel is an edge pixel when its value
     differs from the average of its 3x3 in-image neighbourhood (``count_include_pad=False``).
     Edges are united over classes (channel 0, the background, left out when
     ``ignore_background``) and dilated by max-pooling with kernel ``2 * tolerance + 1``.
