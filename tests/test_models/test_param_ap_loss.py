@@ -158,7 +158,7 @@ def _with(index, position, value):
     (dict(functions=_with(2, 4, float('nan'))), r'functions\[2\]'),
     (dict(functions=[f[:10] for f in RETINANET_FUNCTIONS]), r'functions\[0\]'),
     (dict(params=[0.5] * 39), 'params'),
-    (dict(params=[0.5] * 39 + [1.5]), r'params\[4\]'),
+    (dict(params=[0.5] * 39 + [1.5]), r'params\[32:40\] \(f\(s_j - s_i; theta4\)\).*1\.5'),
     (dict(params=[0.5] * 40, functions=RETINANET_FUNCTIONS), 'functions or params'),
     (dict(grad_scale=0.0), 'grad_scale'),
     (dict(grad_scale=-2.0), 'grad_scale'),

@@ -45,7 +45,10 @@ def _functions_from_params(params: Sequence[float],
                          f'{NUM_FUNCTIONS * per_function} numbers for {num_segments} segments, '
                          f'got {flat.numel()}')
     return [
-        MonotoneFunction.from_params('linear', chunk.reshape(-1, 2), name=f'params[{index}]')
+        MonotoneFunction.from_params(
+            'linear', chunk.reshape(-1, 2),
+            name=f'params[{index * per_function}:{(index + 1) * per_function}] '
+            f'({FUNCTION_NAMES[index]})')
         for index, chunk in enumerate(flat.split(per_function))
     ]
 
