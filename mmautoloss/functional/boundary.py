@@ -19,15 +19,13 @@ one-hot map, hence a class region touching an ignored region has a boundary ther
   marks the background side of an object's edge when the background channel is left out,
   and the ignored side of an edge with an ignored region.
 """
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .soft_logic import apply_curve_or_identity
-
-Curve = Callable[[Tensor], Tensor]
+from .soft_logic import Curve, apply_curve_or_identity
 
 
 def _check_map(name: str, value: Tensor) -> None:

@@ -34,9 +34,8 @@ import torch
 from torch import Tensor
 
 from .boundary import biou_band, binary_boundary, dilate, soft_boundary
-from .soft_logic import apply_curve_or_identity
+from .soft_logic import Curve, apply_curve_or_identity
 
-Curve = Callable[[Tensor], Tensor]
 Curves = Optional[Sequence[Optional[Curve]]]
 
 
