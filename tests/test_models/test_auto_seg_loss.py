@@ -73,8 +73,10 @@ def test_loss_at_one_hot_logits_is_weight_times_one_minus_mmseg_miou():
 
 def test_params_are_the_search_form_of_theta():
     theta = RELEASED['FWIoU']
-    params = torch.cat([MonotoneFunction.from_points('bezier', chunk).params().flatten()
-                        for chunk in torch.tensor(theta).split(6)]).tolist()
+    # eq. (13) form, per axis: theta_i = (B_i - B_{i-1}) / (1 - B_{i-1}), with B_0 = (0, 0)
+    points = torch.tensor(theta, dtype=torch.float64).reshape(2, 3, 2)
+    previous = torch.cat([torch.zeros(2, 1, 2, dtype=torch.float64), points[:, :-1]], 1)
+    params = ((points - previous) / (1 - previous)).flatten().tolist()
     by_params = _build(metric='FWIoU', params=params)
     np.testing.assert_allclose(by_params.theta(), theta, atol=1e-6)
     identity = _build(metric='mIoU', parameterization='linear',
