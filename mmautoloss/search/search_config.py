@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Set
 
 from mmengine.config import Config
+from mmengine.registry import MODELS
 
 from .executors import BaseExecutor, LocalExecutor
 from .searchers import SEARCHERS, BaseSearcher
@@ -185,6 +186,19 @@ def check_reward_key(reward_key: str, proxy_cfg: Config) -> None:
                             f"config's val_evaluator; it reports {sorted(known)}")
 
 
+def check_candidate_loss(space: BaseSpace) -> None:
+    """Build the loss of the space's initial candidate at every key, so that a loss the
+    proxy jobs cannot build (a misspelled ``loss_options`` key, a bad value) is reported
+    here instead of crashing every trial of the search."""
+    for key, loss in space.to_overrides(space.initial_mean()).items():
+        loss = {k: v for k, v in loss.items() if k != '_delete_'}
+        try:
+            MODELS.build(loss)
+        except Exception as error:  # the loss's own check, whatever its type
+            raise SearchConfigError(f'search_space: the loss written to {key!r} cannot be '
+                                    f'built: {type(error).__name__}: {error}') from error
+
+
 def load_search_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a search config file (``SearchConfigError`` if it cannot be read)."""
     if not osp.isfile(path):
@@ -228,6 +242,8 @@ def validate_search_config(cfg: Config) -> SearchSettings:
         space.bind(proxy_cfg)
     except (TypeError, ValueError) as error:
         raise SearchConfigError(f'search_space: {error}') from error
+
+    check_candidate_loss(space)
 
     reward_key = cfg.reward_key
     if not isinstance(reward_key, str) or not reward_key:

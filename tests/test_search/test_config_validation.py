@@ -67,6 +67,8 @@ def error_for(tmp_path, text_transform, proxy_text=None):
     (lambda t: t.replace("trial_timeout = 60", "trial_timeout = 0"), 'trial_timeout'),
     (lambda t: t.replace("searcher = dict(type='PPO2Searcher', num_steps=10)",
                          "searcher = 'PPO2Searcher'"), 'searcher must be a dict'),
+    (lambda t: t.replace("type='ASLSpace', metric='mIoU'", "type='ASLSpace', metric='mIoU', "
+                         "loss_options=dict(boundry_tolerance=1)"), 'boundry_tolerance'),
 ])
 def test_malformed_configs_name_the_key(tmp_path, transform, expected):
     assert expected in error_for(tmp_path, transform)
