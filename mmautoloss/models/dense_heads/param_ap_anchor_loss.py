@@ -7,7 +7,7 @@ prediction set B consists of all predicted boxes in the current mini-batch for a
 categories", positives and negatives "determined by the original pre-defined training
 target assignment").
 """
-from typing import List
+from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
@@ -17,20 +17,23 @@ from torch import Tensor
 
 
 class ParamAPAnchorLossMixin:
-    """Computes PAP eq. (6) for an mmdet ``AnchorHead`` subclass.
+    """Computes PAP eq. (6) for an mmdet ``AnchorHead`` subclass as its ``loss_by_feat``.
 
     The host head must use sigmoid classification, ``reg_decoded_bbox=True`` (so that
-    the regression targets are the matched GT boxes) and hold the built loss as
-    ``self.ap_loss``.
+    the regression targets are the matched GT boxes), hold the built loss as
+    ``self.ap_loss`` and name the reported loss in ``ap_loss_key``. The mixin comes first
+    among the bases, so its ``loss_by_feat`` replaces mmdet's.
     """
+    ap_loss_key = 'loss_ap'
 
-    def param_ap_loss_by_feat(self,
-                              cls_scores: List[Tensor],
-                              bbox_preds: List[Tensor],
-                              batch_gt_instances: InstanceList,
-                              batch_img_metas: List[dict],
-                              batch_gt_instances_ignore: OptInstanceList = None) -> Tensor:
-        """Eq. (6) over the (anchor, class) pairs of all levels and images.
+    def loss_by_feat(self,
+                     cls_scores: List[Tensor],
+                     bbox_preds: List[Tensor],
+                     batch_gt_instances: InstanceList,
+                     batch_img_metas: List[dict],
+                     batch_gt_instances_ignore: OptInstanceList = None) -> Dict[str, Tensor]:
+        """Return ``{ap_loss_key: eq. (6)}`` over the (anchor, class) pairs of all levels
+        and images of the mini-batch.
 
         Pairs of anchors whose label weight is 0 (ignored by the assigner, outside the
         image, or not sampled) are left out of B. A pair is positive when its anchor is
@@ -66,5 +69,6 @@ class ParamAPAnchorLossMixin:
         pair_scores = scores[used].reshape(-1)
         pos_mask = F.one_hot(labels[used], self.num_classes + 1)[:, :self.num_classes]
         pos_boxes = get_box_tensor(self.bbox_coder.decode(anchors[positive], deltas[positive]))
-        return self.ap_loss(pair_scores, pos_mask.reshape(-1).bool(), pos_boxes,
+        loss = self.ap_loss(pair_scores, pos_mask.reshape(-1).bool(), pos_boxes,
                             gt_boxes[positive])
+        return {self.ap_loss_key: loss}

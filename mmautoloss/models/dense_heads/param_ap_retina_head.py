@@ -1,9 +1,8 @@
 """RetinaNet head trained with the Parameterized AP Loss (PAP eq. 6, section 4.1)."""
-from typing import List, Optional
+from typing import Optional
 
 from mmdet.models.dense_heads import RetinaHead
-from mmdet.utils import ConfigType, InstanceList, OptInstanceList
-from torch import Tensor
+from mmdet.utils import ConfigType
 
 from mmautoloss.registry import MODELS
 from ..param_ap_head_setup import attach_ap_loss, unified_loss_parent_kwargs
@@ -51,14 +50,3 @@ class ParamAPRetinaHead(ParamAPAnchorLossMixin, RetinaHead):
             **unified_loss_parent_kwargs(type(self).__name__, loss_cls, loss_bbox, kwargs,
                                          use_sigmoid=True))
         attach_ap_loss(self, loss)
-
-    def loss_by_feat(self,
-                     cls_scores: List[Tensor],
-                     bbox_preds: List[Tensor],
-                     batch_gt_instances: InstanceList,
-                     batch_img_metas: List[dict],
-                     batch_gt_instances_ignore: OptInstanceList = None) -> dict:
-        """Return ``dict(loss_ap=...)``: eq. (6) over the whole mini-batch."""
-        return dict(loss_ap=self.param_ap_loss_by_feat(
-            cls_scores, bbox_preds, batch_gt_instances, batch_img_metas,
-            batch_gt_instances_ignore))

@@ -1,9 +1,8 @@
 """Faster R-CNN RPN head trained with the Parameterized AP Loss (PAP eq. 6, section 4.1)."""
-from typing import List, Optional
+from typing import Optional
 
 from mmdet.models.dense_heads import RPNHead
-from mmdet.utils import ConfigType, InstanceList, OptInstanceList
-from torch import Tensor
+from mmdet.utils import ConfigType
 
 from mmautoloss.registry import MODELS
 from ..param_ap_head_setup import attach_ap_loss, unified_loss_parent_kwargs
@@ -36,6 +35,8 @@ class ParamAPRPNHead(ParamAPAnchorLossMixin, RPNHead):
         **kwargs: Remaining ``RPNHead`` arguments.
     """
 
+    ap_loss_key = 'loss_rpn_ap'
+
     def __init__(self,
                  in_channels: int,
                  loss: ConfigType = dict(type='ParamAPLoss'),
@@ -47,14 +48,3 @@ class ParamAPRPNHead(ParamAPAnchorLossMixin, RPNHead):
             **unified_loss_parent_kwargs(type(self).__name__, loss_cls, loss_bbox, kwargs,
                                          use_sigmoid=True))
         attach_ap_loss(self, loss)
-
-    def loss_by_feat(self,
-                     cls_scores: List[Tensor],
-                     bbox_preds: List[Tensor],
-                     batch_gt_instances: InstanceList,
-                     batch_img_metas: List[dict],
-                     batch_gt_instances_ignore: OptInstanceList = None) -> dict:
-        """Return ``dict(loss_rpn_ap=...)``: eq. (6) over the whole mini-batch."""
-        return dict(loss_rpn_ap=self.param_ap_loss_by_feat(
-            cls_scores, bbox_preds, batch_gt_instances, batch_img_metas,
-            batch_gt_instances_ignore))
