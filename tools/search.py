@@ -43,9 +43,21 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
+def check_gpus(gpus: int) -> None:
+    """``--gpus`` must not ask for more CUDA devices than this process can see; otherwise
+    every trial would crash on a device it does not have."""
+    if gpus > 0:
+        import torch
+        visible = torch.cuda.device_count()
+        if gpus > visible:
+            raise SearchConfigError(f'--gpus={gpus} but this machine has {visible} visible '
+                                    'CUDA device(s)')
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        check_gpus(args.gpus)
         cfg = load_search_config(args.config, args.cfg_options)
         settings = validate_search_config(cfg)
         searcher = build_searcher(settings)

@@ -51,6 +51,11 @@ def test_tiny_search_and_exit_codes(tmp_path, search_main, capsys):
     assert 'proxy_config=' in capsys.readouterr().err
     assert search_main([config, '--work-dir', str(tmp_path / 'w3'), '--gpus', '-1']) == 2
     assert 'gpus' in capsys.readouterr().err
+    import torch
+    too_many = torch.cuda.device_count() + 1
+    assert search_main([config, '--work-dir', str(tmp_path / 'w3'), '--gpus',
+                        str(too_many)]) == 2
+    assert f'--gpus={too_many}' in capsys.readouterr().err
     assert not (tmp_path / 'w2').exists() and not (tmp_path / 'w3').exists()
 
 
