@@ -95,8 +95,8 @@ def _segments(knot: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     return left, width, linear_slopes(knot_x, knot_y), jump
 
 
-def pairwise_rank_sum(sorted_scores: Tensor, sorted_weights: Tensor, anchors: Tensor,
-                      anchor_weights: Tensor, knot: Tensor) -> Tensor:
+def _pairwise_rank_sum(sorted_scores: Tensor, sorted_weights: Tensor, anchors: Tensor,
+                       anchor_weights: Tensor, knot: Tensor) -> Tensor:
     """``sum_{j != i} w_j f(d_ji)`` for every anchor ``i``, via binary search and prefix sums.
 
     Args:
@@ -172,11 +172,11 @@ def param_ap_surrogate(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
     weights = torch.ones_like(scores64).index_put((pos_index, ), weight_pos)
     sorted_scores, order = scores64.sort()
     anchors = scores64[pos_index]
-    numerator = pairwise_rank_sum(sorted_scores, weights[order], anchors, weight_pos,
-                                  knots[RANK_NUMERATOR])
+    numerator = _pairwise_rank_sum(sorted_scores, weights[order], anchors, weight_pos,
+                                   knots[RANK_NUMERATOR])
     with torch.no_grad():
-        denominator = 1 + pairwise_rank_sum(sorted_scores, torch.ones_like(sorted_scores),
-                                            anchors, torch.ones_like(anchors),
-                                            knots[RANK_DENOMINATOR])
+        denominator = 1 + _pairwise_rank_sum(sorted_scores, torch.ones_like(sorted_scores),
+                                             anchors, torch.ones_like(anchors),
+                                             knots[RANK_DENOMINATOR])
     terms = f(LOC_FIRST, loc) - numerator / denominator * f(LOC_FRACTION, loc)
     return (1 - terms.mean()).to(out_dtype)

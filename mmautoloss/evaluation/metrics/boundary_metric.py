@@ -40,8 +40,8 @@ def _check_options(tolerance: int, ignore_index: int) -> None:
         raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
 
 
-def one_hot_maps(pred: Tensor, label: Tensor,
-                 valid: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+def _one_hot_maps(pred: Tensor, label: Tensor,
+                  valid: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """One-hot prediction and ground truth over the classes this image holds.
 
     Channels absent from both valid maps have no pixels, hence no edges and zero counts, so
@@ -87,7 +87,7 @@ class _BoundaryMetric(BaseMetric):
         """Append the per-class counts of each image in ``data_samples``."""
         num_classes = num_classes_of(self.dataset_meta, type(self).__name__)
         for data_sample in data_samples:
-            pred, gt, valid, classes = one_hot_maps(
+            pred, gt, valid, classes = _one_hot_maps(
                 *read_seg_maps(data_sample, num_classes, self.ignore_index))
             counts = self.image_counts(pred, gt, valid)
             full = counts.new_zeros(counts.shape[0], num_classes)
@@ -96,7 +96,7 @@ class _BoundaryMetric(BaseMetric):
 
     @abstractmethod
     def image_counts(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
-        """Per-channel counts (rows, K) of one image from :func:`one_hot_maps`."""
+        """Per-channel counts (rows, K) of one image from :func:`_one_hot_maps`."""
 
 
 @METRICS.register_module()
