@@ -10,6 +10,7 @@ All measures map a decoded predicted box and its assigned ground truth (xyxy) to
   with ``s = (w*, h*, w*, h*)`` the ground-truth width and height, so the deltas are
   scale-free, the score is 1 only for the exact box and its gradient never vanishes.
 """
+import math
 from typing import Optional
 
 import torch
@@ -33,9 +34,14 @@ def _check_boxes(boxes: Tensor, name: str, num: Optional[int] = None) -> None:
 
 def localization_quality(pred_boxes: Tensor, gt_boxes: Tensor, measure: str = 'giou',
                          eps: float = 1e-7) -> Tensor:
-    """l(b_i) in [0, 1] for aligned pairs ``pred_boxes[i]``, ``gt_boxes[i]`` of shape (P, 4)."""
+    """l(b_i) in [0, 1] for aligned pairs ``pred_boxes[i]``, ``gt_boxes[i]`` of shape (P, 4).
+
+    ``eps`` (> 0) floors the union, the enclosing area and the ground-truth size.
+    """
     if measure not in LOC_MEASURES:
-        raise ValueError(f'loc_measure must be one of {LOC_MEASURES}, got {measure!r}')
+        raise ValueError(f'measure (loc_measure) must be one of {LOC_MEASURES}, got {measure!r}')
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < math.inf:
+        raise ValueError(f'eps must be a finite number > 0, got {eps!r}')
     _check_boxes(pred_boxes, 'pred_boxes')
     _check_boxes(gt_boxes, 'gt_boxes', pred_boxes.shape[0])
     gt_boxes = gt_boxes.to(pred_boxes)

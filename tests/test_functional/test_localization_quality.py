@@ -64,6 +64,8 @@ def test_gradient_for_disjoint_boxes(measure, moves):
     (dict(pred_boxes=torch.zeros(3, 5)), 'pred_boxes'),
     (dict(gt_boxes=torch.zeros(2, 4)), 'gt_boxes'),
     (dict(gt_boxes=torch.full((3, 4), float('nan'))), 'gt_boxes'),
+    (dict(eps=0.0), 'eps must be a finite number > 0, got 0.0'),
+    (dict(eps=float('nan')), 'eps.*nan'),
 ])
 def test_bad_inputs_raise_naming_them(kwargs, message):
     args = dict(pred_boxes=torch.rand(3, 4), gt_boxes=torch.rand(3, 4), measure='giou')
