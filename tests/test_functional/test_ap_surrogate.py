@@ -88,21 +88,24 @@ def random_problem(seed: int, num: int, num_pos: int):
     return scores, pos_mask, pos_loc, random_knots(generator)
 
 
-@pytest.mark.parametrize('seed', [0, 1, 2])
-def test_value_and_gradients_match_dense(seed):
-    scores, pos_mask, pos_loc, knots = random_problem(seed, num=60, num_pos=12)
-    grads = []
+def assert_matches_dense(scores, pos_mask, pos_loc, knots):
+    """Value and gradients (scores, pos_loc) equal the dense reference's; returns the fast ones."""
+    results = []
     for fn in (param_ap_surrogate, dense_pap):
         s = scores.clone().requires_grad_()
         l = pos_loc.clone().requires_grad_()
         value = fn(s, pos_mask, l, knots)
         value.backward()
-        grads.append((value.detach(), s.grad, l.grad))
-    (fast, fast_gs, fast_gl), (dense, dense_gs, dense_gl) = grads
-    torch.testing.assert_close(fast, dense, rtol=0, atol=1e-10)
-    torch.testing.assert_close(fast_gs, dense_gs, rtol=0, atol=1e-10)
-    torch.testing.assert_close(fast_gl, dense_gl, rtol=0, atol=1e-10)
-    assert fast_gs.abs().sum() > 0 and fast_gl.abs().sum() > 0
+        results.append((value.detach(), s.grad, l.grad))
+    for fast, dense in zip(*results):
+        torch.testing.assert_close(fast, dense, rtol=0, atol=1e-10)
+    return results[0]
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_value_and_gradients_match_dense(seed):
+    _, grad_scores, grad_loc = assert_matches_dense(*random_problem(seed, num=60, num_pos=12))
+    assert grad_scores.abs().sum() > 0 and grad_loc.abs().sum() > 0
 
 
 def test_jumps_at_one_match_dense():
@@ -111,15 +114,7 @@ def test_jumps_at_one_match_dense():
     knots[:, -2, 0] = 1  # last interior knot at x = 1: a vertical jump up to (1, 1)
     pos_loc[:3] = 1  # perfect boxes: l = 1 hits the jump of the localization functions
     assert ((scores[None] - scores[:, None]) >= 1).any()
-    grads = []
-    for fn in (param_ap_surrogate, dense_pap):
-        s = scores.clone().requires_grad_()
-        l = pos_loc.clone().requires_grad_()
-        value = fn(s, pos_mask, l, knots)
-        value.backward()
-        grads.append((value.detach(), s.grad, l.grad))
-    for fast, dense in zip(*grads):
-        torch.testing.assert_close(fast, dense, rtol=0, atol=1e-10)
+    assert_matches_dense(scores, pos_mask, pos_loc, knots)
 
 
 def test_identity_functions_float32_match_dense():
