@@ -129,6 +129,14 @@ def _intersection_union(probs: Tensor, index: Tensor, counts: Tensor, g_and: Opt
     return intersection, union
 
 
+def _mean_iou(masked: Tensor, index: Tensor, counts: Tensor, g_and: Optional[Curve],
+              g_or: Optional[Curve]) -> Tensor:
+    """Mean over classes with a non-zero union of the surrogate IoU (Table 1 eq. 3, 5)."""
+    intersection, union = _intersection_union(masked, index, counts, g_and, g_or)
+    iou, present = _ratio(intersection, union)
+    return _present_mean(iou, present).to(masked.dtype)
+
+
 def miou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
                    ignore_index: int = 255) -> Tensor:
     """Surrogate mean IoU (ASL Table 1 eq. 3 with eq. 9), curves ``[g_AND, g_OR]``.
@@ -139,9 +147,7 @@ def miou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     counts = _class_counts(index, valid, probs.shape[1])
-    intersection, union = _intersection_union(masked, index, counts, g_and, g_or)
-    iou, present = _ratio(intersection, union)
-    return _present_mean(iou, present).to(probs.dtype)
+    return _mean_iou(masked, index, counts, g_and, g_or)
 
 
 def fwiou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
@@ -177,9 +183,7 @@ def biou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     inside = valid & band[:, 0].bool()
     masked = probs * inside.unsqueeze(1).to(probs.dtype)
     counts = _class_counts(index, inside, probs.shape[1])
-    intersection, union = _intersection_union(masked, index, counts, g_and, g_or)
-    iou, present = _ratio(intersection, union)
-    return _present_mean(iou, present).to(probs.dtype)
+    return _mean_iou(masked, index, counts, g_and, g_or)
 
 
 def macc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
