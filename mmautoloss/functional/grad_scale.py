@@ -47,5 +47,9 @@ def grad_scale_to_param(scale: float, name: str = 'grad_scale') -> float:
 
 
 def grad_scale(x: Tensor, scale: float) -> Tensor:
-    """Identity in the forward pass; the backward gradient is multiplied by ``scale``."""
+    """Identity in the forward pass; the backward gradient is multiplied by ``scale``.
+
+    PAP section 3.2 / Figure 1: applied to the localization branch's output (the decoded
+    boxes), so lambda plays the part of a localization loss weight inside one unified loss.
+    """
     return _GradScale.apply(x, check_grad_scale(scale))
