@@ -28,9 +28,10 @@ def unified_loss_parent_kwargs(head: str, loss_cls: Optional[dict],
             raise ValueError(f'{head} trains with the single ParamAPLoss given as `loss`; '
                              f'set {key}=None, got {key}={value!r}')
     parent_kwargs = dict(kwargs)
-    if not parent_kwargs.pop('reg_decoded_bbox', True):
+    reg_decoded_bbox = parent_kwargs.pop('reg_decoded_bbox', True)
+    if not reg_decoded_bbox:
         raise ValueError(f'{head} regresses decoded boxes (eq. 4 needs them); '
-                         'reg_decoded_bbox must be True, got False')
+                         f'reg_decoded_bbox must be True, got {reg_decoded_bbox!r}')
     parent_kwargs.update(loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=use_sigmoid),
                          loss_bbox=dict(type='L1Loss'), reg_decoded_bbox=True)
     return parent_kwargs

@@ -80,9 +80,10 @@ def test_a_loss_that_is_not_param_ap_is_rejected_by_name(loss, match):
         build_head(loss=loss)
 
 
-def test_encoded_regression_is_rejected():
-    with pytest.raises(ValueError, match='reg_decoded_bbox'):
-        build_head(reg_decoded_bbox=False)
+@pytest.mark.parametrize('value', [False, None, 0])
+def test_encoded_regression_is_rejected(value):
+    with pytest.raises(ValueError, match=f'reg_decoded_bbox must be True, got {value!r}'):
+        build_head(reg_decoded_bbox=value)
 
 
 def test_released_coco_config_builds_with_the_searched_loss():
