@@ -80,8 +80,13 @@ def main(argv=None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     selected = best['selected']
-    print(f'best {settings.reward_key} = {selected["reward"]:.4f} ({selected["candidate_id"]}); '
-          f'{osp.join(work_dir, BEST_NAME)}, config {osp.join(work_dir, BEST_CONFIG_NAME)}')
+    if 'mean_trial_reward' in selected:  # PPO2's best mean: scored by its round's average
+        found = (f'best mean (round {selected["round"]}): average {settings.reward_key} = '
+                 f'{selected["reward"]:.4f}')
+    else:
+        found = f'best {settings.reward_key} = {selected["reward"]:.4f} ({selected["candidate_id"]})'
+    print(f'{found}; {osp.join(work_dir, BEST_NAME)}, config '
+          f'{osp.join(work_dir, BEST_CONFIG_NAME)}')
     return 0
 
 

@@ -111,7 +111,9 @@ def drive(searcher, reward_fn, rounds=None):
             searcher.tell(cand.candidate_id, reward_fn(cand))
 
 
-def test_best_mean_is_the_mean_whose_own_sample_scored_best():
+def test_best_mean_is_the_mean_of_the_round_with_the_best_average():
+    """ASL Algorithm 1: Theta* is the mean whose round scored best on average, not the mean
+    whose own sample scored best (here round 1's mean wins alone, round 0 on average)."""
     searcher = PPO2Searcher(2, 3, 3, seed=0, initial_mean=[0.5, 0.5], num_steps=5)
     means = []
 
@@ -119,15 +121,24 @@ def test_best_mean_is_the_mean_whose_own_sample_scored_best():
         if cand.role == 'mean':
             means.append(cand.vector)
             return [0.1, 0.9, 0.4][cand.round]
-        return 0.5 + 0.01 * cand.index
+        return [0.8, 0.2, 0.5][cand.round]
 
     drive(searcher, reward)
     result = searcher.result()
-    assert result['best_mean']['vector'] == means[1]
-    assert result['best_mean']['reward'] == 0.9
-    assert result['best_mean']['candidate_id'] == 'r001-c00'
+    assert result['best_mean']['vector'] == means[0]
+    assert result['best_mean']['reward'] == pytest.approx((0.1 + 0.8 + 0.8) / 3)
+    assert result['best_mean']['mean_trial_reward'] == 0.1
+    assert result['best_mean']['candidate_id'] == 'r000-c00'
     assert result['selected'] == result['best_mean']
     assert result['best_sample']['reward'] == 0.9
+
+
+def test_best_mean_without_sampling_the_mean():
+    searcher = PPO2Searcher(2, 2, 3, seed=0, sample_mean=False, num_steps=5)
+    drive(searcher, lambda cand: [0.3, 0.6][cand.round])
+    best = searcher.result()['best_mean']
+    assert best['round'] == 1 and best['candidate_id'] == 'r001-mean'
+    assert best['reward'] == pytest.approx(0.6) and best['mean_trial_reward'] is None
 
 
 def test_state_dict_round_trip_reproduces_the_search():
@@ -170,7 +181,7 @@ def test_tell_rejects_bad_calls():
 @pytest.mark.parametrize('kwargs,key', [
     (dict(sigma=-0.1), 'sigma'), (dict(clip_eps=1.5), 'clip_eps'), (dict(lr=0), 'lr'),
     (dict(sigma_schedule='cosine'), 'sigma_schedule'), (dict(select='best'), 'select'),
-    (dict(sample_mean=False), 'sample_mean'), (dict(num_steps=0), 'num_steps'),
+    (dict(num_steps=0), 'num_steps'),
     (dict(initial_mean=[0.5, 1.5]), r'initial_mean\[1\]'),
 ])
 def test_constructor_errors_name_the_key(kwargs, key):

@@ -1,5 +1,6 @@
 """tools/search.py: exit code 2 on a bad config before any trial; a tiny search end to end."""
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -36,7 +37,9 @@ def test_tiny_search_and_exit_codes(tmp_path, search_main, capsys):
     work_dir = tmp_path / 'work'
     assert search_main([config, '--work-dir', str(work_dir),
                         '--cfg-options', 'budget.rounds=1']) == 0
-    assert 'best mIoU =' in capsys.readouterr().out
+    best = json.loads((work_dir / 'best.json').read_text())['selected']
+    assert (f'best mean (round 0): average mIoU = {best["reward"]:.4f}'
+            in capsys.readouterr().out)
     assert sorted(os.listdir(work_dir / 'trials')) == ['r000-c00', 'r000-c01']
     for name in ('best.json', 'best_config.py', 'journal.jsonl', 'state.json', 'rewards.png',
                  'best_curves.png'):

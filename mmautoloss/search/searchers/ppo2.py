@@ -19,9 +19,10 @@ PAP (section 4.1) uses sigma 0.2 decaying linearly to 0 (``sigma_schedule='linea
 sigma_t = sigma (1 - t / T), t = 0 .. T-1), eps 0.1 and Adam lr 0.01 for 100 steps with 30
 warm-up steps.
 
-Result: ``best_mean`` is the mean mu_t whose own sample (candidate 0) scored best; note that
-ASL Algorithm 1 ranks the means by their round's rewards instead (Theta* = argmax_{mu_t}
-sum_i xi(Theta_i^(t)), "the mean with the highest average evaluation score", section 4.3).
+Result: ``best_mean`` is ASL Algorithm 1's output, the mean mu_t whose round has the highest
+average reward (Theta* = argmax_{mu_t} sum_i xi(Theta_i^(t)), "the mean mu_t with the
+highest average evaluation score", section 4.3); its ``reward`` is that round average and
+``mean_trial_reward`` the reward of mu_t's own trial when the mean is sampled.
 ``best_sample`` is the best sampled candidate (PAP Algorithm 1's output). ``select`` names
 the exported one.
 """
@@ -74,9 +75,6 @@ class PPO2Searcher(BaseSearcher):
                 raise ValueError(f'{key} must be an int >= {low}, got {value!r}')
         if select not in SELECTIONS:
             raise ValueError(f'select must be one of {SELECTIONS}, got {select!r}')
-        if select == 'mean' and not sample_mean:
-            raise ValueError("select='mean' needs sample_mean=True: the mean is only scored "
-                             'when it is sampled')
         if samples_per_round < 2:
             raise ValueError(f'samples_per_round must be >= 2 for PPO2 (the advantage is the '
                              f'reward minus the round mean), got {samples_per_round!r}')
@@ -109,11 +107,13 @@ class PPO2Searcher(BaseSearcher):
                 for i, vector in enumerate(vectors)]
 
     def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
-        if self.sample_mean:
-            own = rewards[0]
-            if self.best_mean is None or own > self.best_mean['reward']:
-                self.best_mean = dict(candidate_id=candidates[0].candidate_id,
-                                      round=self.round, vector=list(self.mean), reward=own)
+        round_average = sum(rewards) / len(rewards)
+        if self.best_mean is None or round_average > self.best_mean['reward']:
+            self.best_mean = dict(
+                candidate_id=(candidates[0].candidate_id if self.sample_mean else
+                              f'r{self.round:03d}-mean'),
+                round=self.round, vector=list(self.mean), reward=round_average,
+                mean_trial_reward=rewards[0] if self.sample_mean else None)
         self.mean = self.update_mean(self.mean, [c.vector for c in candidates], rewards,
                                      self.sigma_at(self.round))
 
