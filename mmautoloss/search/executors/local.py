@@ -196,7 +196,8 @@ class LocalExecutor(BaseExecutor):
                 log.flush()
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                         stderr=subprocess.STDOUT, env=env,
-                                        start_new_session=True, preexec_fn=die_with_parent)
+                                        start_new_session=True,
+                                        preexec_fn=die_with_parent(os.getpid()))
             record_job(spec.work_dir, proc.pid)
         except Exception as err:  # a trial never raises into the search loop
             return judge_trial(spec, returncode=None, timed_out=False,

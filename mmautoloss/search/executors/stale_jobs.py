@@ -16,19 +16,30 @@ import os
 import os.path as osp
 import signal
 import time
-from typing import List
+from typing import Callable, List
 
 PGID_NAME = 'trial.pgid'
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
-    """``preexec_fn`` for a job: receive SIGKILL when the launching driver dies (Linux only)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # not Linux: the pgid record below still covers resume
+def die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """A ``preexec_fn`` for a job: receive SIGKILL when the driver ``parent_pid`` dies.
+
+    The death signal only covers a parent that dies after it is armed; a driver that died
+    between the fork and the ``prctl`` call is caught by checking the parent afterwards.
+    Linux only; elsewhere the pgid record below still covers resume.
+    """
+
+    def arm() -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent_pid:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return arm
 
 
 def record_job(work_dir: str, pgid: int) -> None:
