@@ -17,6 +17,8 @@ Names starting with ``_`` are helper variables and ignored; any other key is an 
 
 Every problem is reported as :class:`SearchConfigError` naming the key and its value.
 """
+import hashlib
+import json
 import math
 import os.path as osp
 import warnings
@@ -64,8 +66,15 @@ class SearchSettings:
     work_dir: Optional[str]
 
     def fingerprint(self) -> dict:
-        """Settings that decide the search's results; a resumed search must match them."""
-        return dict(proxy_config=self.proxy_config, search_space=self.space_cfg,
+        """Settings that decide the search's results; a resumed search must match them.
+
+        The proxy config counts by content (a digest of the resolved config, its bases
+        included), so editing it between a run and its ``--resume`` is caught.
+        """
+        resolved = json.dumps(_plain(self.proxy_cfg.to_dict()), sort_keys=True, default=repr)
+        return dict(proxy_config=self.proxy_config,
+                    proxy_config_sha256=hashlib.sha256(resolved.encode()).hexdigest(),
+                    search_space=self.space_cfg,
                     reward_key=self.reward_key, searcher=self.searcher_cfg,
                     rounds=self.rounds, samples_per_round=self.samples_per_round,
                     seed=self.seed, failure_reward=self.failure_reward)
