@@ -10,13 +10,12 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from ...functional.ap_surrogate import FUNCTION_NAMES
 from ...functional.grad_scale import grad_scale_from_param, grad_scale_to_param
 from ...functional.monotone_function import MonotoneFunction
 from .base import SPACES, BaseSpace
 
-NUM_FUNCTIONS = 5
-#: names of the five functions in ParamAPLoss's order (REFERENCE.md s.3)
-FUNCTION_NAMES = ('f2_rank_num', 'f3_loc_j', 'f5_loc_i_frac', 'f1_loc_i', 'f4_rank_den')
+NUM_FUNCTIONS = len(FUNCTION_NAMES)
 
 
 @SPACES.register_module()
