@@ -5,11 +5,9 @@ PASCAL VOC; section 3: Parameterized AP Loss released functions and gradient sca
 not from the configs, so a typo in a config fails here. Comparisons are exact (==): the
 configs must write the released numbers, and the built losses keep them as float64.
 """
-import copy
 import glob
 import os
 
-import mmengine.config.utils
 import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -75,32 +73,6 @@ PAP_RCNN = [
     [0, 0, 0.1551, 0.2675, 0.4902, 0.3957, 0.7245, 0.5095, 0.8068, 0.8720, 1, 1]]
 PAP_RCNN_LAMBDA = 7.1324
 IDENTITY_5 = [0, 0, 0.2, 0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8, 1, 1]
-
-
-@pytest.fixture(scope='module', autouse=True)
-def cached_external_metainfo():
-    """Resolving an ``mmseg::`` / ``mmdet::`` base parses every metafile of the package
-    (about 0.3 s, uncached in mmengine, and it ends in a ValueError that mmengine catches
-    for configs missing from the metafiles); the configs here share a few bases, so
-    remember each outcome while this module runs to keep it fast."""
-    original = mmengine.config.utils._get_cfg_metainfo
-    outcomes = {}
-
-    def cached(package_path, cfg_path):
-        key = (package_path, cfg_path)
-        if key not in outcomes:
-            try:
-                outcomes[key] = (True, original(package_path, cfg_path))
-            except ValueError as error:
-                outcomes[key] = (False, error)
-        ok, value = outcomes[key]
-        if not ok:
-            raise value
-        return copy.deepcopy(value)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mmengine.config.utils, '_get_cfg_metainfo', cached)
-        yield
 
 
 def build_asl(loss_cfg):
