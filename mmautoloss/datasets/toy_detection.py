@@ -24,6 +24,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from .generator_args import check_int
+
 TOYDET_CLASSES: Tuple[str, ...] = ('box', 'disk', 'triangle')
 TOYDET_PALETTE: List[Tuple[int, int, int]] = [(220, 60, 50), (60, 190, 70), (50, 90, 220)]
 SPLITS: Tuple[str, ...] = ('train', 'val')
@@ -33,11 +35,6 @@ _MIN_SIDE, _MAX_SIDE = 8.0, 100.0  # object extent in pixels, drawn log-uniforml
 _NOISE_STD = 10.0
 _COLOUR_JITTER = 30
 _PLACEMENT_TRIES = 20
-
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f'{name} must be an integer >= {minimum}, got {value!r}')
 
 
 def _shape_mask(rng: np.random.Generator, label: int, size: int) -> np.ndarray:
@@ -110,7 +107,7 @@ def render_toydet_sample(
         labels: int64 (K,) class indices into ``TOYDET_CLASSES``.
         masks: bool (K, size, size) visible pixels of each object (non-empty).
     """
-    _check_int('size', size, 32)
+    check_int('size', size, 32)
     objects = _place_objects(rng, size)
     image = _background(rng, size)
     for label, mask in objects:
@@ -127,8 +124,8 @@ def render_toydet_sample(
 def toydet_sample(seed: int, split: str, index: int,
                   size: int = 128) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return sample ``index`` of ``split`` for ``seed``; independent of the set's length."""
-    _check_int('seed', seed, 0)
-    _check_int('index', index, 0)
+    check_int('seed', seed, 0)
+    check_int('index', index, 0)
     if split not in SPLITS:
         raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
     rng = np.random.default_rng((seed, 1 + SPLITS.index(split), index))
@@ -156,10 +153,10 @@ def generate_toydet(out_dir: str,
     """
     from PIL import Image  # imported here: only writing needs Pillow
 
-    _check_int('seed', seed, 0)
-    _check_int('num_train', num_train, 1)
-    _check_int('num_val', num_val, 1)
-    _check_int('size', size, 32)
+    check_int('seed', seed, 0)
+    check_int('num_train', num_train, 1)
+    check_int('num_val', num_val, 1)
+    check_int('size', size, 32)
     counts = {'train': num_train, 'val': num_val}
     categories = [dict(id=i + 1, name=name) for i, name in enumerate(TOYDET_CLASSES)]
     os.makedirs(os.path.join(out_dir, 'annotations'), exist_ok=True)

@@ -20,6 +20,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from .generator_args import check_int
+
 TOYSEG_CLASSES: Tuple[str, ...] = ('background', 'disk', 'box', 'line', 'ring')
 TOYSEG_PALETTE: List[List[int]] = [[0, 0, 0], [200, 70, 50], [60, 170, 80], [50, 80, 210],
                                    [220, 200, 60]]
@@ -33,11 +35,6 @@ SPLITS: Tuple[str, ...] = ('train', 'val')
 _NOISE_STD = 20.0  # per-pixel Gaussian noise on every channel
 _COLOUR_JITTER = 25  # per-object uniform offset of the class colour
 _IGNORE_CONTOUR_PROB = 0.5  # chance that a disk / box gets a VOC-like ignored contour
-
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f'{name} must be an integer >= {minimum}, got {value!r}')
 
 
 def _inner_contour(mask: np.ndarray) -> np.ndarray:
@@ -97,7 +94,7 @@ def render_toyseg_sample(rng: np.random.Generator,
     carry a stripe texture; Gaussian noise covers the whole image. Disks and boxes get an ignored
     (``IGNORE_INDEX``) one-pixel contour with probability 0.5, like VOC's object outlines.
     """
-    _check_int('size', size, 16)
+    check_int('size', size, 16)
     image = _background(rng, size)
     label = np.zeros((size, size), dtype=np.uint8)
     stripes = 20.0 * np.sin(np.arange(size) * np.pi / 2)[:, None, None]
@@ -123,8 +120,8 @@ def _is_sample_name(name: str, count: int) -> bool:
 def toyseg_sample(seed: int, split: str, index: int,
                   size: int = 64) -> Tuple[np.ndarray, np.ndarray]:
     """Return sample ``index`` of ``split`` for ``seed``; independent of the set's length."""
-    _check_int('seed', seed, 0)
-    _check_int('index', index, 0)
+    check_int('seed', seed, 0)
+    check_int('index', index, 0)
     if split not in SPLITS:
         raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
     rng = np.random.default_rng((seed, SPLITS.index(split), index))
@@ -142,10 +139,10 @@ def generate_toyseg(out_dir: str,
     """
     from PIL import Image  # imported here: only writing needs Pillow
 
-    _check_int('seed', seed, 0)
-    _check_int('num_train', num_train, 1)
-    _check_int('num_val', num_val, 1)
-    _check_int('size', size, 16)
+    check_int('seed', seed, 0)
+    check_int('num_train', num_train, 1)
+    check_int('num_val', num_val, 1)
+    check_int('size', size, 16)
     counts = {'train': num_train, 'val': num_val}
     for split, count in counts.items():
         img_dir = os.path.join(out_dir, 'img_dir', split)
