@@ -205,3 +205,36 @@ def test_ppo2_beats_random_search_at_equal_budget():
            for s in range(4)]
     rand = [run(RandomSearcher(dim, 10, 8, seed=s), s) for s in range(4)]
     assert np.mean(ppo) > np.mean(rand) + 0.03
+
+
+def joint_clipped_objective(mean, old_mean, samples, rewards, sigma, eps):
+    """Brute-force PPO2 objective with ONE ratio per candidate (product over components)."""
+    advantages = np.asarray(rewards) - np.mean(rewards)
+    total = 0.0
+    for sample, advantage in zip(samples, advantages):
+        ratio = np.prod([scipy_truncnorm(mean[d], sigma).pdf(x) /
+                         scipy_truncnorm(old_mean[d], sigma).pdf(x)
+                         for d, x in enumerate(sample)])
+        total += min(ratio * advantage, min(max(ratio, 1 - eps), 1 + eps) * advantage)
+    return total / len(samples)
+
+
+def test_joint_clip_optimizes_the_ratio_of_the_whole_vector():
+    eps, sigma = 0.2, 0.2
+    old = [0.5, 0.5, 0.5]
+    samples = [[0.5, 0.5, 0.5], [0.7, 0.3, 0.55], [0.35, 0.6, 0.4]]
+    rewards = [0.0, 1.0, 0.4]
+    kwargs = dict(lr=0.01, num_steps=100, warmup_steps=30, clip_eps=eps)
+    joint = PPO2Searcher(3, 5, 3, clip='joint', **kwargs).update_mean(old, samples, rewards,
+                                                                      sigma)
+    per_dim = PPO2Searcher(3, 5, 3, **kwargs).update_mean(old, samples, rewards, sigma)
+    assert joint_clipped_objective(joint, old, samples, rewards, sigma, eps) > \
+        joint_clipped_objective(old, old, samples, rewards, sigma, eps) + 0.05
+    assert np.abs(np.subtract(joint, per_dim)).max() > 1e-3  # a different objective
+    # with one dimension the two are the same objective
+    one = [[0.5], [0.7], [0.35]]
+    assert PPO2Searcher(1, 5, 3, clip='joint', **kwargs).update_mean(
+        [0.5], one, rewards, sigma) == pytest.approx(
+            PPO2Searcher(1, 5, 3, **kwargs).update_mean([0.5], one, rewards, sigma))
+    with pytest.raises(ValueError, match='clip must be one of'):
+        PPO2Searcher(3, 5, 2, clip='global')

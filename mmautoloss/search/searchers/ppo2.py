@@ -8,9 +8,11 @@ solves ASL eq. (15) / PAP eq. (10)-(11):
     mu_{t+1} = argmax_mu 1/M sum_i sum_d min(r_id A_i, CLIP(r_id, 1 - eps, 1 + eps) A_i),
     r_id = p(theta_id; mu_d, sigma_t) / p(theta_id; mu_t,d, sigma_t).
 
-The ratio is clipped per component ("the clip operation in Eq. (11) is applied on each
-component value in Theta independently", PAP section 4.1), i.e. every dimension is treated
-as its own policy and the clipped objectives are summed over dimensions. The argmax is taken
+By default the ratio is clipped per component ("the clip operation in Eq. (11) is applied on
+each component value in Theta independently", PAP section 4.1), i.e. every dimension is
+treated as its own policy and the clipped objectives are summed over dimensions. With
+``clip='joint'`` the ratio is that of the whole vector, r_i = prod_d r_id, clipped once
+(PPO2 as written in ASL eq. 15). The argmax is taken
 by Adam (``num_steps`` iterations, linear warm-up from 0 over ``warmup_steps``) on mu,
 projected back onto [0, 1] after every step.
 
@@ -37,6 +39,7 @@ from .truncated_normal import truncnorm_log_prob, truncnorm_sample
 
 SIGMA_SCHEDULES = ('constant', 'linear')
 SELECTIONS = ('mean', 'sample')
+CLIP_MODES = ('per_dimension', 'joint')
 
 
 @SEARCHERS.register_module()
@@ -48,6 +51,8 @@ class PPO2Searcher(BaseSearcher):
         sigma: standard deviation of the parent normal (0.2 in both papers).
         sigma_schedule: ``'constant'`` (ASL) or ``'linear'`` decay towards 0 (PAP).
         clip_eps: PPO2 ratio clip range epsilon.
+        clip: ``'per_dimension'`` (PAP section 4.1, default) or ``'joint'`` (one ratio of the
+            whole candidate vector).
         lr: Adam learning rate of the inner mean update.
         num_steps: Adam iterations per round.
         warmup_steps: linear learning-rate warm-up from 0 over the first steps.
@@ -57,7 +62,8 @@ class PPO2Searcher(BaseSearcher):
 
     def __init__(self, dim: int, num_rounds: int, samples_per_round: int, seed: int = 0,
                  initial_mean: Optional[Sequence[float]] = None, sigma: float = 0.2,
-                 sigma_schedule: str = 'constant', clip_eps: float = 0.2, lr: float = 0.2,
+                 sigma_schedule: str = 'constant', clip_eps: float = 0.2,
+                 clip: str = 'per_dimension', lr: float = 0.2,
                  num_steps: int = 60, warmup_steps: int = 0, sample_mean: bool = True,
                  select: str = 'mean') -> None:
         super().__init__(dim, num_rounds, samples_per_round, seed, initial_mean)
@@ -67,6 +73,8 @@ class PPO2Searcher(BaseSearcher):
                 raise ValueError(f'{key} must be a finite positive number, got {value!r}')
         if clip_eps >= 1:
             raise ValueError(f'clip_eps must be < 1, got {clip_eps!r}')
+        if clip not in CLIP_MODES:
+            raise ValueError(f'clip must be one of {CLIP_MODES}, got {clip!r}')
         if sigma_schedule not in SIGMA_SCHEDULES:
             raise ValueError(f'sigma_schedule must be one of {SIGMA_SCHEDULES}, '
                              f'got {sigma_schedule!r}')
@@ -81,6 +89,7 @@ class PPO2Searcher(BaseSearcher):
         self.sigma = float(sigma)
         self.sigma_schedule = sigma_schedule
         self.clip_eps = float(clip_eps)
+        self.clip = clip
         self.lr = float(lr)
         self.num_steps = num_steps
         self.warmup_steps = warmup_steps
@@ -131,7 +140,10 @@ class PPO2Searcher(BaseSearcher):
             if self.warmup_steps:
                 for group in optimizer.param_groups:
                     group['lr'] = self.lr * min(1.0, (step + 1) / self.warmup_steps)
-            ratio = torch.exp(truncnorm_log_prob(theta, mu, sigma) - old_log_prob)
+            log_ratio = truncnorm_log_prob(theta, mu, sigma) - old_log_prob
+            if self.clip == 'joint':  # one ratio per candidate: the product over dimensions
+                log_ratio = log_ratio.sum(1, keepdim=True)
+            ratio = torch.exp(log_ratio)
             clipped = ratio.clamp(1 - self.clip_eps, 1 + self.clip_eps)
             objective = torch.minimum(ratio * advantage, clipped * advantage).sum(1).mean()
             optimizer.zero_grad()
