@@ -13,6 +13,8 @@ searcher = dict(
     lr=0.01,
     num_steps=100,
     warmup_steps=30,
+    # PAP Algorithm 1 draws all S samples; here one of them is the mean itself, so every
+    # round also scores mu_t (as ASL does). sample_mean=False gives the paper's form.
     sample_mean=True,
     select='sample')  # PAP returns the best sampled parameters
 executor = dict(type='LocalExecutor', max_concurrent=1, nonfinite_check_iters=20)
