@@ -5,23 +5,13 @@ Every journal line is one event (``search_start``, ``round_start``, ``trial``, `
 trial that reached the journal survives a SIGKILL or power loss. A process killed while
 writing can leave a torn last line; :func:`read_journal` ignores it and
 :meth:`Journal.__init__` cuts it off before appending, so the file stays valid JSONL.
-Snapshots (the searcher state at the start of a round) are replaced atomically: written to
-a temporary file in the same directory, fsync'd, then moved over the old one with
-``os.replace``.
+Snapshots (the searcher state at the start of a round) are replaced atomically with
+:func:`~mmautoloss.engine.atomic_json.write_json_atomic`.
 """
 import json
 import os
 import os.path as osp
-import tempfile
 from typing import List
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(osp.dirname(osp.abspath(path)) or '.', os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def read_journal(path: str) -> List[dict]:
@@ -83,29 +73,3 @@ class Journal:
 
     def events(self) -> List[dict]:
         return read_journal(self.path)
-
-
-def write_json_atomic(path: str, obj: object) -> None:
-    """Replace ``path`` with ``obj`` as JSON atomically (tmp file + fsync + os.replace)."""
-    directory = osp.dirname(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=osp.basename(path) + '.', suffix='.tmp',
-                                    dir=directory)
-    try:
-        os.chmod(tmp_path, 0o644)  # mkstemp creates 0600; a snapshot is a normal file
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
-            f.write('\n')
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, path)
-    except BaseException:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
-    _fsync_dir(path)
-
-
-def read_json(path: str) -> object:
-    with open(path, encoding='utf-8') as f:
-        return json.load(f)

@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 
 from ..functional.monotone_function import MonotoneFunction
-from .journal import write_json_atomic
+from ..engine.atomic_json import write_json_atomic
 from .trial import TrialResult
 
 

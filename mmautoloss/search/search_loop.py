@@ -21,7 +21,8 @@ import time
 from typing import Dict, List, Optional
 
 from .executors import BaseExecutor
-from .journal import Journal, read_json, write_json_atomic
+from ..engine.atomic_json import read_json, write_json_atomic
+from .journal import Journal
 from .reporting import (ProgressReporter, export_best_config, format_round_table, plot_curves,
                         plot_rewards, write_best)
 from .search_config import SearchConfigError, SearchSettings

@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from mmautoloss.search.journal import Journal, read_journal, read_json, write_json_atomic
+from mmautoloss.engine.atomic_json import read_json, write_json_atomic
+from mmautoloss.search.journal import Journal, read_journal
 
 
 def test_append_and_read(tmp_path):

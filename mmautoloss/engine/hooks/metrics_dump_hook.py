@@ -8,8 +8,6 @@ sees a half-written file and a killed job leaves the last complete evaluation.
 """
 from __future__ import annotations
 
-import json
-import os
 import os.path as osp
 from typing import Any, Optional
 
@@ -19,6 +17,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from mmautoloss.registry import HOOKS
+from ..atomic_json import write_json_atomic
 
 METRICS_NAME = 'metrics.json'
 
@@ -56,8 +55,4 @@ class MetricsDumpHook(Hook):
         if not is_main_process() or metrics is None:
             return
         flat = {str(k): _to_json_value(v) for k, v in metrics.items()}
-        path = osp.join(runner.work_dir, self.filename)
-        tmp_path = f'{path}.{os.getpid()}.tmp'
-        with open(tmp_path, 'w', encoding='utf-8') as f:
-            json.dump(flat, f, indent=2, sort_keys=True)
-        os.replace(tmp_path, path)
+        write_json_atomic(osp.join(runner.work_dir, self.filename), flat)

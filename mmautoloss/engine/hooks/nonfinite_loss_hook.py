@@ -8,9 +8,7 @@ non-zero exit code.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import os.path as osp
 from typing import Any, Optional
 
@@ -18,6 +16,7 @@ import torch
 from mmengine.hooks import Hook
 
 from mmautoloss.registry import HOOKS
+from ..atomic_json import write_json_atomic
 
 NONFINITE_MARKER_NAME = 'nonfinite.json'
 
@@ -71,10 +70,7 @@ class NonFiniteLossHook(Hook):
             return
         marker = dict(iter=int(runner.iter), check_iters=self.check_iters, losses=bad)
         path = osp.join(runner.work_dir, NONFINITE_MARKER_NAME)
-        tmp_path = f'{path}.{os.getpid()}.tmp'
-        with open(tmp_path, 'w', encoding='utf-8') as f:
-            json.dump(marker, f)
-        os.replace(tmp_path, path)
+        write_json_atomic(path, marker)
         raise NonFiniteLossError(
             f'non-finite loss at iter {runner.iter} (checked the first {self.check_iters} '
             f'iterations): {bad}; wrote {path}')
