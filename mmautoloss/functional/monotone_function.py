@@ -21,6 +21,15 @@ KINDS = ('bezier', 'linear')
 FloatsLike = Union[Tensor, Sequence[float], Sequence[Sequence[float]]]
 
 
+def flat_numbers(values: FloatsLike, name: str) -> Tensor:
+    """``values`` (a config list, nested or flat) as a flat float64 tensor; ``ValueError``
+    naming ``name`` when they are not numbers."""
+    try:
+        return torch.as_tensor(values, dtype=torch.float64).flatten()
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise ValueError(f'{name} must be a flat list of numbers, got {values!r}') from error
+
+
 def _as_points(values: FloatsLike, name: str) -> Tensor:
     try:
         tensor = torch.as_tensor(values, dtype=torch.float64)

@@ -11,15 +11,14 @@ resizes the logits to the label size and calls
 storing the result under ``loss_decode.loss_name``. Several losses (e.g. mIoU + BIoU, ASL
 Table 2) go in a list, each with its own ``loss_name``.
 """
-import math
 from typing import List, Optional, Sequence
 
-import torch
 from torch import Tensor, nn
 
-from mmautoloss.functional.monotone_function import KINDS, MonotoneFunction
+from mmautoloss.functional.monotone_function import KINDS, MonotoneFunction, flat_numbers
 from mmautoloss.functional.seg_surrogates import SURROGATES
 from mmautoloss.registry import MODELS
+from .loss_weight import check_loss_weight
 
 BOUNDARY_METRICS = ('BIoU', 'BF1')
 
@@ -33,14 +32,6 @@ def default_num_segments(metric: str, parameterization: str) -> int:
     """
     bezier_segments = 1 if metric == 'BF1' else 2
     return bezier_segments if parameterization == 'bezier' else 2 * bezier_segments
-
-
-def _flat_numbers(values: Sequence[float], key: str) -> Tensor:
-    try:
-        flat = torch.as_tensor(values, dtype=torch.float64).flatten()
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise ValueError(f'{key} must be a flat list of numbers, got {values!r}') from error
-    return flat
 
 
 @MODELS.register_module()
@@ -92,9 +83,6 @@ class AutoSegLoss(nn.Module):
             raise ValueError(f'num_classes must be a positive int or None, got {num_classes!r}')
         if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
             raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
-        if isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float)) or \
-                not math.isfinite(loss_weight) or loss_weight < 0:
-            raise ValueError(f'loss_weight must be a finite number >= 0, got {loss_weight!r}')
         if isinstance(boundary_tolerance, bool) or not isinstance(boundary_tolerance, int) \
                 or boundary_tolerance < 0:
             raise ValueError('boundary_tolerance must be a non-negative int, got '
@@ -116,7 +104,7 @@ class AutoSegLoss(nn.Module):
         self.parameterization = parameterization
         self.num_segments = num_segments
         self.ignore_index = ignore_index
-        self.loss_weight = float(loss_weight)
+        self.loss_weight = check_loss_weight(loss_weight)
         self.boundary_tolerance = boundary_tolerance
         self.ignore_background_boundary = (ignore_background_boundary is not False
                                            if metric == 'BIoU' else None)
@@ -133,7 +121,7 @@ class AutoSegLoss(nn.Module):
             return [MonotoneFunction.identity(self.parameterization, self.num_segments)
                     for _ in range(num_curves)]
         key, values = ('theta', theta) if theta is not None else ('params', params)
-        flat = _flat_numbers(values, key)
+        flat = flat_numbers(values, key)
         per_curve = 2 * points_per_curve
         if flat.numel() != num_curves * per_curve:
             raise ValueError(

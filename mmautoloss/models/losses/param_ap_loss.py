@@ -5,7 +5,6 @@ class) score of the mini-batch, the localization score l(b_i) of eq. (4) from th
 positive boxes, and the gradient scale lambda on the box branch. Heads gather the inputs
 (see ``mmautoloss/models/dense_heads``) and call :meth:`ParamAPLoss.forward`.
 """
-import math
 from typing import List, Optional, Sequence
 
 import torch
@@ -15,8 +14,9 @@ from mmautoloss.functional.ap_surrogate import FUNCTION_NAMES, param_ap_surrogat
 from mmautoloss.functional.grad_scale import (check_grad_scale, grad_scale,
                                               grad_scale_from_param)
 from mmautoloss.functional.localization_quality import LOC_MEASURES, localization_quality
-from mmautoloss.functional.monotone_function import MonotoneFunction
+from mmautoloss.functional.monotone_function import MonotoneFunction, flat_numbers
 from mmautoloss.registry import MODELS
+from .loss_weight import check_loss_weight
 
 NUM_FUNCTIONS = len(FUNCTION_NAMES)
 
@@ -36,10 +36,7 @@ def _functions_from_lists(functions: Sequence, num_segments: int) -> List[Monoto
 def _functions_from_params(params: Sequence[float],
                            num_segments: int) -> List[MonotoneFunction]:
     per_function = MonotoneFunction.num_points('linear', num_segments) * 2
-    try:
-        flat = torch.as_tensor(params, dtype=torch.float64).flatten()
-    except (TypeError, ValueError) as error:
-        raise ValueError(f'params must be numbers, got {params!r}') from error
+    flat = flat_numbers(params, 'params')
     if flat.numel() != NUM_FUNCTIONS * per_function:
         raise ValueError(f'params must hold {NUM_FUNCTIONS} x {per_function} = '
                          f'{NUM_FUNCTIONS * per_function} numbers for {num_segments} segments, '
@@ -101,12 +98,9 @@ class ParamAPLoss(nn.Module):
             self.grad_scale = check_grad_scale(1.0 if grad_scale is None else grad_scale)
         if loc_measure not in LOC_MEASURES:
             raise ValueError(f'loc_measure must be one of {LOC_MEASURES}, got {loc_measure!r}')
-        if isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float)) or \
-                not math.isfinite(loss_weight) or loss_weight < 0:
-            raise ValueError(f'loss_weight must be a finite number >= 0, got {loss_weight!r}')
         self.num_segments = num_segments
         self.loc_measure = loc_measure
-        self.loss_weight = float(loss_weight)
+        self.loss_weight = check_loss_weight(loss_weight)
         knots = torch.stack([torch.stack(curve.knots(), 1) for curve in curves])
         self.register_buffer('knots', knots, persistent=False)
 
