@@ -313,12 +313,13 @@ def _check_executor_cfg(executor_cfg: dict) -> None:
 
 def build_executor(settings: SearchSettings, gpus: int = 0,
                    gpus_per_trial: int = 1) -> BaseExecutor:
-    """The executor of the config, running ``settings.proxy_config`` jobs."""
+    """The executor of the config, running ``settings.proxy_config`` jobs (the config
+    parsed by validation is handed over, not read again)."""
     cfg = dict(settings.executor_cfg)
     etype = cfg.pop('type')
     try:
         return EXECUTOR_TYPES[etype](
-            proxy_config=settings.proxy_config, reward_key=settings.reward_key,
+            proxy_config=settings.proxy_cfg, reward_key=settings.reward_key,
             failure_reward=settings.failure_reward, timeout_s=settings.trial_timeout,
             gpus=gpus, gpus_per_trial=gpus_per_trial, **cfg)
     except (TypeError, ValueError) as error:

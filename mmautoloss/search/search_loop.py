@@ -18,7 +18,7 @@ result of an uninterrupted one with the same seed, and a journaled trial never r
 import os
 import os.path as osp
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .executors import BaseExecutor
 from ..engine.atomic_json import read_json, write_json_atomic
@@ -63,8 +63,9 @@ class SearchLoop:
         self.journal_path = osp.join(work_dir, JOURNAL_NAME)
         self.state_path = osp.join(work_dir, STATE_NAME)
 
-    def _start(self) -> Journal:
-        """Open the journal; check or restore the state of a resumed search."""
+    def _start(self) -> Tuple[Journal, List[dict]]:
+        """Open the journal and return it with its events; check or restore the state of a
+        resumed search."""
         os.makedirs(self.work_dir, exist_ok=True)
         exists = osp.isfile(self.journal_path)
         if exists and not self.resume:
@@ -75,9 +76,10 @@ class SearchLoop:
         events = journal.events()
         fingerprint = self.settings.fingerprint()
         if not events:
-            journal.append(dict(event='search_start', time=time.time(),
-                                fingerprint=fingerprint, dim=self.settings.space.dim))
-            return journal
+            start = dict(event='search_start', time=time.time(), fingerprint=fingerprint,
+                         dim=self.settings.space.dim)
+            journal.append(start)
+            return journal, [start]
         recorded = events[0].get('fingerprint', {})
         changed = sorted(k for k in set(recorded) | set(fingerprint)
                          if recorded.get(k) != fingerprint.get(k))
@@ -88,7 +90,7 @@ class SearchLoop:
                 f'{[fingerprint.get(k) for k in changed]}')
         if osp.isfile(self.state_path):
             self.searcher.load_state_dict(read_json(self.state_path)['searcher'])
-        return journal
+        return journal, events
 
     def _trial_spec(self, candidate: Candidate) -> TrialSpec:
         work_dir = osp.join(self.work_dir, TRIALS_DIR, candidate.candidate_id)
@@ -98,8 +100,7 @@ class SearchLoop:
 
     def run(self) -> dict:
         """Run (or finish) the search; returns the ``best.json`` payload."""
-        journal = self._start()
-        events = journal.events()
+        journal, events = self._start()
         trials = {e['result']['trial_id']: e for e in events if e['event'] == 'trial'}
         started = {e['round'] for e in events if e['event'] == 'round_start'}
         ended = {e['round'] for e in events if e['event'] == 'round_end'}
@@ -113,7 +114,8 @@ class SearchLoop:
         write_json_atomic(self.state_path, dict(round=self.searcher.round,
                                                 searcher=self.searcher.state_dict()))
         payload = self._report(list(trials.values()))
-        if not any(e['event'] == 'search_end' for e in journal.events()):
+        # the journal already ends the search only when a finished search was resumed
+        if not any(e['event'] == 'search_end' for e in events):
             journal.append(dict(event='search_end', time=time.time(), best=payload))
         return payload
 

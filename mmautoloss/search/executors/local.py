@@ -67,7 +67,8 @@ class LocalExecutor(BaseExecutor):
     every ``poll_interval_s``. The proxy config is parsed once, here.
 
     Args:
-        proxy_config: mmengine config of the proxy training job.
+        proxy_config: mmengine config of the proxy training job: a file, or the Config the
+            search config's validation has already parsed.
         reward_key: key of ``metrics.json`` used as the reward (e.g. ``'mIoU'``).
         gpus: GPUs to use on this machine; 0 runs CPU processes.
         gpus_per_trial: GPUs per trial.
@@ -84,13 +85,13 @@ class LocalExecutor(BaseExecutor):
             config, log and metrics).
     """
 
-    def __init__(self, proxy_config: str, reward_key: str, gpus: int = 0,
+    def __init__(self, proxy_config: str | Config, reward_key: str, gpus: int = 0,
                  gpus_per_trial: int = 1, max_concurrent: int | None = None,
                  timeout_s: float = 7200.0, failure_reward: float = 0.0,
                  nonfinite_check_iters: int = 20, job_entry: list[str] | None = None,
                  poll_interval_s: float = 0.05, kill_grace_s: float = 5.0,
                  keep_checkpoints: bool = False) -> None:
-        if not osp.isfile(proxy_config):
+        if not isinstance(proxy_config, Config) and not osp.isfile(proxy_config):
             raise ValueError(f'proxy_config={proxy_config!r} is not a file')
         if not isinstance(reward_key, str) or not reward_key:
             raise ValueError('reward_key must be a non-empty string, got '
@@ -113,8 +114,8 @@ class LocalExecutor(BaseExecutor):
                    if isinstance(gpus, int) and gpus > 0 else None)
         # Built once to validate gpus / gpus_per_trial / max_concurrent early.
         self.num_slots = SlotPool(gpus, gpus_per_trial, max_concurrent, visible).num_slots
-        self.proxy_config = proxy_config
-        self.proxy_cfg = Config.fromfile(proxy_config, import_custom_modules=False)
+        self.proxy_cfg = (proxy_config if isinstance(proxy_config, Config) else
+                          Config.fromfile(proxy_config, import_custom_modules=False))
         self.reward_key = reward_key
         self.gpus = gpus
         self.gpus_per_trial = gpus_per_trial
