@@ -20,8 +20,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import mmautoloss  # noqa: F401  (registers mmautoloss components)
-import mmautoloss.engine  # noqa: F401  (registers the search hooks)
+import mmautoloss  # noqa: F401  (registers mmautoloss components, search hooks included)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

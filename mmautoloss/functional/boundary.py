@@ -35,7 +35,8 @@ def _check_map(name: str, value: Tensor) -> None:
                          f'{" " + str(value.dtype) if torch.is_tensor(value) else ""}')
 
 
-def _check_tolerance(tolerance: int) -> None:
+def check_tolerance(tolerance: int) -> None:
+    """``ValueError`` unless ``tolerance`` (a pooling radius in pixels) is an int >= 0."""
     if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
         raise ValueError(f'tolerance must be a non-negative int, got {tolerance!r}')
 
@@ -56,7 +57,7 @@ def dilate(maps: Tensor, tolerance: int) -> Tensor:
     in-image window at 2k instead of k^2 comparisons per pixel.
     """
     _check_map('maps', maps)
-    _check_tolerance(tolerance)
+    check_tolerance(tolerance)
     if tolerance == 0:
         return maps
     size = 2 * tolerance + 1
@@ -102,7 +103,7 @@ def biou_band(one_hot: Tensor, tolerance: int = 5, ignore_background: bool = Tru
         ignore_background: drop edges that only the background channel has.
     """
     _check_map('one_hot', one_hot)
-    _check_tolerance(tolerance)
+    check_tolerance(tolerance)
     if ((one_hot != 0) & (one_hot != 1)).any():
         raise ValueError('one_hot must hold only 0 and 1')
     channels = one_hot[:, 1:] if ignore_background else one_hot

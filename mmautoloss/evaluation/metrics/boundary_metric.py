@@ -27,17 +27,11 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
-from mmautoloss.functional.boundary import biou_band, binary_boundary, dilate
+from mmautoloss.functional.boundary import (biou_band, binary_boundary, check_tolerance,
+                                            dilate)
 from mmautoloss.registry import METRICS
 
-from .seg_maps import num_classes_of, read_seg_maps
-
-
-def _check_options(tolerance: int, ignore_index: int) -> None:
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
-        raise ValueError(f'tolerance must be a non-negative int, got {tolerance!r}')
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
+from .seg_maps import check_ignore_index, num_classes_of, read_seg_maps
 
 
 def _one_hot_maps(pred: Tensor, label: Tensor,
@@ -74,7 +68,8 @@ class _BoundaryMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        _check_options(tolerance, ignore_index)
+        check_tolerance(tolerance)
+        check_ignore_index(ignore_index)
         if ignore_background is None:
             ignore_background = self.DEFAULT_IGNORE_BACKGROUND
         if not isinstance(ignore_background, bool):

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from mmautoloss.registry import METRICS
 
-from .seg_maps import num_classes_of, read_seg_maps
+from .seg_maps import check_ignore_index, num_classes_of, read_seg_maps
 
 
 @METRICS.register_module()
@@ -28,8 +28,7 @@ class FWIoUMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-            raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
+        check_ignore_index(ignore_index)
         self.ignore_index = ignore_index
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:

@@ -4,6 +4,12 @@ from typing import Optional, Tuple
 from torch import Tensor
 
 
+def check_ignore_index(ignore_index: int) -> None:
+    """``ValueError`` unless ``ignore_index`` (the label of ignored pixels) is an int."""
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
+
+
 def num_classes_of(dataset_meta: Optional[dict], metric_name: str) -> int:
     """Number of classes from the evaluator's ``dataset_meta['classes']``."""
     if not dataset_meta or 'classes' not in dataset_meta:
