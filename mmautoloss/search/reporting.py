@@ -1,5 +1,7 @@
 """What a search shows and leaves behind: progress with ETA, a table per round,
 ``best.json``, the best loss exported as a ready-to-train config, and plots."""
+from __future__ import annotations
+
 import copy
 import math
 import sys
@@ -11,7 +13,7 @@ from mmengine.config import Config
 
 from ..functional.monotone_function import MonotoneFunction
 from ..engine.atomic_json import write_json_atomic
-from .trial import TrialResult
+from .trial import TrialResult, proxy_config_copy
 
 
 def _format_seconds(seconds: float) -> str:
@@ -94,10 +96,11 @@ def format_round_table(round_index: int, trials: List[dict], summary: Dict[str, 
     return '\n'.join(lines)
 
 
-def export_best_config(proxy_config: str, overrides: dict, path: str) -> str:
-    """Write the proxy config with the best candidate's loss overrides merged in
-    (``Config.dump``): a config ready to train with the searched loss."""
-    cfg = Config.fromfile(proxy_config, import_custom_modules=False)
+def export_best_config(proxy_config: str | Config, overrides: dict, path: str) -> str:
+    """Write the proxy config (a file, or the parsed Config, left unchanged) with the best
+    candidate's loss overrides merged in (``Config.dump``): a config ready to train with
+    the searched loss."""
+    cfg = proxy_config_copy(proxy_config)
     cfg.merge_from_dict(copy.deepcopy(overrides))
     cfg.dump(path)
     return path

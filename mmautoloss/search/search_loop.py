@@ -186,7 +186,7 @@ class SearchLoop:
                                             if e['result']['status'] != 'ok'))
         write_best(osp.join(self.work_dir, BEST_NAME), payload)
         selected = payload['selected']
-        export_best_config(self.settings.proxy_config, selected['overrides'],
+        export_best_config(self.settings.proxy_cfg, selected['overrides'],
                            osp.join(self.work_dir, BEST_CONFIG_NAME))
         plot_rewards(trial_events, osp.join(self.work_dir, REWARDS_PLOT_NAME),
                      self.settings.reward_key)

@@ -111,6 +111,14 @@ def check_nonfinite_check_iters(value: object) -> int:
     return value
 
 
+def proxy_config_copy(proxy_config: str | Config) -> Config:
+    """A Config the caller may change: a deep copy of a parsed one, or the file read
+    (its custom imports are not executed here; the job imports them)."""
+    if isinstance(proxy_config, Config):
+        return copy.deepcopy(proxy_config)
+    return Config.fromfile(proxy_config, import_custom_modules=False)
+
+
 def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
                        nonfinite_check_iters: int, keep_checkpoints: bool = False) -> str:
     """Derive and write ``<work_dir>/config.py`` for ``spec``; returns its path.
@@ -126,10 +134,7 @@ def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
     of hundreds of trials would otherwise keep a model and optimizer state for each.
     """
     check_nonfinite_check_iters(nonfinite_check_iters)
-    if isinstance(proxy_config, Config):
-        cfg = copy.deepcopy(proxy_config)
-    else:
-        cfg = Config.fromfile(proxy_config, import_custom_modules=False)
+    cfg = proxy_config_copy(proxy_config)
     cfg.merge_from_dict(copy.deepcopy(spec.overrides))
     cfg.work_dir = spec.work_dir
     custom_imports = dict(cfg.get('custom_imports', None) or {})
