@@ -172,3 +172,21 @@ def plot_curves(curves: Dict[str, MonotoneFunction], path: str, title: str) -> N
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_formulas(formulas: Dict[str, str], path: str, title: str) -> None:
+    """The searched formulas of a candidate as text, one line of maths per loss branch."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    lines = [(key, formula) for key, formula in formulas.items()]
+    width = max([len(title)] + [len(k) + len(f) + 3 for k, f in lines])
+    fig = plt.figure(figsize=(min(max(4.0, 0.09 * width), 24.0), 0.6 + 0.45 * len(lines)))
+    fig.text(0.01, 1 - 0.25 / (0.6 + 0.45 * len(lines)), title, fontsize=9, weight='bold',
+             va='top', family='monospace')
+    for row, (key, formula) in enumerate(lines):
+        fig.text(0.01, 1 - (0.55 + 0.45 * row) / (0.6 + 0.45 * len(lines)),
+                 f'{key}: {formula}', fontsize=8, va='top', family='monospace')
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -3,7 +3,7 @@
 A search config is an mmengine config (``_base_`` allowed) with these fields::
 
     proxy_config = 'configs/asl/proxy_toyseg.py'   # the proxy training job (a file)
-    search_space = dict(type='ASLSpace', metric='mIoU')   # or PAPSpace(keys=[...])
+    search_space = dict(type='ASLSpace', metric='mIoU')   # PAPSpace, FormulaSpace
     reward_key = 'mIoU'            # a key the proxy's val_evaluator reports
     searcher = dict(type='PPO2Searcher', sigma=0.2, ...)   # or RandomSearcher
     executor = dict(type='LocalExecutor', max_concurrent=1)
@@ -196,10 +196,10 @@ def check_reward_key(reward_key: str, proxy_cfg: Config) -> None:
 
 
 def check_candidate_loss(space: BaseSpace) -> None:
-    """Build the loss of the space's initial candidate at every key, so that a loss the
+    """Build the loss of an example candidate at every key, so that a loss the
     proxy jobs cannot build (a misspelled ``loss_options`` key, a bad value) is reported
     here instead of crashing every trial of the search."""
-    for key, loss in space.to_overrides(space.initial_mean()).items():
+    for key, loss in space.to_overrides(space.example()).items():
         loss = {k: v for k, v in loss.items() if k != '_delete_'}
         try:
             MODELS.build(loss)
@@ -281,21 +281,22 @@ def validate_search_config(cfg: Config) -> SearchSettings:
 
 
 def build_searcher(settings: SearchSettings) -> BaseSearcher:
-    """The searcher of the config, started at the space's identity mean."""
+    """The searcher of the config, with what the space gives it (a vector space: ``dim``
+    and the identity ``initial_mean``; a formula space: its ``branches``)."""
     cfg = dict(settings.searcher_cfg)
     stype = cfg.pop('type')
     if stype not in SEARCHERS.module_dict:
         raise SearchConfigError(f'searcher.type={stype!r} is not a known searcher; known: '
                                 f'{sorted(SEARCHERS.module_dict)}')
-    for key in ('dim', 'num_rounds', 'samples_per_round', 'seed', 'initial_mean'):
+    space_args = settings.space.searcher_args()
+    for key in ('num_rounds', 'samples_per_round', 'seed', *space_args):
         if key in cfg:
             raise SearchConfigError(f'searcher.{key} is set by the search config itself '
                                     '(space, budget, seed); remove it')
     try:
         return SEARCHERS.get(stype)(
-            dim=settings.space.dim, num_rounds=settings.rounds,
-            samples_per_round=settings.samples_per_round, seed=settings.seed,
-            initial_mean=settings.space.initial_mean(), **cfg)
+            num_rounds=settings.rounds, samples_per_round=settings.samples_per_round,
+            seed=settings.seed, **space_args, **cfg)
     except (TypeError, ValueError) as error:
         raise SearchConfigError(f'searcher: {error}') from error
 

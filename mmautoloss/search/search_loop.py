@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Tuple
 from .executors import BaseExecutor
 from ..engine.atomic_json import read_json, write_json_atomic
 from .journal import Journal
-from .reporting import (ProgressReporter, export_best_config, format_round_table, plot_curves,
+from .reporting import (ProgressReporter, export_best_config, format_round_table,
                         plot_rewards, write_best)
 from .search_config import SearchConfigError, SearchSettings
 from .searchers import BaseSearcher, Candidate
@@ -34,7 +34,8 @@ STATE_NAME = 'state.json'
 BEST_NAME = 'best.json'
 BEST_CONFIG_NAME = 'best_config.py'
 REWARDS_PLOT_NAME = 'rewards.png'
-CURVES_PLOT_NAME = 'best_curves.png'
+#: the best candidate drawn: its curves (ASL / PAP) or its formulas (ALZ / CSE)
+BEST_PLOT_NAME = 'best_curves.png'
 TRIALS_DIR = 'trials'
 
 
@@ -94,8 +95,8 @@ class SearchLoop:
 
     def _trial_spec(self, candidate: Candidate) -> TrialSpec:
         work_dir = osp.join(self.work_dir, TRIALS_DIR, candidate.candidate_id)
-        return TrialSpec(trial_id=candidate.candidate_id, candidate=list(candidate.vector),
-                         overrides=self.settings.space.to_overrides(candidate.vector),
+        return TrialSpec(trial_id=candidate.candidate_id, candidate=candidate.genotype,
+                         overrides=self.settings.space.to_overrides(candidate.genotype),
                          work_dir=osp.abspath(work_dir))
 
     def run(self) -> dict:
@@ -130,13 +131,13 @@ class SearchLoop:
             journal.append(dict(
                 event='round_start', round=round_index, time=time.time(),
                 searcher=self.searcher.state_dict(),
-                candidates=[dict(candidate_id=c.candidate_id, role=c.role, vector=c.vector)
+                candidates=[dict(candidate_id=c.candidate_id, role=c.role, genotype=c.genotype)
                             for c in candidates]))
             started.add(round_index)
         for cand_id, event in trials.items():
             if event['round'] != round_index:
                 continue
-            if cand_id not in by_id or by_id[cand_id].vector != event['candidate']:
+            if cand_id not in by_id or by_id[cand_id].genotype != event['candidate']:
                 raise SearchConfigError(f'cannot resume: journaled trial {cand_id!r} does not '
                                         'match the candidate the searcher proposes again')
             self.searcher.tell(cand_id, event['result']['reward'])
@@ -146,7 +147,7 @@ class SearchLoop:
             for result in self.executor.run(specs):
                 cand = by_id[result.trial_id]
                 event = dict(event='trial', round=round_index, index=cand.index,
-                             role=cand.role, candidate=cand.vector, time=time.time(),
+                             role=cand.role, candidate=cand.genotype, time=time.time(),
                              result=result.to_dict())
                 journal.append(event)
                 trials[result.trial_id] = event
@@ -173,7 +174,9 @@ class SearchLoop:
         def entry(best: Optional[dict]) -> Optional[dict]:
             if best is None:
                 return None
-            return dict(best, overrides=space.to_overrides(best['vector']))
+            described = space.describe(best['genotype'])
+            extra = {} if described is None else dict(formulas_math=described)
+            return dict(best, overrides=space.to_overrides(best['genotype']), **extra)
 
         payload = dict(reward_key=self.settings.reward_key,
                        searcher=self.settings.searcher_cfg['type'],
@@ -190,8 +193,7 @@ class SearchLoop:
                            osp.join(self.work_dir, BEST_CONFIG_NAME))
         plot_rewards(trial_events, osp.join(self.work_dir, REWARDS_PLOT_NAME),
                      self.settings.reward_key)
-        plot_curves(space.curves(selected['vector']),
-                    osp.join(self.work_dir, CURVES_PLOT_NAME),
-                    f'best {self.settings.reward_key} = {selected["reward"]:.4f} '
-                    f'({selected["candidate_id"]})')
+        space.plot(selected['genotype'], osp.join(self.work_dir, BEST_PLOT_NAME),
+                   f'best {self.settings.reward_key} = {selected["reward"]:.4f} '
+                   f'({selected["candidate_id"]})')
         return payload

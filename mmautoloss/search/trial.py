@@ -41,7 +41,8 @@ class TrialSpec:
 
     Attributes:
         trial_id: unique name of the trial within a search.
-        candidate: the searcher's raw candidate vector (kept for the journal).
+        candidate: the searcher's candidate, a vector or a dict of formulas (kept for the
+            journal).
         overrides: mmengine dotted-key overrides applied to the proxy config with
             ``Config.merge_from_dict``, e.g. ``{'model.decode_head.loss_decode':
             dict(type='AutoSegLoss', ...)}``. A dict value is merged into the dict already at
@@ -50,7 +51,7 @@ class TrialSpec:
     """
 
     trial_id: str
-    candidate: list[float]
+    candidate: list[float] | dict[str, str]
     overrides: dict
     work_dir: str
 

@@ -55,11 +55,11 @@ def test_ask_samples_mean_first_and_is_deterministic():
     c = PPO2Searcher(4, 3, 5, seed=4, initial_mean=mean)
     first = a.ask()
     assert [cand.role for cand in first] == ['mean'] + ['sample'] * 4
-    assert first[0].vector == mean
+    assert first[0].genotype == mean
     assert [cand.candidate_id for cand in first] == [f'r000-c0{i}' for i in range(5)]
     assert a.ask() == first == b.ask()
-    assert [cand.vector for cand in c.ask()] != [cand.vector for cand in first]
-    assert all(0 <= v <= 1 for cand in first for v in cand.vector)
+    assert [cand.genotype for cand in c.ask()] != [cand.genotype for cand in first]
+    assert all(0 <= v <= 1 for cand in first for v in cand.genotype)
 
 
 def test_linear_sigma_schedule():
@@ -119,13 +119,13 @@ def test_best_mean_is_the_mean_of_the_round_with_the_best_average():
 
     def reward(cand):
         if cand.role == 'mean':
-            means.append(cand.vector)
+            means.append(cand.genotype)
             return [0.1, 0.9, 0.4][cand.round]
         return [0.8, 0.2, 0.5][cand.round]
 
     drive(searcher, reward)
     result = searcher.result()
-    assert result['best_mean']['vector'] == means[0]
+    assert result['best_mean']['genotype'] == means[0]
     assert result['best_mean']['reward'] == pytest.approx((0.1 + 0.8 + 0.8) / 3)
     assert result['best_mean']['mean_trial_reward'] == 0.1
     assert result['best_mean']['candidate_id'] == 'r000-c00'
@@ -143,7 +143,7 @@ def test_best_mean_without_sampling_the_mean():
 
 def test_state_dict_round_trip_reproduces_the_search():
     def reward(cand):
-        return -sum((v - 0.7) ** 2 for v in cand.vector)
+        return -sum((v - 0.7) ** 2 for v in cand.genotype)
 
     full = PPO2Searcher(3, 4, 4, seed=5, num_steps=20)
     drive(full, reward)
@@ -197,7 +197,7 @@ def test_ppo2_beats_random_search_at_equal_budget():
     def run(searcher, seed):
         optimum = np.random.default_rng(100 + seed).uniform(0.1, 0.9, dim)
         noise = np.random.default_rng(200 + seed)
-        drive(searcher, lambda c: -float(np.abs(np.asarray(c.vector) - optimum).mean())
+        drive(searcher, lambda c: -float(np.abs(np.asarray(c.genotype) - optimum).mean())
               + 0.01 * noise.standard_normal())
         return searcher.result()['best_sample']['reward']
 

@@ -63,7 +63,7 @@ def test_failed_trials_are_recorded_and_the_search_completes(tmp_path, monkeypat
 
     exported = Config.fromfile(str(work_dir / 'best_config.py'), import_custom_modules=False)
     loss = exported.model.decode_head.loss_decode
-    assert loss.params == best['selected']['vector']
+    assert loss.params == best['selected']['genotype']
     assert loss.num_classes == 3 and 'theta' not in loss and '_delete_' not in loss
     for name in ('rewards.png', 'best_curves.png'):
         with open(work_dir / name, 'rb') as f:

@@ -1,4 +1,4 @@
-"""Searcher interface shared by every search algorithm (DESIGN.md "Search engine shapes").
+"""Searcher interface shared by every search algorithm (``docs/design.md``).
 
 A searcher proposes candidates round by round: ``ask()`` returns the candidates of the current
 round, ``tell(candidate_id, reward)`` records a reward, and once every candidate of the round
@@ -6,9 +6,10 @@ has a reward the searcher updates itself and moves to the next round. The candid
 round are a pure function of the searcher's state at the start of that round, so a search
 restored with ``load_state_dict`` re-asks exactly the same candidates (used by ``--resume``).
 """
+import copy
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.registry import Registry
 
@@ -16,9 +17,14 @@ from mmengine.registry import Registry
 SEARCHERS = Registry('searcher')
 
 
+#: what a candidate is: a vector in [0, 1]^dim (ASL, PAP) or one formula string per searched
+#: config key (AutoLoss-Zero, CSE-Autoloss); JSON-serialisable either way, as journaled
+Genotype = Union[List[float], Dict[str, str]]
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """One point to evaluate: ``vector`` in [0, 1]^dim, identified by ``candidate_id``.
+    """One point to evaluate, identified by ``candidate_id``.
 
     ``role`` is ``'mean'`` for the distribution mean sampled as a baseline (ASL section 4.3)
     and ``'sample'`` otherwise.
@@ -26,7 +32,7 @@ class Candidate:
     candidate_id: str
     round: int
     index: int
-    vector: List[float]
+    genotype: Genotype
     role: str = 'sample'
 
 
@@ -46,31 +52,26 @@ def check_unit_vector(vector: Sequence[float], dim: int, name: str) -> List[floa
     return values
 
 
+def check_int(value: object, name: str, low: int) -> int:
+    """``value`` if it is an int (not a bool) >= ``low``, else ``ValueError`` naming it."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f'{name} must be an int >= {low}, got {value!r}')
+    return value
+
+
 class BaseSearcher:
-    """Round-based searcher over [0, 1]^dim.
+    """Round-based searcher over any genotype (see :data:`Genotype`).
 
     Args:
-        dim: number of search parameters.
-        num_rounds: rounds T of the search budget.
+        num_rounds: rounds T of the search budget (generations for evolution).
         samples_per_round: candidates M (ASL) / S (PAP) evaluated per round.
-        seed: seeds every random draw; a round's draws depend on (seed, round) only.
-        initial_mean: starting point (the identity curves for ASL / PAP), in [0, 1]^dim.
+        seed: seeds every random draw; a round's draws depend on the state at its start.
     """
 
-    def __init__(self, dim: int, num_rounds: int, samples_per_round: int, seed: int = 0,
-                 initial_mean: Optional[Sequence[float]] = None) -> None:
-        for key, value, low in (('dim', dim, 1), ('num_rounds', num_rounds, 1),
-                                ('samples_per_round', samples_per_round, 1)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f'{key} must be an int >= {low}, got {value!r}')
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f'seed must be a non-negative int, got {seed!r}')
-        self.dim = dim
-        self.num_rounds = num_rounds
-        self.samples_per_round = samples_per_round
-        self.seed = seed
-        self.initial_mean = check_unit_vector(
-            [0.5] * dim if initial_mean is None else initial_mean, dim, 'initial_mean')
+    def __init__(self, num_rounds: int, samples_per_round: int, seed: int = 0) -> None:
+        self.num_rounds = check_int(num_rounds, 'num_rounds', 1)
+        self.samples_per_round = check_int(samples_per_round, 'samples_per_round', 1)
+        self.seed = check_int(seed, 'seed', 0)
         self.round = 0
         self._pending: Dict[str, float] = {}
         self.best_sample: Optional[dict] = None
@@ -106,7 +107,8 @@ class BaseSearcher:
         for cand, reward_i in zip(ordered, rewards):
             if self.best_sample is None or reward_i > self.best_sample['reward']:
                 self.best_sample = dict(candidate_id=cand.candidate_id, round=cand.round,
-                                        vector=list(cand.vector), reward=reward_i)
+                                        genotype=copy.deepcopy(cand.genotype),
+                                        reward=reward_i)
         self.history.append(dict(round=self.round, mean_reward=sum(rewards) / len(rewards),
                                  max_reward=max(rewards)))
         self._update(ordered, rewards)
@@ -136,3 +138,20 @@ class BaseSearcher:
 
     def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
         raise NotImplementedError
+
+
+class VectorSearcher(BaseSearcher):
+    """A searcher over [0, 1]^dim (PPO2, random search).
+
+    Args:
+        dim: number of search parameters.
+        num_rounds, samples_per_round, seed: see :class:`BaseSearcher`.
+        initial_mean: starting point (the identity curves for ASL / PAP), in [0, 1]^dim.
+    """
+
+    def __init__(self, dim: int, num_rounds: int, samples_per_round: int, seed: int = 0,
+                 initial_mean: Optional[Sequence[float]] = None) -> None:
+        super().__init__(num_rounds, samples_per_round, seed)
+        self.dim = check_int(dim, 'dim', 1)
+        self.initial_mean = check_unit_vector(
+            [0.5] * dim if initial_mean is None else initial_mean, dim, 'initial_mean')

@@ -34,7 +34,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 import torch
 
-from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id, check_unit_vector
+from .base import SEARCHERS, Candidate, VectorSearcher, candidate_id, check_unit_vector
 from .truncated_normal import truncnorm_log_prob, truncnorm_sample
 
 SIGMA_SCHEDULES = ('constant', 'linear')
@@ -43,11 +43,12 @@ CLIP_MODES = ('per_dimension', 'joint')
 
 
 @SEARCHERS.register_module()
-class PPO2Searcher(BaseSearcher):
+class PPO2Searcher(VectorSearcher):
     """PPO2 on a per-dimension truncated normal (ASL section 4.3, PAP section 3.3).
 
     Args:
-        dim, num_rounds, samples_per_round, seed, initial_mean: see :class:`BaseSearcher`.
+        dim, num_rounds, samples_per_round, seed, initial_mean: see
+            :class:`~.base.VectorSearcher`.
         sigma: standard deviation of the parent normal (0.2 in both papers).
         sigma_schedule: ``'constant'`` (ASL) or ``'linear'`` decay towards 0 (PAP).
         clip_eps: PPO2 ratio clip range epsilon.
@@ -121,9 +122,9 @@ class PPO2Searcher(BaseSearcher):
             self.best_mean = dict(
                 candidate_id=(candidates[0].candidate_id if self.sample_mean else
                               f'r{self.round:03d}-mean'),
-                round=self.round, vector=list(self.mean), reward=round_average,
+                round=self.round, genotype=list(self.mean), reward=round_average,
                 mean_trial_reward=rewards[0] if self.sample_mean else None)
-        self.mean = self.update_mean(self.mean, [c.vector for c in candidates], rewards,
+        self.mean = self.update_mean(self.mean, [c.genotype for c in candidates], rewards,
                                      self.sigma_at(self.round))
 
     def update_mean(self, mean: Sequence[float], samples: Sequence[Sequence[float]],

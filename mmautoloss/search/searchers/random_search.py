@@ -3,11 +3,11 @@ from typing import List
 
 import numpy as np
 
-from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id
+from .base import SEARCHERS, Candidate, VectorSearcher, candidate_id
 
 
 @SEARCHERS.register_module()
-class RandomSearcher(BaseSearcher):
+class RandomSearcher(VectorSearcher):
     """Every candidate is drawn uniformly from [0, 1]^dim; round t's draws depend only on
     (seed, t). The result is the best sampled candidate (``initial_mean`` is unused by the
     draws and kept only for the common interface)."""

@@ -77,7 +77,7 @@ class ASLSpace(BaseSpace):
         return {name: MonotoneFunction.from_params(self.parameterization, p, name=name)
                 for name, p in zip(self.curve_names, params)}
 
-    def _loss_fields(self, part: List[float]) -> dict:
+    def _loss_fields(self, key: str, part: List[float]) -> dict:
         return dict(metric=self.metric, parameterization=self.parameterization,
                     num_segments=self.num_segments, params=list(part))
 

@@ -1,4 +1,5 @@
-"""Search-space interface: a candidate vector in [0, 1]^dim <-> loss config overrides.
+"""Search-space interface: a candidate (a vector in [0, 1]^dim here; formulas in
+:mod:`.formula_space`) <-> loss config overrides.
 
 A space is built from the ``search_space=dict(type=...)`` field of a search config, then
 bound to the proxy config (:meth:`BaseSpace.bind`), which checks that every config key the
@@ -108,7 +109,7 @@ class BaseSpace:
             loss = dict(_delete_=True, type=self.loss_type)
             loss.update(copy.deepcopy(self._base_losses[key]))
             loss.update(copy.deepcopy(self.loss_options))
-            loss.update(self._loss_fields(part))
+            loss.update(self._loss_fields(key, part))
             overrides[key] = loss
         return overrides
 
@@ -117,7 +118,7 @@ class BaseSpace:
         if not isinstance(overrides, dict):
             raise ValueError(f'overrides must be a dict of config key -> loss dict, got '
                              f'{overrides!r}')
-        values: List[float] = []
+        parts = {}
         for key in self.keys:
             if key not in overrides or not isinstance(overrides[key], dict):
                 raise ValueError(f'overrides has no loss dict at key {key!r}')
@@ -125,8 +126,30 @@ class BaseSpace:
             if loss.get('type') != self.loss_type:
                 raise ValueError(f'overrides[{key!r}].type must be {self.loss_type!r}, got '
                                  f'{loss.get("type")!r}')
-            values.extend(self._from_loss(key, loss))
-        return self.check(values)
+            parts[key] = self._from_loss(key, loss)
+        return self.check(self._join(parts))
+
+    def _join(self, parts: Dict[str, List[float]]) -> List[float]:
+        """The candidate made of each key's part (the inverse of :meth:`split`)."""
+        return [value for key in self.keys for value in parts[key]]
+
+    def searcher_args(self) -> dict:
+        """What a searcher is built with besides budget and seed: ``dim`` and the identity
+        ``initial_mean`` for a vector space."""
+        return dict(dim=self.dim, initial_mean=self.initial_mean())
+
+    def example(self) -> List[float]:
+        """A valid candidate, built once at validation to check the loss the jobs build."""
+        return self.initial_mean()
+
+    def describe(self, candidate: Sequence[float]) -> Optional[Dict[str, str]]:
+        """A readable form of the candidate for best.json (None: the vector says it all)."""
+        return None
+
+    def plot(self, candidate: Sequence[float], path: str, title: str) -> None:
+        """Draw the candidate's searched curves to ``path``."""
+        from ..reporting import plot_curves
+        plot_curves(self.curves(candidate), path, title)
 
     def initial_mean(self) -> List[float]:
         """Starting mean of the search: the identity curves (ASL / PAP mu_1)."""
@@ -136,7 +159,7 @@ class BaseSpace:
         """The searched curves of a candidate, named for plots (e.g. ``'g_AND'``)."""
         raise NotImplementedError
 
-    def _loss_fields(self, part: List[float]) -> dict:
+    def _loss_fields(self, key: str, part: List[float]) -> dict:
         raise NotImplementedError
 
     def _from_loss(self, key: str, loss: dict) -> List[float]:

@@ -61,7 +61,7 @@ class PAPSpace(BaseSpace):
                 curves[label] = MonotoneFunction.from_params('linear', p, name=label)
         return curves
 
-    def _loss_fields(self, part: List[float]) -> dict:
+    def _loss_fields(self, key: str, part: List[float]) -> dict:
         return dict(num_segments=self.num_segments, params=list(part[:-1]),
                     grad_scale=grad_scale_from_param(part[-1]))
 

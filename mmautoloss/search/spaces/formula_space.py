@@ -1,0 +1,122 @@
+"""Formula search space (AutoLoss-Zero eq. 4, CSE-Autoloss section 3.1): one formula per
+searched loss branch.
+
+A candidate is ``{config key: formula string}``; each key's loss becomes
+``ExprLoss(formula=..., primitive_set=..., branch=...)`` with the proxy's other settings of
+that loss kept (``loss_weight``, ``use_sigmoid``, ...; a proxy loss of another type, such as
+the default ``CrossEntropyLoss``, keeps only the settings ``ExprLoss`` shares with it).
+"""
+import copy
+from typing import Dict, Mapping, Optional, Tuple, Union
+
+from mmengine.config import Config
+
+from ...functional.formulas import FormulaError, PrimitiveSet, get_primitive_set, parse_formula
+from .base import SPACES, BaseSpace, get_config_key
+
+#: settings of mmdet / mmseg / mmpose losses that ExprLoss takes with the same meaning
+SHARED_LOSS_SETTINGS = ('loss_weight', 'reduction', 'use_sigmoid', 'ignore_index',
+                        'avg_non_ignore', 'loss_name')
+
+
+@SPACES.register_module()
+class FormulaSpace(BaseSpace):
+    """One searched formula per branch.
+
+    Args:
+        branches: config key -> branch kind (``'seg'``, ``'sigmoid_cls'``, ``'box'``, ...),
+            or -> ``dict(branch=kind, primitive_set=...)`` for a branch with its own set
+            (e.g. CSE's smaller regression set).
+        primitive_set: the set of every branch that names none (``'alz'``, ``'cse'``, ...).
+        loss_options: fixed ``ExprLoss`` settings for every branch (e.g. ``channel_reduction``).
+        max_depth, max_size: bounds on every formula (default: the set's).
+    """
+
+    loss_type = 'ExprLoss'
+    searched_fields = ('formula', 'primitive_set', 'branch')
+
+    def __init__(self, branches: Mapping[str, Union[str, dict]],
+                 primitive_set: Union[str, dict] = 'alz',
+                 loss_options: Optional[dict] = None, max_depth: Optional[int] = None,
+                 max_size: Optional[int] = None) -> None:
+        if not isinstance(branches, Mapping) or not branches:
+            raise ValueError(f'branches must be a non-empty dict of config key -> branch '
+                             f'kind, got {branches!r}')
+        super().__init__(list(branches), loss_options)
+        self.max_depth, self.max_size = max_depth, max_size
+        self.branches: Dict[str, Tuple[PrimitiveSet, str]] = {}
+        self._pset_cfgs: Dict[str, Union[str, dict]] = {}
+        for key, spec in branches.items():
+            if isinstance(spec, str):
+                spec = dict(branch=spec)
+            if not isinstance(spec, Mapping) or set(spec) - {'branch', 'primitive_set'} \
+                    or 'branch' not in spec:
+                raise ValueError(f'branches[{key!r}] must be a branch kind or dict(branch=..., '
+                                 f'primitive_set=...), got {spec!r}')
+            pset_cfg = copy.deepcopy(spec.get('primitive_set', primitive_set))
+            pset = get_primitive_set(pset_cfg)
+            pset.branch(spec['branch'])
+            self.branches[key] = (pset, spec['branch'])
+            self._pset_cfgs[key] = pset_cfg
+        self.dim = len(self.keys)
+
+    def bind(self, proxy_cfg: Config) -> None:
+        """Keep the proxy's settings of each branch's loss that ExprLoss shares with it."""
+        for key in self.keys:
+            value = get_config_key(proxy_cfg, key)
+            if not isinstance(value, dict):
+                raise ValueError(f'key {key!r} must hold a loss dict in the proxy config, got '
+                                 f'{type(value).__name__}: {value!r}')
+            self._base_losses[key] = {k: copy.deepcopy(v) for k, v in dict(value).items()
+                                      if k in SHARED_LOSS_SETTINGS}
+
+    def check(self, candidate: Mapping[str, str]) -> Dict[str, str]:
+        """The candidate with each formula in canonical form; ``ValueError`` naming the key
+        and the formula unless every searched key holds a valid formula."""
+        if not isinstance(candidate, Mapping) or set(candidate) != set(self.keys):
+            raise ValueError(f'candidate must be a dict with one formula per key '
+                             f'{list(self.keys)}, got {candidate!r}')
+        checked = {}
+        for key in self.keys:
+            pset, kind = self.branches[key]
+            try:
+                formula = parse_formula(candidate[key], pset, kind, self.max_depth,
+                                        self.max_size)
+            except FormulaError as error:
+                raise ValueError(f'candidate[{key!r}]: {error}') from error
+            checked[key] = str(formula)
+        return checked
+
+    def split(self, candidate: Mapping[str, str]) -> Dict[str, str]:
+        return self.check(candidate)
+
+    def _join(self, parts: Dict[str, str]) -> Dict[str, str]:
+        return dict(parts)
+
+    def _loss_fields(self, key: str, part: str) -> dict:
+        return dict(formula=part, primitive_set=copy.deepcopy(self._pset_cfgs[key]),
+                    branch=self.branches[key][1])
+
+    def _from_loss(self, key: str, loss: dict) -> str:
+        if loss.get('branch') != self.branches[key][1]:
+            raise ValueError(f'overrides[{key!r}].branch must be {self.branches[key][1]!r}, '
+                             f'got {loss.get("branch")!r}')
+        return loss.get('formula')
+
+    def searcher_args(self) -> dict:
+        return dict(branches=dict(self.branches))
+
+    def example(self) -> Dict[str, str]:
+        """The simplest valid candidate: each branch's first prediction input alone."""
+        return {key: pset.branch(kind).predictions[0]
+                for key, (pset, kind) in self.branches.items()}
+
+    def describe(self, candidate: Mapping[str, str]) -> Dict[str, str]:
+        """Each branch's formula as readable maths."""
+        return {key: parse_formula(formula, *self.branches[key]).to_math()
+                for key, formula in self.check(candidate).items()}
+
+    def plot(self, candidate: Mapping[str, str], path: str, title: str) -> None:
+        """Draw the candidate's formulas, one line of maths per branch, to ``path``."""
+        from ..reporting import plot_formulas
+        plot_formulas(self.describe(candidate), path, title)
