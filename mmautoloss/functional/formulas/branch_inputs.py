@@ -51,11 +51,11 @@ def seg_quantities(logits: Tensor, labels: Tensor, ignore_index: int,
     quantities and the mask of pixels that are not ignored (N, H, W); ignored pixels have
     an all-zero one-hot target."""
     valid = labels != ignore_index
-    num_classes = logits.shape[1]
 
     def onehot() -> Tensor:
-        hot = F.one_hot(torch.where(valid, labels, 0).long(), num_classes)
-        return (hot.permute(0, 3, 1, 2) * valid.unsqueeze(1)).to(logits.dtype)
+        index = torch.where(valid, labels, 0).long().unsqueeze(1)
+        return logits.new_zeros(logits.shape).scatter_(1, index,
+                                                       valid.unsqueeze(1).to(logits.dtype))
 
     builders = dict(logits=lambda: logits, probs=lambda: logits.softmax(dim=1),
                     onehot=onehot, target=onehot, not_onehot=lambda: 1 - onehot())

@@ -14,9 +14,15 @@ from mmengine.config import Config
 from ...functional.formulas import FormulaError, PrimitiveSet, get_primitive_set, parse_formula
 from .base import SPACES, BaseSpace, get_config_key
 
-#: settings of mmdet / mmseg / mmpose losses that ExprLoss takes with the same meaning
-SHARED_LOSS_SETTINGS = ('loss_weight', 'reduction', 'use_sigmoid', 'ignore_index',
-                        'avg_non_ignore', 'loss_name')
+#: settings of mmdet / mmseg / mmpose losses that ExprLoss takes with the same meaning, per
+#: branch kind
+SHARED_LOSS_SETTINGS = dict(
+    seg=('loss_weight', 'reduction', 'avg_non_ignore', 'loss_name'),
+    sigmoid_cls=('loss_weight', 'reduction', 'use_sigmoid'),
+    softmax_cls=('loss_weight', 'reduction', 'use_sigmoid'),
+    box=('loss_weight', 'reduction'),
+    mask=('loss_weight', 'reduction'),
+    heatmap=('loss_weight', ))
 
 
 @SPACES.register_module()
@@ -67,8 +73,9 @@ class FormulaSpace(BaseSpace):
             if not isinstance(value, dict):
                 raise ValueError(f'key {key!r} must hold a loss dict in the proxy config, got '
                                  f'{type(value).__name__}: {value!r}')
+            shared = SHARED_LOSS_SETTINGS[self.branches[key][1]]
             self._base_losses[key] = {k: copy.deepcopy(v) for k, v in dict(value).items()
-                                      if k in SHARED_LOSS_SETTINGS}
+                                      if k in shared}
 
     def check(self, candidate: Mapping[str, str]) -> Dict[str, str]:
         """The candidate with each formula in canonical form; ``ValueError`` naming the key

@@ -4,7 +4,8 @@ Called by the executor as ``python objective_job.py CONFIG --work-dir DIR``. It 
 searched loss parameters from the derived config (``params`` of the loss at the config key
 named by ``$OBJ_KEY``, default ``model.decode_head.loss_decode``) and writes
 ``metrics.json`` with ``{$OBJ_REWARD_KEY: 1 - mean|params - 0.3|}``: a hidden optimum at
-0.3 in every dimension. Environment:
+0.3 in every dimension. A formula loss (``formula`` instead of ``params``) is rewarded with
+the CRC-32 of its formula string scaled to [0, 1). Environment:
 
   OBJ_FAULTS   JSON {trial_id: 'crash' | 'hang' | 'nan'}: exit 3 / sleep forever /
                write the NaN-loss marker of NonFiniteLossHook and exit 1
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 import time
+import zlib
 
 config_path, work_dir = sys.argv[1], sys.argv[sys.argv.index('--work-dir') + 1]
 trial_id = os.path.basename(os.path.normpath(work_dir))
@@ -25,8 +27,11 @@ with open(config_path, encoding='utf-8') as f:
 loss = namespace
 for part in os.environ.get('OBJ_KEY', 'model.decode_head.loss_decode').split('.'):
     loss = loss[part]
-params = loss['params']
-reward = 1.0 - sum(abs(p - 0.3) for p in params) / len(params)
+if 'formula' in loss:
+    reward = zlib.crc32(loss['formula'].encode()) / 2 ** 32
+else:
+    params = loss['params']
+    reward = 1.0 - sum(abs(p - 0.3) for p in params) / len(params)
 
 fault = json.loads(os.environ.get('OBJ_FAULTS', '{}')).get(trial_id)
 time.sleep(json.loads(os.environ.get('OBJ_SLEEPS', '{}')).get(
