@@ -96,3 +96,16 @@ def test_rcnn_head_feeds_detached_iou_of_positive_boxes():
     boxes = decoded[torch.arange(n), labels.clamp(max=2)]
     expected = bbox_overlaps(boxes, targets, is_aligned=True)
     assert torch.allclose(iou[positive], expected[positive], atol=1e-5)
+
+
+def test_metafile_lists_every_released_config():
+    import yaml
+    with open(os.path.join(REPO, 'configs', 'cse', 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    listed = sorted(os.path.join(REPO, m['Config']) for m in meta['Models'])
+    assert listed == RELEASED
+    with open(os.path.join(REPO, 'configs', 'cse', 'README.md')) as f:
+        readme = f.read()
+    for model in meta['Models']:
+        ap = model['Results'][0]['Metrics']['box AP']
+        assert f'| {ap} | [config]({os.path.basename(model["Config"])})' in readme
