@@ -1,6 +1,8 @@
 # Faster R-CNN R50-FPN trained with the searched Parameterized AP Loss (PAP, NeurIPS 2021,
 # Table 1: 42.0 AP vs 39.0 for Cross Entropy + L1). One loss is searched for the RPN and
-# one for the R-CNN head, at once. Released functions and gradient scales (REFERENCE s.3):
+# one for the R-CNN head, at once. Released functions and gradient scales
+# (github.com/fundamentalvision/Parameterized-AP-Loss, in its arithmetic:
+# formulation='release', num_topk=100000):
 # five piecewise-linear functions of eq. (6) per head, 5 segments each, written as 12
 # numbers including (0,0) and (1,1), in the order theta2, theta3, theta5, theta1, theta4.
 # Training: the paper's lr 0.024 at batch 64 (8 GPUs x 8 images, section 4.1) on mmdet's
@@ -27,7 +29,9 @@ model = dict(
             num_segments=5,
             grad_scale=1.6950,
             loc_measure='giou',
-            loss_weight=1.0)),
+            loss_weight=1.0,
+            formulation='release',
+            num_topk=100000)),
     roi_head=dict(
         bbox_head=dict(
             type='ParamAPBBoxHead',
@@ -45,7 +49,9 @@ model = dict(
                 num_segments=5,
                 grad_scale=7.1324,
                 loc_measure='giou',
-                loss_weight=1.0))))
+                loss_weight=1.0,
+                formulation='release',
+                num_topk=100000))))
 
 train_dataloader = dict(batch_size=8, num_workers=4)
 optim_wrapper = dict(optimizer=dict(lr=0.024))

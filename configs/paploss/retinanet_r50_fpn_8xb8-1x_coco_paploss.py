@@ -1,6 +1,7 @@
 # RetinaNet R50-FPN trained with the searched Parameterized AP Loss (PAP, NeurIPS 2021,
 # Table 1: 40.5 AP vs 37.5 for Focal Loss + L1). Released functions and gradient scale
-# (REFERENCE s.3): five piecewise-linear functions of eq. (6), 5 segments each, written as
+# (github.com/fundamentalvision/Parameterized-AP-Loss, in its arithmetic:
+# formulation='release', num_topk=100000): five piecewise-linear functions of eq. (6), 5 segments each, written as
 # 12 numbers including (0,0) and (1,1), in the order theta2, theta3, theta5, theta1, theta4.
 # Training: the paper's lr 0.016 at batch 64 (8 GPUs x 8 images, section 4.1) on mmdet's
 # 1x schedule; the paper's remaining settings "strictly follow" AP-Loss / aLRP Loss and are
@@ -26,7 +27,9 @@ model = dict(
             num_segments=5,
             grad_scale=4.1231,
             loc_measure='giou',
-            loss_weight=1.0)))
+            loss_weight=1.0,
+            formulation='release',
+            num_topk=100000)))
 
 train_dataloader = dict(batch_size=8, num_workers=4)
 optim_wrapper = dict(optimizer=dict(lr=0.016))

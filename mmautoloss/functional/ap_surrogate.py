@@ -28,7 +28,8 @@ from torch import Tensor
 
 from .piecewise_linear import linear_slopes, piecewise_linear
 
-#: Order of the five functions in ``knots`` (REFERENCE.md s.3, the released format).
+#: Order of the five functions in ``knots``: the released format (``ctrl_points[0..4]`` of the
+#: authors' paploss.py).
 FUNCTION_NAMES = ('f(s_j - s_i; theta2)', 'f(l(b_j); theta3)', 'f(l(b_i); theta5)',
                   'f(l(b_i); theta1)', 'f(s_j - s_i; theta4)')
 RANK_NUMERATOR, LOC_NEGATIVE, LOC_FRACTION, LOC_FIRST, RANK_DENOMINATOR = range(5)
@@ -180,3 +181,59 @@ def param_ap_surrogate(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
                                              knots[RANK_DENOMINATOR])
     terms = f(LOC_FIRST, loc) - numerator / denominator * f(LOC_FRACTION, loc)
     return (1 - terms.mean()).to(out_dtype)
+
+
+#: the release's default number of candidate scores (``num_topk``)
+RELEASE_TOPK = 100000
+
+
+def param_ap_surrogate_release(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
+                               knots: Tensor, num_topk: int = RELEASE_TOPK) -> Tensor:
+    """PAP eq. (6) in the arithmetic of the authors' public release.
+
+    fundamentalvision/Parameterized-AP-Loss, ``mmdet/models/losses/paploss.py``, written
+    here independently. The candidates S are the ``num_topk`` highest scores of the batch
+    (all of them when there are fewer), and for every positive i::
+
+        loss_i = (1 - f(l_i; th1)) + f(l_i; th5) sum_{j in S} f(d_ji; th2) (1 - f(l_j; th3))
+                                                 / sum_{j in S} sg(f(d_ji; th4))
+
+    summed and divided by ``|P| + 1e-8``. Unlike :func:`param_ap_surrogate` the sums include
+    the pair j = i whenever i is among the candidates (d_ii = 1/2: numerator term
+    ``f(0.5; th2)(1 - f(l_i; th3))``, denominator term ``f(0.5; th4)``) and there is no
+    separate 1 in the denominator, so at step functions it is not ``1 - AP``. The same sorted
+    prefix sums give the O((N + P M) log N) cost (top-k selection is a partial sort); a zero
+    denominator is raised to 1e-12 where the release would divide by zero.
+    """
+    _check_inputs(scores, pos_mask, pos_loc)
+    check_knots(knots)
+    if isinstance(num_topk, bool) or not isinstance(num_topk, int) or num_topk < 1:
+        raise ValueError(f'num_topk must be a positive int, got {num_topk!r}')
+    out_dtype = torch.promote_types(scores.dtype, torch.float32)
+    if not pos_mask.any():
+        return (scores.sum() + pos_loc.sum()).to(out_dtype) * 0
+    scores64, loc = scores.double(), pos_loc.double()
+    knots = knots.to(device=scores.device, dtype=torch.float64)
+    pos_index = pos_mask.nonzero().squeeze(1)
+
+    def f(index: int, x: Tensor) -> Tensor:
+        return piecewise_linear(x, knots[index, :, 0], knots[index, :, 1])
+
+    weight_pos = 1 - f(LOC_NEGATIVE, loc)
+    weights = torch.ones_like(scores64).index_put((pos_index, ), weight_pos)
+    if scores64.numel() > num_topk:
+        _, chosen = scores64.detach().topk(num_topk)
+        candidates, candidate_weights = scores64[chosen], weights[chosen]
+    else:
+        candidates, candidate_weights = scores64, weights
+    sorted_scores, order = candidates.sort()
+    anchors = scores64[pos_index]
+    no_self = torch.zeros_like(anchors)  # the j = i pair stays in both sums
+    numerator = _pairwise_rank_sum(sorted_scores, candidate_weights[order], anchors, no_self,
+                                   knots[RANK_NUMERATOR])
+    with torch.no_grad():
+        denominator = _pairwise_rank_sum(sorted_scores, torch.ones_like(sorted_scores),
+                                         anchors, no_self, knots[RANK_DENOMINATOR])
+    terms = (1 - f(LOC_FIRST, loc)) + f(LOC_FRACTION, loc) * numerator / \
+        denominator.clamp_min(1e-12)
+    return (terms.sum() / (len(anchors) + 1e-8)).to(out_dtype)

@@ -13,11 +13,10 @@ one-hot map, hence a class region touching an ignored region has a boundary ther
 * :func:`soft_boundary` -- the same boundary of a soft map through the parameterized XOR
   ``h_OR(p, erode(p)) - h_AND(p, erode(p))`` (eq. 9), used by the BF1 surrogate.
 * :func:`biou_band` -- the ground-truth band of BIoU (eq. 5): per class channel, the pixels
-  whose value differs from their 3x3 average, united over classes and dilated. This is the
-  authors' release (REFERENCE.md s.2), not eq. (5)'s ``y XOR Min-Pooling(y)``: over all
-  channels of a map without ignored pixels both mark the same pixels, but the release also
-  marks the background side of an object's edge when the background channel is left out,
-  and the ignored side of an edge with an ignored region.
+  of the class whose 3x3 neighbourhood is not all of the class, i.e. ``y XOR Min-Pooling(y)``
+  and the authors' release (fundamentalvision/Auto-Seg-Loss,
+  ``mmseg/core/evaluation/utils.py``: ``compute_edge(seg) = (seg != avg_pool3(seg)) * seg``),
+  which keeps each class's own side of an edge; united over classes and dilated.
 """
 from typing import Optional
 
@@ -91,10 +90,11 @@ def soft_boundary(maps: Tensor, g_or: Optional[Curve] = None,
 def biou_band(one_hot: Tensor, tolerance: int = 5, ignore_background: bool = True) -> Tensor:
     """Ground-truth boundary band ``BD(y)`` of Boundary IoU (ASL eq. 5), (N, 1, H, W) in {0, 1}.
 
-    Edges as in the authors' release (REFERENCE.md s.2; see the module docstring). Per class
-    channel of the one-hot ground truth, a pixel is an edge pixel when its value
-    differs from the average of its 3x3 in-image neighbourhood (``count_include_pad=False``).
-    Edges are united over classes (channel 0, the background, left out when
+    Edges as in eq. (5) and the authors' release (see the module docstring): per class
+    channel of the one-hot ground truth, a pixel of the class is an edge pixel when its
+    value differs from the average of its 3x3 in-image neighbourhood
+    (``count_include_pad=False``), so only the class's own side of an edge is marked. Edges
+    are united over classes (channel 0, the background, left out when
     ``ignore_background``) and dilated by max-pooling with kernel ``2 * tolerance + 1``.
 
     Args:
@@ -108,5 +108,5 @@ def biou_band(one_hot: Tensor, tolerance: int = 5, ignore_background: bool = Tru
         raise ValueError('one_hot must hold only 0 and 1')
     channels = one_hot[:, 1:] if ignore_background else one_hot
     mean = F.avg_pool2d(channels, kernel_size=3, stride=1, padding=1, count_include_pad=False)
-    edges = (channels != mean).any(dim=1, keepdim=True).to(one_hot.dtype)
+    edges = ((channels != mean) & (channels > 0)).any(dim=1, keepdim=True).to(one_hot.dtype)
     return dilate(edges, tolerance)

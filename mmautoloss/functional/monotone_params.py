@@ -62,7 +62,7 @@ def identity_params(num_points: int) -> Tensor:
     """Search parameters (K, 2) whose points lie evenly on the diagonal, so that g(y) = y.
 
     ``theta_p = 1 / (K + 1 - p)`` for p = 0 .. K-1, e.g. K = 4 gives
-    [0.2, 0.25, 1/3, 0.5] on both axes (the identity initialisation of REFERENCE.md s.3).
+    [0.2, 0.25, 1/3, 0.5] on both axes (the identity initialisation of the authors' PAP release).
     """
     if not isinstance(num_points, int) or num_points < 0:
         raise ValueError(f'num_points must be a non-negative int, got {num_points!r}')

@@ -45,7 +45,8 @@ def brute_biou(pairs, num_classes, tolerance, ignore_background):
     for label, pred in pairs:
         height, width = len(label), len(label[0])
         classes = range(1, num_classes) if ignore_background else range(num_classes)
-        edge = [[any(_channel(label, c, k, m) != _channel(label, c, i, j)
+        # own-side edges: a pixel of class c with a neighbour outside c (eq. 5, the release)
+        edge = [[any(_channel(label, c, i, j) == 1 and _channel(label, c, k, m) == 0
                      for c in classes for k, m in _neighbours(i, j, height, width, 1))
                  for j in range(width)] for i in range(height)]
         for i in range(height):
@@ -131,10 +132,11 @@ def test_boundary_metrics_on_a_shifted_square():
     # Tolerance 0. BF1: class 1 edges are the two 12-pixel perimeters, sharing 6 pixels;
     # class 0 edges are the two 20-pixel rings around them, sharing 10: P = R = 0.5.
     assert _run(BoundaryF1Metric(tolerance=0), [(label, pred)], 2)['BF1'] == pytest.approx(50)
-    # BIoU band = perimeter + ring of the ground truth (32 px). Class 1: |I| = 8, |U| = 16;
-    # class 0: |I| = 16, |U| = 24. BIoU = (1/2 + 2/3) / 2.
+    # BIoU band = the 12-pixel perimeter of the ground-truth square (its own side; background
+    # edges left out). Class 1: |I| = 8, |U| = 12; class 0: |I| = 0, |U| = 4 (the perimeter
+    # pixels predicted as background). BIoU = (2/3 + 0) / 2.
     assert _run(BoundaryIoUMetric(tolerance=0), [(label, pred)],
-                2)['BIoU'] == pytest.approx(100 * 7 / 12)
+                2)['BIoU'] == pytest.approx(100 / 3)
     # Within 1 px every predicted edge pixel has a ground-truth edge pixel and vice versa.
     assert _run(BoundaryF1Metric(tolerance=1), [(label, pred)], 2)['BF1'] == pytest.approx(100)
     assert _run(BoundaryIoUMetric(tolerance=2), [(label, label)], 2)['BIoU'] == pytest.approx(100)

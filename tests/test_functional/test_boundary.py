@@ -64,8 +64,10 @@ def test_biou_band_matches_loops(ignore_background):
     edge = torch.zeros(2, 10, 11, dtype=torch.bool)
     for n, h, w in itertools.product(range(2), range(10), range(11)):
         for c in range(first, 3):
+            # a pixel of class c with a 3x3 in-image neighbour of another class (or ignored):
+            # eq. (5)'s y XOR erode(y), the authors' compute_edge(seg) * seg
             window = [one_hot[n, c, i, j].item() for i, j in _neighbours(h, w, 10, 11, 1)]
-            if abs(one_hot[n, c, h, w].item() - sum(window) / len(window)) > 1e-9:
+            if one_hot[n, c, h, w].item() == 1 and min(window) == 0:
                 edge[n, h, w] = True
     for n, h, w in itertools.product(range(2), range(10), range(11)):
         expected = any(edge[n, i, j] for i, j in _neighbours(h, w, 10, 11, tolerance))
@@ -78,6 +80,16 @@ def test_biou_band_ignore_background_drops_background_only_edges():
     one_hot[0, 0, :, :3] = 1  # background next to ignored pixels (all-zero rows) only
     assert biou_band(one_hot, 0, ignore_background=True).sum() == 0
     assert biou_band(one_hot, 0, ignore_background=False)[0, 0, :, 2].sum() == 5
+
+
+def test_biou_band_keeps_each_class_own_side():
+    one_hot = torch.zeros(1, 2, 4, 6)
+    one_hot[0, 0, :, :3] = 1  # background on the left, class 1 on the right
+    one_hot[0, 1, :, 3:] = 1
+    band = biou_band(one_hot, 0, ignore_background=True)[0, 0]
+    assert band[:, 3].sum() == 4 and band.sum() == 4  # class 1's side only
+    both = biou_band(one_hot, 0, ignore_background=False)[0, 0]
+    assert both[:, 2].sum() == 4 and both[:, 3].sum() == 4 and both.sum() == 8
 
 
 def test_soft_boundary_equals_direct_xor_and_binary_boundary():

@@ -102,8 +102,10 @@ def _loop_band(labels, num_classes, tolerance, ignore_background):
     edge = [[[False] * width for _ in range(height)] for _ in range(num)]
     for n, h, w in itertools.product(range(num), range(height), range(width)):
         for c in range(1 if ignore_background else 0, num_classes):
+            # a pixel of class c next to another class or an ignored pixel (eq. 5's
+            # y XOR erode(y); the authors' compute_edge keeps the class's own side)
             window = [lab[n][i][j] == c for i, j in _inside(h, w, height, width, 1)]
-            if (lab[n][h][w] == c) != sum(window) / len(window):  # differs from its average
+            if lab[n][h][w] == c and not all(window):
                 edge[n][h][w] = True
     return [[[any(edge[n][i][j] for i, j in _inside(h, w, height, width, tolerance))
               for w in range(width)] for h in range(height)] for n in range(num)]

@@ -154,6 +154,7 @@ def test_l1_equals_mmpose_and_mmdet():
     _same(l1(output, target), DetL1Loss()(output, target), output)
 
 
+@pytest.mark.usefixtures('mmseg_scope')
 def test_registered_and_built_by_mmseg_decode_head():
     from mmseg.registry import MODELS as SEG_MODELS
     head = SEG_MODELS.build(dict(

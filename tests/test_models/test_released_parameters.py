@@ -75,6 +75,16 @@ PAP_RCNN_LAMBDA = 7.1324
 IDENTITY_5 = [0, 0, 0.2, 0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8, 1, 1]
 
 
+def released_asl_theta(metric: str) -> list:
+    """The released curve coordinates of ``metric`` (gAcc uses the mAcc curve)."""
+    return next(theta for _, name, _, theta in ASL_BASES.values() if name == metric)
+
+
+def released_pap_functions(detector: str) -> list:
+    """The released functions of ``'retinanet'``, ``'rpn'`` or ``'rcnn'``."""
+    return dict(retinanet=PAP_RETINANET, rpn=PAP_RPN, rcnn=PAP_RCNN)[detector]
+
+
 def build_asl(loss_cfg):
     from mmseg.registry import MODELS
     with DefaultScope.overwrite_default_scope('mmseg'):
@@ -98,6 +108,7 @@ def test_asl_base_loss_holds_the_released_curves(stem):
     assert list(loss['theta']) == theta
     built = build_asl(loss)
     assert built.theta() == theta
+    assert built.formulation == 'release'  # the arithmetic that produced the paper's numbers
     if metric in ('BIoU', 'BF1'):  # REFERENCE s.2: tolerance 5 px
         assert built.boundary_tolerance == 5
     if metric == 'BIoU':  # background excluded from the BIoU boundaries
@@ -133,6 +144,7 @@ def check_pap_loss(loss, functions, grad_scale):
     built = build_pap(loss)
     assert built.functions() == functions
     assert built.grad_scale == grad_scale
+    assert built.formulation == 'release' and built.num_topk == 100000
 
 
 def test_released_retinanet_config_holds_the_released_loss():

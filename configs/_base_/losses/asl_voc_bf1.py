@@ -1,6 +1,8 @@
-# Auto Seg-Loss boundary-F1 surrogate searched on PASCAL VOC (released parameters,
-# REFERENCE.md s.2): four 1-piece Bezier curves [g_OR and g_AND of the XOR extracting the
-# predicted boundary, g_AND of precision, g_AND of recall]; tolerance 5 px, background included.
+# Auto Seg-Loss boundary-F1 surrogate searched on PASCAL VOC (released parameters of
+# github.com/fundamentalvision/Auto-Seg-Loss): four 1-piece Bezier curves in the authors'
+# order [g_AND(p), g_AND(erode p), g_OR(p), g_OR(erode p)] of the XOR that extracts the
+# predicted edge, in the release's arithmetic (formulation='release'); tolerance 5 px,
+# background included.
 asl_bf1 = dict(
     type='AutoSegLoss',
     metric='BF1',
@@ -11,4 +13,5 @@ asl_bf1 = dict(
         0.20997394621372223, 0.44903290271759033, 0.07847517728805542, 0.8753038048744202
     ],
     boundary_tolerance=5,
+    formulation='release',
     loss_name='loss_asl_bf1')

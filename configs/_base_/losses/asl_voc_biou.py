@@ -1,5 +1,5 @@
-# Auto Seg-Loss boundary-IoU surrogate searched on PASCAL VOC (released parameters,
-# REFERENCE.md s.2): two 2-piece Bezier curves [g_AND, g_OR]; band of 5 px around the
+# Auto Seg-Loss boundary-IoU surrogate searched on PASCAL VOC (released parameters of
+# github.com/fundamentalvision/Auto-Seg-Loss, release arithmetic): two 2-piece Bezier curves [g_AND, g_OR]; band of 5 px around the
 # ground-truth edges, background edges left out.
 asl_biou = dict(
     type='AutoSegLoss',
@@ -13,4 +13,5 @@ asl_biou = dict(
     ],
     boundary_tolerance=5,
     ignore_background_boundary=True,
+    formulation='release',
     loss_name='loss_asl_biou')

@@ -1,5 +1,6 @@
-# Auto Seg-Loss mAcc surrogate searched on PASCAL VOC (released parameters, REFERENCE.md s.2):
-# one 2-piece Bezier curve g_AND.
+# Auto Seg-Loss mAcc surrogate searched on PASCAL VOC (released parameters of
+# github.com/fundamentalvision/Auto-Seg-Loss, release arithmetic): one 2-piece Bezier curve
+# g_AND.
 asl_macc = dict(
     type='AutoSegLoss',
     metric='mAcc',
@@ -8,4 +9,5 @@ asl_macc = dict(
     theta=[
         2.1453928e-02, 7.3905742e-01, 4.1163361e-01, 7.9865617e-01, 9.1986191e-01, 9.5041156e-01
     ],
+    formulation='release',
     loss_name='loss_asl_macc')

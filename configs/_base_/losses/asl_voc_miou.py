@@ -1,5 +1,5 @@
-# Auto Seg-Loss mIoU surrogate searched on PASCAL VOC (released parameters, REFERENCE.md s.2):
-# two 2-piece Bezier curves [g_AND (intersection), g_OR (union)], interior control points.
+# Auto Seg-Loss mIoU surrogate searched on PASCAL VOC (released parameters of
+# github.com/fundamentalvision/Auto-Seg-Loss, release arithmetic): two 2-piece Bezier curves [g_AND (intersection), g_OR (union)], interior control points.
 asl_miou = dict(
     type='AutoSegLoss',
     metric='mIoU',
@@ -10,4 +10,5 @@ asl_miou = dict(
         7.79551927e-01, 6.90375570e-01, 1.30628900e-02, 8.34170515e-01, 9.62431815e-01,
         9.42998269e-01, 9.80038125e-01
     ],
+    formulation='release',
     loss_name='loss_asl_miou')

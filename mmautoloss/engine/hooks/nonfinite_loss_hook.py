@@ -1,6 +1,6 @@
 """Stop a proxy training whose loss becomes NaN / Inf in its first iterations.
 
-AutoLoss-Zero (Sec. 3.3, "Loss Rejection Protocol"; REFERENCE.md section 5) stops a proxy
+AutoLoss-Zero (Sec. 3.3, "Loss Rejection Protocol"; appendix A) stops a proxy
 training whose loss is NaN or Inf within its first 20 iterations, so that a broken candidate
 costs seconds instead of a full proxy run. The hook writes a marker file that the search's
 trial judge reads to classify the trial as ``'nonfinite'``, then raises to end the job with a

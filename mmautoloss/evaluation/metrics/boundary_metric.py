@@ -101,7 +101,7 @@ class BoundaryIoUMetric(_BoundaryMetric):
     Args:
         tolerance: half-width of the ground-truth band in pixels (default 5).
         ignore_background: leave the background channel (class 0) out of the edges that
-            define the band (default True, as REFERENCE.md s.2). The background is still
+            define the band (default True, as the authors' released BIoU loss). The background is still
             one of the classes whose IoU is averaged.
         ignore_index: label of ignored pixels.
     """
@@ -130,7 +130,7 @@ class BoundaryF1Metric(_BoundaryMetric):
     Args:
         tolerance: dilation radius in pixels applied to both edges (default 5).
         ignore_background: leave class 0 out of the class mean (default False: the
-            background is included, as REFERENCE.md s.2).
+            background is included, as the authors' released BF1 loss).
         ignore_index: label of ignored pixels.
     """
 

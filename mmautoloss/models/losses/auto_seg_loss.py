@@ -17,10 +17,16 @@ from torch import Tensor, nn
 
 from mmautoloss.functional.monotone_function import KINDS, MonotoneFunction, flat_numbers
 from mmautoloss.functional.seg_surrogates import SURROGATES
+from mmautoloss.functional.seg_surrogates_release import RELEASE_SURROGATES
 from mmautoloss.registry import MODELS
 from .loss_weight import check_loss_weight
 
 BOUNDARY_METRICS = ('BIoU', 'BF1')
+#: ``'paper'``: the metric definitions of ASL Table 1, exact to mmseg's evaluator and the
+#: package's boundary metrics at one-hot inputs (the search's default); ``'release'``: the
+#: arithmetic of the authors' public release, which produced the paper's numbers with the
+#: released curves (every config that ships released curves uses it)
+FORMULATIONS = ('paper', 'release')
 
 
 def default_num_segments(metric: str, parameterization: str) -> int:
@@ -46,7 +52,8 @@ class AutoSegLoss(nn.Module):
         num_segments: segments per curve; None uses :func:`default_num_segments`.
         theta: interior control-point coordinates of all curves of the metric, flat and
             concatenated in the metric's curve order (mIoU / FWIoU / BIoU: AND, OR; mAcc /
-            gAcc: AND; BF1: XOR-OR, XOR-AND, precision AND, recall AND), e.g. 12 numbers
+            gAcc: AND; BF1, paper form: XOR-OR, XOR-AND, precision AND, recall AND; BF1,
+            release form: AND(p), AND(erode p), OR(p), OR(erode p)), e.g. 12 numbers
             ``[c1x, c1y, e1x, e1y, c2x, c2y] * 2`` for mIoU with 2-piece Bezier curves (the
             released format). None (and no ``params``) gives the identity curves, eq. (8).
         params: the same curves as search parameters in [0, 1] (eq. 13 parameterization), the
@@ -56,6 +63,8 @@ class AutoSegLoss(nn.Module):
         boundary_tolerance: BIoU band half-width / BF1 dilation radius in pixels (default 5).
         ignore_background_boundary: BIoU only, leave background edges out of the band
             (None = True for BIoU); BF1 always includes the background.
+        formulation: ``'paper'`` (default) or ``'release'``, see :data:`FORMULATIONS` and
+            :mod:`mmautoloss.functional.seg_surrogates_release` for the differences.
         loss_name: key of the loss in mmseg's loss dict; must start with ``'loss_'``
             (default ``'loss_asl_<metric>'``).
     """
@@ -71,7 +80,8 @@ class AutoSegLoss(nn.Module):
                  loss_weight: float = 1.0,
                  boundary_tolerance: int = 5,
                  ignore_background_boundary: Optional[bool] = None,
-                 loss_name: Optional[str] = None) -> None:
+                 loss_name: Optional[str] = None,
+                 formulation: str = 'paper') -> None:
         super().__init__()
         if metric not in SURROGATES:
             raise ValueError(f'metric must be one of {sorted(SURROGATES)}, got {metric!r}')
@@ -91,6 +101,8 @@ class AutoSegLoss(nn.Module):
             raise ValueError('ignore_background_boundary applies to metric=BIoU only, got '
                              f'ignore_background_boundary={ignore_background_boundary!r} for '
                              f'metric={metric!r}')
+        if formulation not in FORMULATIONS:
+            raise ValueError(f'formulation must be one of {FORMULATIONS}, got {formulation!r}')
         if loss_name is None:
             loss_name = f'loss_asl_{metric.lower()}'
         if not isinstance(loss_name, str) or not loss_name.startswith('loss_'):
@@ -109,6 +121,7 @@ class AutoSegLoss(nn.Module):
         self.ignore_background_boundary = (ignore_background_boundary is not False
                                            if metric == 'BIoU' else None)
         self._loss_name = loss_name
+        self.formulation = formulation
         self.curves = self._build_curves(theta, params, points_per_curve)
 
     def _build_curves(self, theta: Optional[Sequence[float]], params: Optional[Sequence[float]],
@@ -168,7 +181,8 @@ class AutoSegLoss(nn.Module):
             raise ValueError(f'seg_logits must have num_classes={self.num_classes} channels '
                              f'(N, C, H, W), got shape {tuple(seg_logits.shape)}')
         ignore_index = self.ignore_index if ignore_index is None else ignore_index
-        surrogate, _ = SURROGATES[self.metric]
+        table = SURROGATES if self.formulation == 'paper' else RELEASE_SURROGATES
+        surrogate, _ = table[self.metric]
         extra = {}
         if self.metric in BOUNDARY_METRICS:
             extra['tolerance'] = self.boundary_tolerance
@@ -179,6 +193,7 @@ class AutoSegLoss(nn.Module):
         return self.loss_weight * (1 - value)
 
     def extra_repr(self) -> str:
-        return (f'metric={self.metric!r}, parameterization={self.parameterization!r}, '
+        return (f'metric={self.metric!r}, formulation={self.formulation!r}, '
+                f'parameterization={self.parameterization!r}, '
                 f'num_segments={self.num_segments}, theta={self.theta()}, '
                 f'loss_weight={self.loss_weight}, loss_name={self.loss_name!r}')

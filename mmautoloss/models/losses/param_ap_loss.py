@@ -10,7 +10,9 @@ from typing import List, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from mmautoloss.functional.ap_surrogate import FUNCTION_NAMES, param_ap_surrogate
+from mmautoloss.functional.ap_surrogate import (FUNCTION_NAMES, RELEASE_TOPK,
+                                                param_ap_surrogate,
+                                                param_ap_surrogate_release)
 from mmautoloss.functional.grad_scale import (check_grad_scale, grad_scale,
                                               grad_scale_from_param)
 from mmautoloss.functional.localization_quality import LOC_MEASURES, localization_quality
@@ -19,6 +21,11 @@ from mmautoloss.registry import MODELS
 from .loss_weight import check_loss_weight
 
 NUM_FUNCTIONS = len(FUNCTION_NAMES)
+#: ``'paper'``: eq. (6) as printed (j != i, ``1 +`` in the denominator, every score a
+#: candidate), 1 - AP at step functions (the search's default); ``'release'``: the authors'
+#: public code (self pair included, top-``num_topk`` candidates), which the released
+#: configs use
+FORMULATIONS = ('paper', 'release')
 
 
 def _functions_from_lists(functions: Sequence, num_segments: int) -> List[MonotoneFunction]:
@@ -57,8 +64,9 @@ class ParamAPLoss(nn.Module):
     Args:
         functions: the five piecewise linear functions, each a flat list of
             ``2 * (num_segments + 1)`` numbers from (0, 0) to (1, 1) inclusive, in the order
-            of REFERENCE.md s.3: 0 = f(s_j - s_i; theta2), 1 = f(l(b_j); theta3),
-            2 = f(l(b_i); theta5), 3 = f(l(b_i); theta1), 4 = f(s_j - s_i; theta4).
+            of the authors' release (``ctrl_points[0..4]`` of their paploss.py):
+            0 = f(s_j - s_i; theta2), 1 = f(l(b_j); theta3), 2 = f(l(b_i); theta5),
+            3 = f(l(b_i); theta1), 4 = f(s_j - s_i; theta4).
         params: alternative to ``functions``: ``5 * (num_segments - 1) * 2`` search
             parameters in [0, 1] (eq. 8), per function the interior points' (x, y) pairs.
             With neither, every f is the identity (the search's initialisation).
@@ -68,6 +76,9 @@ class ParamAPLoss(nn.Module):
             ``lambda = 10 ** (2 theta_lambda - 1)``.
         loc_measure: l(b) of eq. (4): ``'giou'`` (default), ``'iou'`` or ``'l1'`` (Table 5).
         loss_weight: multiplies the loss value.
+        formulation: ``'paper'`` (default) or ``'release'`` (:data:`FORMULATIONS`).
+        num_topk: release form only, the number of highest scores kept as candidates
+            (the release's 100000).
     """
 
     def __init__(self,
@@ -77,7 +88,9 @@ class ParamAPLoss(nn.Module):
                  grad_scale: Optional[float] = None,
                  grad_scale_param: Optional[float] = None,
                  loc_measure: str = 'giou',
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 formulation: str = 'paper',
+                 num_topk: int = RELEASE_TOPK) -> None:
         super().__init__()
         MonotoneFunction.num_points('linear', num_segments)  # validates num_segments
         if functions is not None and params is not None:
@@ -98,6 +111,12 @@ class ParamAPLoss(nn.Module):
             self.grad_scale = check_grad_scale(1.0 if grad_scale is None else grad_scale)
         if loc_measure not in LOC_MEASURES:
             raise ValueError(f'loc_measure must be one of {LOC_MEASURES}, got {loc_measure!r}')
+        if formulation not in FORMULATIONS:
+            raise ValueError(f'formulation must be one of {FORMULATIONS}, got {formulation!r}')
+        if isinstance(num_topk, bool) or not isinstance(num_topk, int) or num_topk < 1:
+            raise ValueError(f'num_topk must be a positive int, got {num_topk!r}')
+        self.formulation = formulation
+        self.num_topk = num_topk
         self.num_segments = num_segments
         self.loc_measure = loc_measure
         self.loss_weight = check_loss_weight(loss_weight)
@@ -132,8 +151,14 @@ class ParamAPLoss(nn.Module):
                              f'{tuple(getattr(pos_pred_boxes, "shape", ()))}')
         boxes = grad_scale(pos_pred_boxes, self.grad_scale)
         loc = localization_quality(boxes, pos_gt_boxes, self.loc_measure)
-        return param_ap_surrogate(cls_scores, pos_mask, loc, self.knots) * self.loss_weight
+        if self.formulation == 'release':
+            value = param_ap_surrogate_release(cls_scores, pos_mask, loc, self.knots,
+                                               self.num_topk)
+        else:
+            value = param_ap_surrogate(cls_scores, pos_mask, loc, self.knots)
+        return value * self.loss_weight
 
     def extra_repr(self) -> str:
-        return (f'num_segments={self.num_segments}, grad_scale={self.grad_scale:.4g}, '
+        return (f'formulation={self.formulation!r}, num_segments={self.num_segments}, '
+                f'grad_scale={self.grad_scale:.4g}, '
                 f'loc_measure={self.loc_measure!r}, loss_weight={self.loss_weight}')

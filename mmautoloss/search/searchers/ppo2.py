@@ -1,9 +1,9 @@
 """PPO2 search over a truncated normal distribution (ASL Algorithm 1, PAP Algorithm 1).
 
 Round t samples M candidates from N_trunc[0,1](mu_t, sigma_t^2 I); with ``sample_mean`` the
-first candidate is mu_t itself ("the mean itself is sampled as the baseline", REFERENCE.md
-s.2). Each reward R_i minus the round's mean reward is the advantage A_i, and the next mean
-solves ASL eq. (15) / PAP eq. (10)-(11):
+first candidate is mu_t itself ("the mean itself is sampled as the baseline", the
+authors' ASL search settings). Each reward R_i minus the round's mean reward is the
+advantage A_i, and the next mean solves ASL eq. (15) / PAP eq. (10)-(11):
 
     mu_{t+1} = argmax_mu 1/M sum_i sum_d min(r_id A_i, CLIP(r_id, 1 - eps, 1 + eps) A_i),
     r_id = p(theta_id; mu_d, sigma_t) / p(theta_id; mu_t,d, sigma_t).
@@ -16,7 +16,7 @@ treated as its own policy and the clipped objectives are summed over dimensions.
 by Adam (``num_steps`` iterations, linear warm-up from 0 over ``warmup_steps``) on mu,
 projected back onto [0, 1] after every step.
 
-Defaults follow ASL (REFERENCE.md s.2): sigma 0.2 fixed, eps 0.2, Adam lr 0.2 for 60 steps.
+Defaults follow ASL (appendix, the authors' search settings): sigma 0.2 fixed, eps 0.2, Adam lr 0.2 for 60 steps.
 PAP (section 4.1) uses sigma 0.2 decaying linearly to 0 (``sigma_schedule='linear'``:
 sigma_t = sigma (1 - t / T), t = 0 .. T-1), eps 0.1 and Adam lr 0.01 for 100 steps with 30
 warm-up steps.
