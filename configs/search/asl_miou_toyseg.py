@@ -1,6 +1,6 @@
 # Auto Seg-Loss search for mIoU on ToySeg (ASL Algorithm 1, section 4.3), sized to finish in
 # minutes on a CPU: 2 rounds x 3 proxy trainings. The paper used 12 rounds with sigma 0.2,
-# PPO2 clip 0.2 and Adam lr 0.2 for 60 steps (ASL appendix / the authors' release): for a real search use e.g.
+# PPO2 clip 0.2 and Adam lr 0.2 for 60 steps (the authors' settings): for a real search use
 #   --cfg-options budget.rounds=12 budget.samples_per_round=8 --gpus 8
 # Data first: `python tools/generate_toyseg.py --out data/toyseg`.
 proxy_config = 'configs/asl/proxy_toyseg.py'

@@ -84,13 +84,15 @@ class ProgressReporter:
 
 def format_round_table(round_index: int, trials: List[dict], summary: Dict[str, object]) -> str:
     """A text table of one round's trials (``trial`` journal events) and its summary."""
-    header = f'{"trial":<10} {"role":<6} {"status":<9} {"reward":>10} {"time_s":>8}  reason'
+    header = f'{"trial":<10} {"role":<6} {"status":<9} {"reward":>10} {"time_s":>8}  reason / formula'
     lines = [f'== round {round_index} ==', header, '-' * len(header)]
     for event in sorted(trials, key=lambda e: e['index']):
         result = event['result']
+        # a formula candidate shows its formulas (a vector says nothing at a glance)
+        note = result['reason'] or (' | '.join(event['candidate'].values())
+                                    if isinstance(event['candidate'], dict) else '')
         lines.append(f'{result["trial_id"]:<10} {event["role"]:<6} {result["status"]:<9} '
-                     f'{result["reward"]:>10.4f} {result["duration_s"]:>8.1f}  '
-                     f'{result["reason"][:60]}')
+                     f'{result["reward"]:>10.4f} {result["duration_s"]:>8.1f}  {note[:60]}')
     lines.append('  '.join(f'{k}={v:.4f}' if isinstance(v, float) else f'{k}={v}'
                            for k, v in summary.items()))
     return '\n'.join(lines)
@@ -180,7 +182,7 @@ def plot_formulas(formulas: Dict[str, str], path: str, title: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    lines = [(key, formula) for key, formula in formulas.items()]
+    lines = list(formulas.items())
     width = max([len(title)] + [len(k) + len(f) + 3 for k, f in lines])
     fig = plt.figure(figsize=(min(max(4.0, 0.09 * width), 24.0), 0.6 + 0.45 * len(lines)))
     fig.text(0.01, 1 - 0.25 / (0.6 + 0.45 * len(lines)), title, fontsize=9, weight='bold',

@@ -293,12 +293,30 @@ def build_searcher(settings: SearchSettings) -> BaseSearcher:
         if key in cfg:
             raise SearchConfigError(f'searcher.{key} is set by the search config itself '
                                     '(space, budget, seed); remove it')
+    if cfg.get('loss_rejection') is not None:
+        cfg['loss_rejection'] = build_loss_rejection(settings, cfg['loss_rejection'])
     try:
         return SEARCHERS.get(stype)(
             num_rounds=settings.rounds, samples_per_round=settings.samples_per_round,
             seed=settings.seed, **space_args, **cfg)
     except (TypeError, ValueError) as error:
         raise SearchConfigError(f'searcher: {error}') from error
+
+
+def build_loss_rejection(settings: SearchSettings, options: object):
+    """AutoLoss-Zero's loss-rejection protocol over the formula space's branches, on loss
+    inputs captured from the proxy (``searcher.loss_rejection=dict(metric=..., ...)``)."""
+    from .filters import LossRejection
+    if not isinstance(options, dict):
+        raise SearchConfigError(f'searcher.loss_rejection must be a dict of protocol '
+                                f'settings, got {options!r}')
+    branches = getattr(settings.space, 'branches', None)
+    if not isinstance(branches, dict):
+        raise SearchConfigError('searcher.loss_rejection needs a FormulaSpace search_space')
+    try:
+        return LossRejection(settings.proxy_cfg, branches, **options)
+    except (TypeError, ValueError) as error:
+        raise SearchConfigError(f'searcher.loss_rejection: {error}') from error
 
 
 def _check_executor_cfg(executor_cfg: dict) -> None:

@@ -1,15 +1,17 @@
 """The search driver: ask the searcher, run the round's trials, tell the rewards, record it.
 
-Round t of a search (ASL Algorithm 1 / PAP Algorithm 1):
+Round t of a search (ASL Algorithm 1 / PAP Algorithm 1 / ALZ's evolution):
 
-1. the searcher state at the start of the round is saved atomically to ``state.json`` and a
-   ``round_start`` event with the round's candidates is journaled;
+1. the searcher proposes the round's candidates; its state (with the proposal, for a
+   searcher that filters candidates before training) is saved atomically to ``state.json``
+   and a ``round_start`` event with the candidates (and the filters' stage counts) is
+   journaled;
 2. every candidate becomes a :class:`~mmautoloss.search.trial.TrialSpec` (overrides from the
    space) run by the executor; each result is journaled (``trial``) the moment it arrives
    and told to the searcher, failed trials with the failure reward;
 3. once all rewards are in, the searcher updates itself; ``round_end`` is journaled.
 
-Resume: the candidates of a round are a pure function of the state saved at its start, so
+Resume: the candidates of a round are a function of the state saved with them, so
 ``resume=True`` loads ``state.json``, re-asks the round, takes the rewards of trials already
 in the journal and runs only the others. A resumed search therefore reaches exactly the
 result of an uninterrupted one with the same seed, and a journaled trial never runs twice.
@@ -105,8 +107,8 @@ class SearchLoop:
         trials = {e['result']['trial_id']: e for e in events if e['event'] == 'trial'}
         started = {e['round'] for e in events if e['event'] == 'round_start'}
         ended = {e['round'] for e in events if e['event'] == 'round_end'}
-        total = self.searcher.num_rounds * self.searcher.samples_per_round
-        reporter = ProgressReporter(total, done=len(trials), stream=self.reporter_stream)
+        reporter = ProgressReporter(self.searcher.total_trials, done=len(trials),
+                                    stream=self.reporter_stream)
         try:
             while not self.searcher.finished:
                 self._run_round(journal, trials, started, ended, reporter)
@@ -123,17 +125,24 @@ class SearchLoop:
     def _run_round(self, journal: Journal, trials: Dict[str, dict], started: set,
                    ended: set, reporter: ProgressReporter) -> None:
         round_index = self.searcher.round
+        candidates = self.searcher.ask()
+        # saved after ask: a searcher that filters its proposals (ALZ) keeps the round's
+        # decisions in its state, so a resumed round repeats them instead of redrawing
         write_json_atomic(self.state_path, dict(round=round_index,
                                                 searcher=self.searcher.state_dict()))
-        candidates = self.searcher.ask()
         by_id = {c.candidate_id: c for c in candidates}
+        filter_stats = self.searcher.proposal_stats()
         if round_index not in started:
+            extra = {} if filter_stats is None else dict(filter_stats=filter_stats)
             journal.append(dict(
                 event='round_start', round=round_index, time=time.time(),
                 searcher=self.searcher.state_dict(),
                 candidates=[dict(candidate_id=c.candidate_id, role=c.role, genotype=c.genotype)
-                            for c in candidates]))
+                            for c in candidates], **extra))
             started.add(round_index)
+            if filter_stats is not None:
+                reporter.write(f'[search] round {round_index} candidates: ' + ', '.join(
+                    f'{stage} {count}' for stage, count in filter_stats.items()))
         for cand_id, event in trials.items():
             if event['round'] != round_index:
                 continue

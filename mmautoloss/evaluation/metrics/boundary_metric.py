@@ -5,7 +5,8 @@ Both metrics accumulate per-class pixel counts over the whole validation set, li
 (the same ones the BIoU / BF1 surrogates are built on):
 
 * BIoU: band = ground-truth pixels within ``tolerance`` of an edge, where an edge pixel of a
-  class channel of the one-hot ground truth differs from its 3x3 in-image average; edges are
+  class channel of the one-hot ground truth belongs to the class and differs from its 3x3
+  in-image average (each class's own side, eq. 5 and the authors' release); edges are
   united over classes (background channel left out by default). Per class c,
   ``IoU_c = |pred_c AND gt_c| / |pred_c OR gt_c|`` counted inside the band, summed over the
   dataset; BIoU is the mean over classes with a non-zero union.

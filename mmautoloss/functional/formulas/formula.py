@@ -7,7 +7,7 @@ string form is DEAP's notation without spaces, the one the CSE-Autoloss authors 
 (``Neg(Dot(Mul(Y,Add(1,Sin(Z))),Log(Softmax(X))))``); :func:`~.parse.parse_formula` reads
 it back to an equal tree.
 """
-from typing import Dict, List, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import torch
 from deap import gp
@@ -101,18 +101,23 @@ class Formula:
         return stack[0][0]
 
     # -- evaluation ------------------------------------------------------------------
-    def __call__(self, inputs: Dict[str, Tensor], shape: Sequence[int]) -> Tensor:
+    def __call__(self, inputs: Dict[str, Tensor], shape: Sequence[int],
+                 operators: Optional[Mapping[str, Callable[..., Tensor]]] = None) -> Tensor:
         """The formula's output on ``inputs`` (name -> tensor, broadcastable to ``shape``).
 
         Constants are expanded (no copy) to ``shape``, the shape of the prediction, so that
-        class-wise and spatial operators see full tensors.
+        class-wise and spatial operators see full tensors. ``operators`` replaces the
+        functions of some operators by name (the loss-rejection protocol evaluates a batch
+        of samples each on its own).
         """
+        functions = {name: op.fn for name, op in self.pset.operators.items()}
+        functions.update(operators or {})
         reference = next(iter(inputs.values()))
         stack: List[Tensor] = []
         for node in reversed(self.tree):
             if node.arity:
                 args = [stack.pop() for _ in range(node.arity)]
-                stack.append(self.pset.operators[node.name].fn(*args))
+                stack.append(functions[node.name](*args))
             elif node_name(node) in self.branch.inputs:
                 stack.append(inputs[node_name(node)])
             else:

@@ -27,7 +27,7 @@ Calling conventions (``branch``):
 - ``'heatmap'``: mmpose heatmap heads, ``loss(output, target, target_weights)`` with one
   weight per keypoint; the prediction is the raw heatmap.
 """
-from typing import Dict, Optional, Union
+from typing import Callable, Dict, Optional, Union
 
 import torch
 from torch import Tensor, nn
@@ -144,6 +144,9 @@ class ExprLoss(nn.Module):
         self._loss_name = loss_name
         inputs = self.formula.branch.inputs
         self._wanted = {name: inputs[name] for name in sorted(self.formula.inputs_used())}
+        #: operator functions replaced by name; empty in training (the loss-rejection
+        #: protocol evaluates a batch of samples each on its own through it)
+        self.operator_overrides: Dict[str, Callable[..., Tensor]] = {}
 
     @property
     def loss_name(self) -> str:
@@ -152,7 +155,7 @@ class ExprLoss(nn.Module):
 
     def _evaluate(self, quantities: Dict[str, Tensor], shape) -> Tensor:
         inputs = {name: quantities[q] for name, q in self._wanted.items()}
-        return self.formula(inputs, shape)
+        return self.formula(inputs, shape, self.operator_overrides)
 
     def _per_location(self, output: Tensor, shape, element_weight: Optional[Tensor]) -> Tensor:
         output = output.expand(tuple(shape[:1]) + tuple(output.shape[1:2]) + tuple(shape[2:]))

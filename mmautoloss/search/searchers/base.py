@@ -115,6 +115,15 @@ class BaseSearcher:
         self._pending = {}
         self.round += 1
 
+    @property
+    def total_trials(self) -> int:
+        """Trials of the whole search (for progress and ETA)."""
+        return self.num_rounds * self.samples_per_round
+
+    def proposal_stats(self) -> Optional[dict]:
+        """How many candidates each filter stage removed this round (None: no filters)."""
+        return None
+
     def result(self) -> dict:
         """Best candidates found so far; ``selected`` is the one to export."""
         return dict(selected=self.best_sample, best_sample=self.best_sample)

@@ -1,0 +1,57 @@
+"""Task metrics of raw predictions, for the loss-rejection protocol (AutoLoss-Zero eq. 5).
+
+The protocol scores a candidate loss by how much optimising the recorded predictions of a
+randomly initialised network with it raises the task's metric. These functions compute that
+metric from the predictions a loss branch sees:
+
+- segmentation: the metric of ASL Table 1 of the arg-max map, per image (each of the six
+  surrogates of :mod:`.seg_surrogates` equals its metric exactly at one-hot predictions);
+- classification of sampled detections: the average precision of the class scores, per
+  foreground class with positives, averaged (COCO AP of these samples when every box is
+  exact, the regression branch "set as the ground-truth target", ALZ appendix A.2);
+- box regression: the fraction of boxes whose IoU with their target reaches each threshold
+  0.50:0.05:0.95, averaged (COCO AP of these boxes when the classification is exact).
+"""
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .formulas.branch_inputs import box_iou
+from .seg_surrogates import SURROGATES
+
+IOU_THRESHOLDS = torch.arange(0.5, 0.951, 0.05)
+
+
+def seg_metric(logits: Tensor, labels: Tensor, metric: str, ignore_index: int = 255,
+               tolerance: int = 1) -> Tensor:
+    """Per-image ``metric`` (``'mIoU'``, ``'BF1'``, ...) of ``argmax(logits)``, (N,) in [0, 1]."""
+    surrogate, _ = SURROGATES[metric]
+    one_hot = F.one_hot(logits.argmax(dim=1), logits.shape[1]).permute(0, 3, 1, 2).double()
+    extra = dict(tolerance=tolerance) if metric in ('BIoU', 'BF1') else {}
+    return torch.stack([surrogate(one_hot[n:n + 1], labels[n:n + 1], None, ignore_index,
+                                  **extra) for n in range(len(labels))]).float()
+
+
+def ranking_ap(scores: Tensor, labels: Tensor, weights: Tensor, background: int) -> Tensor:
+    """Mean over foreground classes with positives of the AP of ``scores[:, c]`` ranking the
+    samples labelled c among the samples of positive weight; 0 when there is no positive."""
+    keep = weights.reshape(-1) > 0 if weights is not None else torch.ones_like(labels).bool()
+    scores, labels = scores[keep], labels[keep]
+    values = []
+    for c in range(min(background, scores.shape[1])):
+        positive = labels == c
+        if not positive.any():
+            continue
+        order = scores[:, c].argsort(descending=True)
+        hits = positive[order].double()
+        precision = hits.cumsum(0) / torch.arange(1, len(hits) + 1, dtype=torch.float64)
+        values.append((precision * hits).sum() / hits.sum())
+    return torch.stack(values).mean() if values else scores.new_zeros(())
+
+
+def box_ap(pred: Tensor, target: Tensor) -> Tensor:
+    """Mean over IoU thresholds 0.50:0.05:0.95 of the fraction of boxes reaching it."""
+    if len(pred) == 0:
+        return pred.new_zeros(())
+    iou = box_iou(pred, target)
+    return (iou[None] >= IOU_THRESHOLDS.to(iou)[:, None]).double().mean()

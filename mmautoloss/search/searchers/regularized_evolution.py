@@ -1,0 +1,204 @@
+"""AutoLoss-Zero's search: regularised (aging) evolution of formula losses (ALZ section 3.2).
+
+Round 0 proposes K random initial losses (Figure 2); every later round proposes
+``samples_per_round`` offspring, each made from a parent chosen by a tournament over
+T = 5% of the population (the best of a random sample of that size): copy 10%, else
+re-initialise 50%, else two mutations (Figure 3). Only the most recent P evaluated losses
+stay in the population (aging). The paper's evolution is steady-state; here offspring come
+in batches so that every trial slot stays busy.
+
+Several branches are searched together (eq. 4): one formula per searched config key. An
+offspring varies one branch, chosen uniformly, and keeps the parent's other formulas (a
+choice: the paper does not say how offspring of a multi-branch loss are formed). With a
+:class:`~mmautoloss.search.filters.LossRejection` protocol, each new formula is drawn again
+until the protocol accepts it for its branch ("the initialization / mutation process of an
+individual loss function would be repeated until the resulting loss function can pass the
+loss-rejection protocol"), and an offspring whose gradient signature equals that of a loss
+evaluated before is not trained: it joins the population with the earlier reward
+(gradient-equivalence check). Without the protocol, identical formulas count as equivalent.
+
+Everything a round decides is computed once, kept in the state (population, ages, the
+random generator, the round's proposal and its stage counts) and so restored by --resume:
+a resumed search makes exactly the decisions of an uninterrupted one.
+"""
+import copy
+import math
+import random
+from typing import Dict, List, Optional, Tuple
+
+from ...functional.formulas import PrimitiveSet, parse_formula
+from ..variation import offspring, random_formula
+from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id, check_int
+
+#: draws of a branch formula before the search gives up on finding an accepted one
+MAX_DRAWS = 5000
+STAGES = ('generated', 'invalid', 'rejected', 'equivalent', 'trained')
+
+
+def _probability(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not 0 <= value <= 1:
+        raise ValueError(f'{name} must be a number in [0, 1], got {value!r}')
+    return float(value)
+
+
+@SEARCHERS.register_module()
+class RegularizedEvolutionSearcher(BaseSearcher):
+    """Regularised evolution over one formula per branch (module docstring).
+
+    Args:
+        branches: config key -> (primitive set, branch kind), given by the formula space.
+        num_rounds: generations (round 0 is the initial population).
+        samples_per_round: offspring trained per generation.
+        seed: seeds every draw.
+        population_size: K, random initial losses (paper: 20).
+        max_population: P, most recent losses kept (paper: 2500).
+        tournament_fraction: T (paper: 5% of the population; at least 2 members).
+        depth: D of the random trees (paper: 3).
+        copy_prob, reinit_prob: the offspring rule (paper: 0.1, 0.5).
+        loss_rejection: an object with ``judge(key, formula) -> Verdict`` (built by the
+            search config from its ``loss_rejection`` field), or None.
+    """
+
+    def __init__(self, branches: Dict[str, Tuple[PrimitiveSet, str]], num_rounds: int,
+                 samples_per_round: int, seed: int = 0, population_size: int = 20,
+                 max_population: int = 2500, tournament_fraction: float = 0.05,
+                 depth: int = 3, copy_prob: float = 0.1, reinit_prob: float = 0.5,
+                 loss_rejection=None) -> None:
+        super().__init__(num_rounds, samples_per_round, seed)
+        if not branches:
+            raise ValueError('branches must name at least one searched loss branch')
+        self.branches = dict(branches)
+        self.population_size = check_int(population_size, 'population_size', 2)
+        self.max_population = check_int(max_population, 'max_population',
+                                        self.population_size)
+        self.tournament_fraction = _probability(tournament_fraction, 'tournament_fraction')
+        self.depth = check_int(depth, 'depth', 1)
+        self.copy_prob = _probability(copy_prob, 'copy_prob')
+        self.reinit_prob = _probability(reinit_prob, 'reinit_prob')
+        for pset, kind in self.branches.values():
+            random_formula(pset, kind, self.depth, random.Random(0))  # depth fits the set
+        self.loss_rejection = loss_rejection
+        self.population: List[dict] = []
+        #: candidate signature -> reward of its training (gradient-equivalence check)
+        self.known: Dict[str, float] = {}
+        #: 'key=formula' -> its rounded gradient norms, for every formula the protocol judged
+        self.branch_signatures: Dict[str, List[float]] = {}
+        self.stats: List[dict] = []
+        self._rng = random.Random(f'regularized-evolution:{seed}')
+        self._proposal: Optional[dict] = None
+
+    @property
+    def total_trials(self) -> int:
+        """K initial losses, then ``samples_per_round`` per later generation."""
+        return self.population_size + (self.num_rounds - 1) * self.samples_per_round
+
+    # -- proposals ---------------------------------------------------------------------
+    def _propose(self) -> List[Candidate]:
+        if self._proposal is None or self._proposal['round'] != self.round:
+            self._proposal = self._make_proposal()
+        return [Candidate(c['candidate_id'], self.round, c['index'], dict(c['genotype']))
+                for c in self._proposal['candidates']]
+
+    def proposal_stats(self) -> dict:
+        """How many candidates each stage of this round removed (ALZ Table 7)."""
+        self._propose()
+        return dict(self._proposal['stats'])
+
+    def _make_proposal(self) -> dict:
+        counts = dict.fromkeys(STAGES, 0)
+        wanted = self.population_size if self.round == 0 else self.samples_per_round
+        chosen: List[dict] = []
+        signatures = set()
+        while len(chosen) < wanted:
+            parent = None if self.round == 0 else self._tournament()
+            genotype = self._child(parent, counts)
+            counts['generated'] += 1
+            signature = self._signature(genotype)
+            if signature in self.known or signature in signatures:
+                counts['equivalent'] += 1
+                if signature in self.known:
+                    self._remember(genotype, self.known[signature], signature)
+                continue
+            signatures.add(signature)
+            index = len(chosen)
+            chosen.append(dict(candidate_id=candidate_id(self.round, index), index=index,
+                               genotype=genotype, signature=signature))
+        counts['trained'] = len(chosen)
+        return dict(round=self.round, candidates=chosen, stats=counts)
+
+    def _tournament(self) -> dict:
+        size = max(2, int(math.ceil(self.tournament_fraction * len(self.population))))
+        contestants = self._rng.sample(self.population, min(size, len(self.population)))
+        return max(contestants, key=lambda member: member['reward'])
+
+    def _child(self, parent: Optional[dict], counts: dict) -> Dict[str, str]:
+        """A genotype whose every new formula the protocol accepted."""
+        if parent is None:
+            return {key: self._accepted(key, None, counts) for key in self.branches}
+        genotype = dict(parent['genotype'])
+        key = self._rng.choice(sorted(self.branches))
+        genotype[key] = self._accepted(key, genotype[key], counts)
+        return genotype
+
+    def _accepted(self, key: str, parent: Optional[str], counts: dict) -> str:
+        pset, kind = self.branches[key]
+        parent_formula = None if parent is None else parse_formula(parent, pset, kind)
+        for _ in range(MAX_DRAWS):
+            if parent_formula is None:
+                formula = str(random_formula(pset, kind, self.depth, self._rng))
+            else:
+                formula = str(offspring(parent_formula, self._rng, self.depth,
+                                        self.copy_prob, self.reinit_prob))
+            if self.loss_rejection is None or formula == parent:
+                return formula
+            verdict = self.loss_rejection.judge(key, formula)
+            if verdict.status == 'accepted':
+                self.branch_signatures[f'{key}={formula}'] = list(verdict.signature)
+                return formula
+            counts[verdict.status] += 1
+        raise RuntimeError(f'branch {key!r}: no formula passed the loss-rejection protocol '
+                           f'in {MAX_DRAWS} draws; lower loss_rejection.threshold')
+
+    def _signature(self, genotype: Dict[str, str]) -> str:
+        """Every branch's gradient norms (2 significant digits), or its formula when the
+        protocol did not judge it (no protocol, or the initial formulas of a proxy)."""
+        parts = []
+        for key in sorted(genotype):
+            norms = self.branch_signatures.get(f'{key}={genotype[key]}')
+            parts.append(f'{key}={genotype[key] if norms is None else norms}')
+        return ';'.join(parts)
+
+    # -- results -----------------------------------------------------------------------
+    def _remember(self, genotype: Dict[str, str], reward: float, signature: str) -> None:
+        self.population.append(dict(genotype=copy.deepcopy(genotype), reward=float(reward),
+                                    signature=signature))
+        del self.population[:-self.max_population]
+
+    def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
+        by_id = {c['candidate_id']: c for c in self._proposal['candidates']}
+        for cand, reward in zip(candidates, rewards):
+            signature = by_id[cand.candidate_id]['signature']
+            self.known[signature] = reward
+            self._remember(cand.genotype, reward, signature)
+        self.stats.append(dict(round=self.round, **self._proposal['stats']))
+        self._proposal = None
+
+    # -- state -------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        version, internal, gauss = self._rng.getstate()
+        return dict(super().state_dict(), population=copy.deepcopy(self.population),
+                    known=dict(self.known), stats=copy.deepcopy(self.stats),
+                    branch_signatures=copy.deepcopy(self.branch_signatures),
+                    rng=[version, list(internal), gauss],
+                    proposal=copy.deepcopy(self._proposal))
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.population = copy.deepcopy(state['population'])
+        self.known = {str(k): float(v) for k, v in state['known'].items()}
+        self.stats = copy.deepcopy(state['stats'])
+        self.branch_signatures = copy.deepcopy(state['branch_signatures'])
+        version, internal, gauss = state['rng']
+        self._rng.setstate((version, tuple(internal), gauss))
+        self._proposal = copy.deepcopy(state['proposal'])
