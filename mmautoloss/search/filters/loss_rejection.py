@@ -124,8 +124,8 @@ class LossRejection:
         if kind == 'seg':  # one batch of the B samples, each averaged on its own
             loss.operator_overrides = {'MeanNHW': _per_sample_mean}
         gains, norms = [], []
-        for unit in self._units(key):
-            outcome = self._optimise(loss, kind, unit)
+        for unit, rows in self._units(key):
+            outcome = self._optimise(loss, kind, unit, rows)
             if outcome is None:
                 return Verdict('invalid', -math.inf, None)
             gains.append(outcome[0])
@@ -135,18 +135,27 @@ class LossRejection:
         status = 'accepted' if score >= self.threshold else 'rejected'
         return Verdict(status, score, signature)
 
-    def _units(self, key: str) -> List[List[LossCall]]:
-        """What is optimised together: segmentation stacks the B samples into one batch
-        (same shapes, per-sample metric and norms); other branches optimise each sample's
-        calls together."""
+    def _units(self, key: str) -> List[Tuple[List[LossCall], List[int]]]:
+        """What is optimised together, with the rows of each sample in it: segmentation
+        stacks the B samples into one batch (one image each), detection all rows of all
+        calls (``MeanNHW`` then averages over every recorded row)."""
         samples = self.calls[key]
-        if self.branches[key][1] != 'seg':
-            return samples
-        stacked = [torch.cat([s[0].args[i] for s in samples]) for i in range(2)]
-        return [[LossCall(tuple(stacked), samples[0][0].kwargs)]]
+        if self.branches[key][1] == 'seg':
+            stacked = [torch.cat([s[0].args[i] for s in samples]) for i in range(2)]
+            return [([LossCall(tuple(stacked), samples[0][0].kwargs)], [1] * len(samples))]
+        # detection: every call of every sample (anchor levels, images) in one batch of
+        # rows, which the sum over rows treats independently
+        calls = [call for sample in samples for call in sample]
+        width = len(calls[0].args)
+        args = tuple(_cat([c.args[i] for c in calls]) for i in range(width))
+        kwargs = {k: v for k, v in calls[0].kwargs.items() if k != 'iou'}
+        if 'iou' in calls[0].kwargs:
+            kwargs['iou'] = _cat([c.kwargs['iou'] for c in calls])
+        rows = [sum(len(call.args[0]) for call in sample) for sample in samples]
+        return [([LossCall(args, kwargs)], rows)]
 
-    def _optimise(self, loss, kind: str,
-                  calls: Sequence[LossCall]) -> Optional[Tuple[Tensor, List[float]]]:
+    def _optimise(self, loss, kind: str, calls: Sequence[LossCall],
+                  rows: List[int]) -> Optional[Tuple[Tensor, List[float]]]:
         preds = [call.args[0].float().clone().requires_grad_() for call in calls]
         rest = [tuple(_float(a) for a in call.args[1:]) for call in calls]
         kwargs = [{k: _float(v) for k, v in call.kwargs.items() if k != 'avg_factor'}
@@ -164,7 +173,7 @@ class LossRejection:
             if not all(torch.isfinite(g).all() for g in grads):
                 return None
             if step == 0:
-                norms = _norms(kind, grads)
+                norms = [float(g.norm()) for g in grads[0].split(rows)]  # per sample
                 if not any(norms):
                     return None
             with torch.no_grad():
@@ -201,15 +210,13 @@ class LossRejection:
         raise ValueError(f'the loss-rejection protocol has no metric for branch {kind!r}')
 
 
+def _cat(values: list):
+    """Rows of the calls stacked; a non-tensor argument (None) stays as the first one."""
+    return torch.cat(values) if torch.is_tensor(values[0]) else values[0]
+
+
 def _per_sample_mean(x: Tensor) -> Tensor:
     return x.mean(dim=(2, 3), keepdim=True).expand_as(x)
-
-
-def _norms(kind: str, grads: List[Tensor]) -> List[float]:
-    """Gradient norms per sample (segmentation's stacked batch) or per loss call."""
-    if kind == 'seg':
-        return grads[0].flatten(1).norm(dim=1).tolist()
-    return [float(g.norm()) for g in grads]
 
 
 def _float(value):

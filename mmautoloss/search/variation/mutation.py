@@ -114,12 +114,15 @@ def mutate(formula: Formula, rng: random.Random, kind: str) -> Formula:
 def offspring(parent: Formula, rng: random.Random, depth: int, copy_prob: float = 0.1,
               reinit_prob: float = 0.5) -> Formula:
     """ALZ's offspring rule: copy with ``copy_prob``; else a fresh random tree of ``depth``
-    with ``reinit_prob``; else two mutations drawn uniformly from :data:`MUTATIONS`."""
+    with ``reinit_prob``; else two mutations drawn uniformly from :data:`MUTATIONS` (from
+    the other two when the tree is a single leaf)."""
     if rng.random() < copy_prob:
         return parent
     if rng.random() < reinit_prob:
         return random_formula(parent.pset, parent.kind, depth, rng)
     child = parent
     for _ in range(2):
-        child = mutate(child, rng, rng.choice(MUTATIONS))
+        # a single leaf has no operator to delete
+        kinds = MUTATIONS if child.size > 1 else ('insertion', 'replacement')
+        child = mutate(child, rng, rng.choice(kinds))
     return child

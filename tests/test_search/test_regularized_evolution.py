@@ -1,0 +1,221 @@
+"""AutoLoss-Zero's regularised evolution: aging, tournaments, the rejection loop, the
+gradient-equivalence reuse, exact resume; and short searches through tools/search.py."""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mmautoloss.datasets.toy_detection import generate_toydet
+from mmautoloss.datasets.toy_segmentation import generate_toyseg
+from mmautoloss.functional.formulas import get_primitive_set, parse_formula
+from mmautoloss.search.filters import Verdict
+from mmautoloss.search.journal import read_journal
+from mmautoloss.search.searchers import RegularizedEvolutionSearcher
+from search_test_utils import OBJECTIVE_JOB, REPO, SEARCH_TOOL
+from test_resume import env_with_counter, trial_events
+
+KEY = 'model.decode_head.loss_decode'
+
+
+class LogFilter:
+    """Accepts a formula iff it contains ``Log``; signature = the formula's length, so
+    different formulas of the same length count as equivalent."""
+
+    def __init__(self):
+        self.judged = 0
+
+    def judge(self, key, formula):
+        self.judged += 1
+        if 'Log' not in formula:
+            return Verdict('rejected', 0.0, (1.0, ))
+        return Verdict('accepted', 1.0, (float(len(formula)), ))
+
+
+def make(seed=0, **kwargs):
+    branches = {KEY: (get_primitive_set('alz'), 'seg')}
+    kwargs.setdefault('loss_rejection', LogFilter())
+    return RegularizedEvolutionSearcher(branches, num_rounds=kwargs.pop('rounds', 6),
+                                        samples_per_round=3, seed=seed, **kwargs)
+
+
+def drive(searcher, rounds, reward=lambda g: (len(g[KEY]) % 7) / 7):
+    for _ in range(rounds):
+        for cand in searcher.ask():
+            searcher.tell(cand.candidate_id, reward(cand.genotype))
+
+
+def test_first_round_is_the_initial_population_and_every_loss_passes_the_filter():
+    searcher = make(population_size=5)
+    first = searcher.ask()
+    assert len(first) == 5 and searcher.total_trials == 5 + 5 * 3
+    assert all('Log' in c.genotype[KEY] for c in first)
+    stats = searcher.proposal_stats()
+    assert stats['trained'] == 5 and stats['rejected'] == searcher.loss_rejection.judged - 5
+    drive(searcher, 1)
+    assert len(searcher.ask()) == 3
+
+
+def test_aging_keeps_the_most_recent_members_and_equivalents_reuse_rewards():
+    searcher = make(population_size=4, max_population=6, copy_prob=0.5)
+    drive(searcher, 5)
+    assert len(searcher.population) == 6
+    equivalent = sum(s['equivalent'] for s in searcher.stats)
+    assert equivalent > 0  # copies and equal-length formulas were not trained
+    signatures = [m['signature'] for m in searcher.population]
+    for member in searcher.population:
+        assert member['reward'] == searcher.known[member['signature']]
+    assert len(set(signatures)) <= len(signatures)
+
+
+def test_tournament_picks_the_best_of_its_sample():
+    searcher = make(population_size=4)
+    searcher.population = [dict(genotype={KEY: f'Log(P{i})'}, reward=i, signature=str(i))
+                           for i in range(40)]
+    searcher.tournament_fraction = 0.1  # 4 contestants
+    picks = [searcher._tournament()['reward'] for _ in range(200)]
+    assert min(picks) >= 3 and sum(picks) / len(picks) > 25
+
+
+def test_state_round_trip_reproduces_the_search_exactly():
+    reference = make(seed=3)
+    drive(reference, 6)
+    half = make(seed=3)
+    drive(half, 3)
+    half.ask()  # the proposal of round 3 is part of the state
+    restored = make(seed=3)
+    restored.load_state_dict(json.loads(json.dumps(half.state_dict())))
+    assert [c.genotype for c in restored.ask()] == [c.genotype for c in half.ask()]
+    drive(restored, 3)
+    assert restored.population == reference.population
+    assert restored.stats == reference.stats
+    assert restored.best_sample == reference.best_sample
+
+
+def _tiny_seg_proxy(tmp_path, iters=None):
+    data = tmp_path / 'toyseg'
+    generate_toyseg(str(data), seed=0, num_train=6, num_val=2, size=32)
+    lines = [f"_base_ = {os.path.join(REPO, 'configs/alz/proxy_toyseg.py')!r}",
+             f"train_dataloader = dict(dataset=dict(data_root={str(data)!r}))",
+             f"val_dataloader = dict(dataset=dict(data_root={str(data)!r}))",
+             "test_dataloader = val_dataloader"]
+    if iters:
+        lines += [f"train_cfg = dict(max_iters={iters}, val_interval={iters})",
+                  f"param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False,"
+                  f" begin=0, end={iters})]",
+                  "default_hooks = dict(logger=dict(interval=1))"]
+    path = tmp_path / 'proxy.py'
+    path.write_text('\n'.join(lines) + '\n')
+    return str(path)
+
+
+def _search_config(tmp_path, proxy, executor, rounds=3, population=4, samples=2,
+                   name='alz.py', base='configs/search/alz_seg-miou_toyseg.py'):
+    path = tmp_path / name
+    path.write_text(f"""_base_ = {os.path.join(REPO, base)!r}
+proxy_config = {proxy!r}
+searcher = dict(population_size={population})
+executor = {executor}
+budget = dict(rounds={rounds}, samples_per_round={samples})
+trial_timeout = 600
+""")
+    return str(path)
+
+
+def test_alz_search_survives_sigkill_and_resumes_to_the_same_result(tmp_path):
+    """The real loss-rejection protocol on the ToySeg proxy; trials are the objective job."""
+    proxy = _tiny_seg_proxy(tmp_path)
+    executor = (f"dict(type='LocalExecutor', max_concurrent=1, job_entry=[{sys.executable!r},"
+                f" {OBJECTIVE_JOB!r}], kill_grace_s=0.2, poll_interval_s=0.02)")
+    config = _search_config(tmp_path, proxy, executor)
+    env = env_with_counter(tmp_path / 'counter.txt')
+    env['OBJ_SLEEP'] = '0.3'
+    reference = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir',
+                                str(tmp_path / 'reference')], env=env, cwd=REPO,
+                               capture_output=True, text=True, timeout=600)
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    assert 'round 1 candidates: generated' in reference.stderr
+
+    work_dir = tmp_path / 'killed'
+    proc = subprocess.Popen([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir)],
+                            env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (work_dir / 'journal.jsonl').exists() and len(trial_events(work_dir)) >= 5:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, 'the search ended before it could be killed'
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(1.0)
+    resumed = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir),
+                              '--resume'], env=env, cwd=REPO, capture_output=True, text=True,
+                             timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    with open(tmp_path / 'reference' / 'best.json') as f:
+        expected = json.load(f)
+    with open(work_dir / 'best.json') as f:
+        assert json.load(f) == expected
+    ids = [e['result']['trial_id'] for e in trial_events(work_dir)]
+    assert len(ids) == len(set(ids)) == 4 + 2 * 2
+    starts = [e for e in read_journal(str(work_dir / 'journal.jsonl'))
+              if e['event'] == 'round_start']
+    assert [sorted(e['filter_stats']) for e in starts] == [
+        sorted(['generated', 'invalid', 'rejected', 'equivalent', 'trained'])] * 3
+    reference_starts = [e for e in read_journal(str(tmp_path / 'reference' / 'journal.jsonl'))
+                        if e['event'] == 'round_start']
+    assert [e['filter_stats'] for e in starts] == [e['filter_stats'] for e in reference_starts]
+
+
+@pytest.mark.training
+def test_alz_seg_search_trains_evolved_losses(tmp_path):
+    proxy = _tiny_seg_proxy(tmp_path, iters=10)
+    config = _search_config(tmp_path, proxy, "dict(type='LocalExecutor', max_concurrent=1)",
+                            rounds=2, population=2, samples=1)
+    done = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir',
+                           str(tmp_path / 'work')], cwd=REPO, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    events = trial_events(tmp_path / 'work')
+    assert len(events) == 3 and {e['result']['status'] for e in events} <= {'ok', 'no_metric'}
+    assert any(e['result']['status'] == 'ok' for e in events)
+    with open(tmp_path / 'work' / 'best.json') as f:
+        best = json.load(f)
+    initial = sorted(e['result']['reward'] for e in events if e['round'] == 0)
+    assert best['selected']['reward'] >= initial[len(initial) // 2]
+    parse_formula(best['selected']['genotype'][KEY], 'alz', 'seg')
+
+
+@pytest.mark.training
+def test_alz_detection_search_trains_an_evolved_four_branch_loss(tmp_path):
+    data = tmp_path / 'toydet'
+    generate_toydet(str(data) + '/', seed=0, num_train=6, num_val=2)
+    proxy = tmp_path / 'proxy.py'
+    proxy.write_text(f"""_base_ = {os.path.join(REPO, 'configs/alz/proxy_toydet_faster-rcnn.py')!r}
+_root = {str(data) + '/'!r}
+train_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))
+val_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_iters=4, val_interval=4)
+param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=4)]
+default_hooks = dict(logger=dict(interval=1))
+""")
+    config = _search_config(tmp_path, str(proxy),
+                            "dict(type='LocalExecutor', max_concurrent=1)", rounds=2,
+                            population=2, samples=1,
+                            base='configs/search/alz_det_faster-rcnn_toydet.py')
+    done = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir',
+                           str(tmp_path / 'work')], cwd=REPO, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    events = trial_events(tmp_path / 'work')
+    assert len(events) == 3
+    assert all(len(e['candidate']) == 4 for e in events)
+    assert any(e['result']['status'] == 'ok' for e in events), [e['result'] for e in events]
