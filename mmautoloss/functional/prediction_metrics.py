@@ -4,8 +4,9 @@ The protocol scores a candidate loss by how much optimising the recorded predict
 randomly initialised network with it raises the task's metric. These functions compute that
 metric from the predictions a loss branch sees:
 
-- segmentation: the metric of ASL Table 1 of the arg-max map, per image (each of the six
-  surrogates of :mod:`.seg_surrogates` equals its metric exactly at one-hot predictions);
+- segmentation: the metric of ASL Table 1 of the arg-max map, per image (mIoU from
+  confusion counts, the others through the surrogates of :mod:`.seg_surrogates`, which
+  equal their metric exactly at one-hot predictions);
 - classification of sampled detections: the average precision of the class scores, per
   foreground class with positives, averaged (COCO AP of these samples when every box is
   exact, the regression branch "set as the ground-truth target", ALZ appendix A.2);
@@ -22,9 +23,27 @@ from .seg_surrogates import SURROGATES
 IOU_THRESHOLDS = torch.arange(0.5, 0.951, 0.05)
 
 
+def per_image_miou(pred: Tensor, labels: Tensor, num_classes: int,
+                   ignore_index: int = 255) -> Tensor:
+    """mmseg's mIoU of each image of a label map (N, H, W): confusion counts of the valid
+    pixels, IoU per class with a non-zero union, their mean; (N,) in [0, 1]."""
+    valid = labels != ignore_index
+    image = torch.arange(len(labels), device=labels.device).view(-1, 1, 1).expand_as(labels)
+    index = (image * num_classes + torch.where(valid, labels, 0)) * num_classes + pred
+    counts = torch.bincount(index[valid], minlength=len(labels) * num_classes ** 2)
+    confusion = counts.view(len(labels), num_classes, num_classes).double()
+    intersection = confusion.diagonal(dim1=1, dim2=2)
+    union = confusion.sum(1) + confusion.sum(2) - intersection
+    present = union > 0
+    iou = torch.where(present, intersection / union.clamp_min(1), 0.)
+    return (iou.sum(1) / present.sum(1).clamp_min(1)).float()
+
+
 def seg_metric(logits: Tensor, labels: Tensor, metric: str, ignore_index: int = 255,
                tolerance: int = 1) -> Tensor:
     """Per-image ``metric`` (``'mIoU'``, ``'BF1'``, ...) of ``argmax(logits)``, (N,) in [0, 1]."""
+    if metric == 'mIoU':
+        return per_image_miou(logits.argmax(dim=1), labels, logits.shape[1], ignore_index)
     surrogate, _ = SURROGATES[metric]
     one_hot = F.one_hot(logits.argmax(dim=1), logits.shape[1]).permute(0, 3, 1, 2).double()
     extra = dict(tolerance=tolerance) if metric in ('BIoU', 'BF1') else {}

@@ -38,7 +38,8 @@ from .loss_capture import LossCall, capture_loss_calls
 class Verdict:
     """The protocol's decision on one branch formula.
 
-    ``status`` is ``'accepted'``, ``'invalid'`` (NaN / Inf loss or gradient, or no gradient
+    ``status`` is ``'accepted'``, ``'invalid'`` (NaN / Inf loss or gradient at the start,
+    predictions driven to NaN / Inf, or no gradient
     at all) or ``'rejected'`` (score below the threshold); ``signature`` holds the rounded
     gradient norms (None when invalid).
     """
@@ -166,13 +167,11 @@ class LossRejection:
         norms: List[float] = []
         for step in range(self.steps):
             total = sum(loss(p, *r, **k) for p, r, k in zip(preds, rest, kwargs))
-            if not torch.isfinite(total):
-                return None
             grads = torch.autograd.grad(total, preds, allow_unused=True)
             grads = [torch.zeros_like(p) if g is None else g for p, g in zip(preds, grads)]
-            if not all(torch.isfinite(g).all() for g in grads):
-                return None
             if step == 0:
+                if not torch.isfinite(total) or not all(torch.isfinite(g).all() for g in grads):
+                    return None
                 norms = [float(g.norm()) for g in grads[0].split(rows)]  # per sample
                 if not any(norms):
                     return None
@@ -181,9 +180,14 @@ class LossRejection:
                     v.mul_(self.momentum).add_(g)
                     p.sub_(lr * v)
             if step + 1 == self.early_check:
+                if not all(torch.isfinite(p).all() for p in preds):
+                    return None
                 gain = self._metric(kind, [p.detach() for p in preds], rest, kwargs) - before
                 if float(gain.mean()) < self.early_gain:
                     return gain, norms
+        # a loss or gradient that left the finite range on the way shows in the predictions
+        if not all(torch.isfinite(p).all() for p in preds):
+            return None
         after = self._metric(kind, [p.detach() for p in preds], rest, kwargs)
         return after - before, norms
 
