@@ -22,14 +22,20 @@ def _tasks(root: str):
     from mmengine.config import Config
 
     from mmautoloss.datasets.toy_detection import generate_toydet
+    from mmautoloss.datasets.toy_pose import generate_toypose
     from mmautoloss.datasets.toy_segmentation import generate_toyseg
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     generate_toyseg(os.path.join(root, 'toyseg'), seed=0, num_train=6, num_val=2)
     generate_toydet(os.path.join(root, 'toydet') + '/', seed=0, num_train=6, num_val=2)
+    generate_toypose(os.path.join(root, 'toypose'), seed=0, num_train=6, num_val=2)
     seg = Config.fromfile(os.path.join(repo, 'configs/alz/proxy_toyseg.py'))
     seg.train_dataloader.dataset.data_root = os.path.join(root, 'toyseg')
     det = Config.fromfile(os.path.join(repo, 'configs/alz/proxy_toydet_faster-rcnn.py'))
     det.train_dataloader.dataset.data_root = os.path.join(root, 'toydet') + '/'
+    ins = Config.fromfile(os.path.join(repo, 'configs/alz/proxy_toydet_mask-rcnn.py'))
+    ins.train_dataloader.dataset.data_root = os.path.join(root, 'toydet') + '/'
+    pose = Config.fromfile(os.path.join(repo, 'configs/alz/proxy_toypose_heatmap.py'))
+    pose.train_dataloader.dataset.data_root = os.path.join(root, 'toypose') + '/'
     seg_branch = {'model.decode_head.loss_decode': 'seg'}
     det_branches = {'model.rpn_head.loss_cls': 'sigmoid_cls',
                     'model.rpn_head.loss_bbox': 'box',
@@ -38,6 +44,11 @@ def _tasks(root: str):
     return [('segmentation, mIoU', seg, seg_branch, dict(metric='mIoU')),
             ('segmentation, BF1', seg, seg_branch, dict(metric='BF1')),
             ('detection (Faster R-CNN)', det, det_branches,
+             dict(threshold=0.1, early_check=0)),
+            ('instance segmentation (Mask R-CNN)', ins,
+             {'model.roi_head.mask_head.loss_mask': 'mask'}, dict(threshold=0.1,
+                                                                  early_check=0)),
+            ('pose (heatmaps)', pose, {'model.head.loss': 'heatmap'},
              dict(threshold=0.1, early_check=0))]
 
 
@@ -54,7 +65,7 @@ def main() -> None:
     alz = get_primitive_set('alz')
     print(f'loss rejection of {args.candidates} random depth-3 formulas per branch, '
           f'{args.threads} thread(s)')
-    print(f'{"task / branch":<52}{"per min":>9}{"accepted":>10}{"rejected":>10}'
+    print(f'{"task / branch":<58}{"per min":>9}{"accepted":>10}{"rejected":>10}'
           f'{"invalid":>9}')
     with tempfile.TemporaryDirectory() as root:
         for title, cfg, branches, options in _tasks(root):
@@ -71,7 +82,7 @@ def main() -> None:
                     counts[protocol.judge(key, formula).status] += 1
                 rate = args.candidates / (time.perf_counter() - start) * 60
                 name = f'{title}: {key.split(".", 1)[1]}'
-                print(f'{name:<52}{rate:>9.0f}' + ''.join(
+                print(f'{name:<58}{rate:>9.0f}' + ''.join(
                     f'{counts[s] / args.candidates:>10.1%}'
                     for s in ('accepted', 'rejected')) +
                     f'{counts["invalid"] / args.candidates:>9.1%}')

@@ -11,6 +11,8 @@ from importlib.util import find_spec
 from .version import __version__
 
 if find_spec('mmengine') is not None:
+    from .engine.mmpose_without_torchvision import install as _mmpose_without_torchvision
+    _mmpose_without_torchvision()
     from . import datasets, engine, evaluation, models  # noqa: F401  (registration)
 
 __all__ = ['__version__']

@@ -10,7 +10,8 @@ that less than ``MIN_VISIBLE`` of an object stays visible.
 
 Annotations follow COCO: ``bbox`` is the tight ``[x, y, w, h]`` box of the object's
 visible pixels (pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``), ``area`` is the
-number of visible pixels, ``iscrowd`` is 0. Every sample is drawn from its own generator
+number of visible pixels, ``segmentation`` is the visible mask as COCO RLE (for Mask R-CNN
+and ``CocoMetric(metric='segm')``), ``iscrowd`` is 0. Every sample is drawn from its own generator
 seeded by ``(seed, split, index)``, so a set is reproducible and a smaller set is a prefix
 of a larger one. Layout written by :func:`generate_toydet` (mmdet's ``CocoDataset``
 reads it with ``metainfo=dict(classes=TOYDET_CLASSES)``)::
@@ -152,6 +153,7 @@ def generate_toydet(out_dir: str,
     Returns the number of images written per split.
     """
     from PIL import Image  # imported here: only writing needs Pillow
+    from pycocotools import mask as mask_utils
 
     check_int('seed', seed, 0)
     check_int('num_train', num_train, 1)
@@ -171,10 +173,13 @@ def generate_toydet(out_dir: str,
                 os.path.join(img_dir, file_name), quality=95)
             images.append(dict(id=index + 1, file_name=file_name, height=size, width=size))
             for label, mask in zip(labels, masks):
+                rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
                 annotations.append(
                     dict(id=len(annotations) + 1, image_id=index + 1,
                          category_id=int(label) + 1, bbox=mask_to_coco_box(mask),
-                         area=float(mask.sum()), iscrowd=0))
+                         area=float(mask.sum()), iscrowd=0,
+                         segmentation=dict(size=[int(v) for v in rle['size']],
+                                           counts=rle['counts'].decode('ascii'))))
         coco = dict(images=images, annotations=annotations, categories=categories)
         with open(os.path.join(out_dir, 'annotations', f'instances_{split}.json'), 'w') as f:
             json.dump(coco, f)

@@ -11,7 +11,12 @@ metric from the predictions a loss branch sees:
   foreground class with positives, averaged (COCO AP of these samples when every box is
   exact, the regression branch "set as the ground-truth target", ALZ appendix A.2);
 - box regression: the fraction of boxes whose IoU with their target reaches each threshold
-  0.50:0.05:0.95, averaged (COCO AP of these boxes when the classification is exact).
+  0.50:0.05:0.95, averaged (COCO AP of these boxes when the classification is exact);
+- pose heatmaps: the same with the object keypoint similarity (OKS, COCO's keypoint
+  sigmas) of each instance's arg-max keypoints, which is mmpose's keypoint AP when the
+  instances are ranked by their OKS;
+- masks: the same with the mask IoU of each RoI's binarised mask (sigmoid > 0.5 of its
+  label's channel, as mmdet's ``mask_thr_binary``) with its target.
 """
 import torch
 import torch.nn.functional as F
@@ -21,6 +26,12 @@ from .formulas.branch_inputs import box_iou
 from .seg_surrogates import SURROGATES
 
 IOU_THRESHOLDS = torch.arange(0.5, 0.951, 0.05)
+#: COCO's per-keypoint OKS sigmas (nose, eyes, ears, shoulders, elbows, wrists, hips,
+#: knees, ankles); other keypoint counts use 0.05 for every keypoint
+COCO_SIGMAS = torch.tensor([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07,
+                            1.07, .87, .87, .89, .89]) / 10
+#: mmpose's top-down crops pad the box by 1.25 on each side: the box area in heatmap pixels
+BOX_PADDING = 1.25
 
 
 def per_image_miou(pred: Tensor, labels: Tensor, num_classes: int,
@@ -74,3 +85,38 @@ def box_ap(pred: Tensor, target: Tensor) -> Tensor:
         return pred.new_zeros(())
     iou = box_iou(pred, target)
     return (iou[None] >= IOU_THRESHOLDS.to(iou)[:, None]).double().mean()
+
+
+def mask_ap(logits: Tensor, targets: Tensor, labels: Tensor) -> Tensor:
+    """Mean over IoU thresholds 0.50:0.05:0.95 of the fraction of RoI masks (logits
+    (N, C, H, W), channel ``labels``) whose binarised mask reaches it against ``targets``."""
+    if len(logits) == 0:
+        return logits.new_zeros(())
+    chosen = logits[torch.arange(len(logits)), labels.long()] > 0  # sigmoid > 0.5
+    truth = targets > 0.5
+    intersection = (chosen & truth).flatten(1).sum(1).double()
+    union = (chosen | truth).flatten(1).sum(1).double()
+    iou = torch.where(union > 0, intersection / union.clamp_min(1), 1.)
+    return (iou[None] >= IOU_THRESHOLDS.to(iou)[:, None]).double().mean()
+
+
+def _argmax_xy(heatmaps: Tensor) -> Tensor:
+    flat = heatmaps.flatten(2).argmax(-1)
+    return torch.stack([flat % heatmaps.shape[-1], flat // heatmaps.shape[-1]], -1).double()
+
+
+def keypoint_ap(heatmaps: Tensor, targets: Tensor, weights: Tensor) -> Tensor:
+    """Mean over OKS thresholds 0.50:0.05:0.95 of the fraction of instances whose OKS
+    (arg-max keypoints of ``heatmaps`` vs ``targets``, (N, K, H, W); keypoints of zero
+    ``weights`` (N, K) left out; area = the unpadded box in heatmap pixels) reaches it."""
+    num, joints, height, width = heatmaps.shape
+    sigmas = COCO_SIGMAS if joints == len(COCO_SIGMAS) else torch.full((joints, ), 0.05)
+    distance2 = ((_argmax_xy(heatmaps) - _argmax_xy(targets)) ** 2).sum(-1)
+    area = height * width / BOX_PADDING ** 2
+    similarity = torch.exp(-distance2 / (2 * area * (2 * sigmas.double()) ** 2))
+    weights = (weights.reshape(num, joints) > 0).double()
+    keep = weights.sum(1) > 0
+    if not keep.any():
+        return heatmaps.new_zeros(())
+    oks = (similarity * weights).sum(1)[keep] / weights.sum(1)[keep]
+    return (oks[None] >= IOU_THRESHOLDS.to(oks)[:, None]).double().mean()

@@ -138,3 +138,18 @@ def test_bad_arguments_name_the_key(tmp_path, key, kwargs):
 def test_bad_split_is_named():
     with pytest.raises(ValueError, match='split'):
         toydet_sample(0, 'test', 0)
+
+
+def test_annotations_carry_rle_masks_of_the_visible_pixels(tmp_path):
+    from pycocotools.coco import COCO
+
+    from mmautoloss.datasets.toy_detection import generate_toydet, toydet_sample
+    generate_toydet(str(tmp_path), seed=2, num_train=3, num_val=1)
+    coco = COCO(str(tmp_path / 'annotations' / 'instances_train.json'))
+    for image_id in coco.getImgIds():
+        _, _, masks = toydet_sample(2, 'train', image_id - 1)
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=[image_id]))
+        assert len(anns) == len(masks)
+        for ann, mask in zip(anns, masks):
+            decoded = coco.annToMask(ann).astype(bool)
+            assert (decoded == mask).all() and decoded.sum() == ann['area']

@@ -81,6 +81,24 @@ def test_detection_protocol_accepts_default_losses_and_rejects_negations(tmp_pat
         assert protocol.judge(key, f'Neg({formula})').status != 'accepted', key
 
 
+def test_mask_and_pose_protocols_accept_default_losses_and_reject_negations(tmp_path):
+    from mmautoloss.datasets.toy_pose import generate_toypose
+    alz = get_primitive_set('alz')
+    det_proxy(tmp_path / 'toydet')  # writes the masks too
+    ins = Config.fromfile(f'{REPO}/configs/alz/proxy_toydet_mask-rcnn.py')
+    ins.train_dataloader.dataset.data_root = str(tmp_path / 'toydet') + '/'
+    generate_toypose(str(tmp_path / 'toypose'), seed=0, num_train=6, num_val=2)
+    pose = Config.fromfile(f'{REPO}/configs/alz/proxy_toypose_heatmap.py')
+    pose.train_dataloader.dataset.data_root = str(tmp_path / 'toypose') + '/'
+    mse = 'Square(Add(P,Neg(Y)))'
+    for cfg, key, kind, formula in (
+            (ins, 'model.roi_head.mask_head.loss_mask', 'mask', BCE),
+            (pose, 'model.head.loss', 'heatmap', mse)):
+        protocol = LossRejection(cfg, {key: (alz, kind)}, threshold=0.1, early_check=0)
+        assert protocol.judge(key, formula).status == 'accepted', key
+        assert protocol.judge(key, f'Neg({formula})').status != 'accepted', key
+
+
 def test_protocol_settings_are_checked():
     alz = get_primitive_set('alz')
     for kwargs, message in ((dict(metric='IoU'), 'metric must be one of'),

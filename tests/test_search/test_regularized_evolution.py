@@ -191,31 +191,66 @@ def test_alz_seg_search_trains_evolved_losses(tmp_path):
     parse_formula(best['selected']['genotype'][KEY], 'alz', 'seg')
 
 
-@pytest.mark.training
-def test_alz_detection_search_trains_an_evolved_four_branch_loss(tmp_path):
-    data = tmp_path / 'toydet'
-    generate_toydet(str(data) + '/', seed=0, num_train=6, num_val=2)
+def _short_search(tmp_path, proxy_text: str, base: str) -> list:
+    """Run 2 initial losses + 1 offspring of ``base`` on a shortened proxy; trial events."""
     proxy = tmp_path / 'proxy.py'
-    proxy.write_text(f"""_base_ = {os.path.join(REPO, 'configs/alz/proxy_toydet_faster-rcnn.py')!r}
-_root = {str(data) + '/'!r}
-train_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))
-val_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
-train_cfg = dict(max_iters=4, val_interval=4)
+    proxy.write_text(proxy_text + """train_cfg = dict(max_iters=4, val_interval=4)
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=4)]
 default_hooks = dict(logger=dict(interval=1))
 """)
-    config = _search_config(tmp_path, str(proxy),
-                            "dict(type='LocalExecutor', max_concurrent=1)", rounds=2,
-                            population=2, samples=1,
-                            base='configs/search/alz_det_faster-rcnn_toydet.py')
+    config = _search_config(tmp_path, str(proxy), "dict(type='LocalExecutor', max_concurrent=1)",
+                            rounds=2, population=2, samples=1, base=base)
     done = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir',
                            str(tmp_path / 'work')], cwd=REPO, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     events = trial_events(tmp_path / 'work')
     assert len(events) == 3
-    assert all(len(e['candidate']) == 4 for e in events)
     assert any(e['result']['status'] == 'ok' for e in events), [e['result'] for e in events]
+    return events
+
+
+def _toydet_proxy_text(data, base):
+    return f"""_base_ = {os.path.join(REPO, base)!r}
+_root = {str(data) + '/'!r}
+train_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))
+val_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+"""
+
+
+@pytest.mark.training
+def test_alz_detection_search_trains_an_evolved_four_branch_loss(tmp_path):
+    generate_toydet(str(tmp_path / 'toydet') + '/', seed=0, num_train=6, num_val=2)
+    events = _short_search(
+        tmp_path, _toydet_proxy_text(tmp_path / 'toydet', 'configs/alz/proxy_toydet_faster-rcnn.py'),
+        'configs/search/alz_det_faster-rcnn_toydet.py')
+    assert all(len(e['candidate']) == 4 for e in events)
+
+
+@pytest.mark.training
+def test_alz_instance_search_trains_an_evolved_five_branch_loss(tmp_path):
+    generate_toydet(str(tmp_path / 'toydet') + '/', seed=0, num_train=6, num_val=2)
+    events = _short_search(
+        tmp_path, _toydet_proxy_text(tmp_path / 'toydet', 'configs/alz/proxy_toydet_mask-rcnn.py'),
+        'configs/search/alz_ins_mask-rcnn_toydet.py')
+    assert all(len(e['candidate']) == 5 for e in events)
+    assert any('coco/segm_mAP' in e['result']['metrics'] for e in events)
+
+
+@pytest.mark.training
+def test_alz_pose_search_trains_an_evolved_heatmap_loss(tmp_path):
+    from mmautoloss.datasets.toy_pose import generate_toypose
+    data = tmp_path / 'toypose'
+    generate_toypose(str(data), seed=0, num_train=8, num_val=2)
+    events = _short_search(tmp_path, f"""_base_ = {os.path.join(REPO, 'configs/alz/proxy_toypose_heatmap.py')!r}
+_root = {str(data) + '/'!r}
+train_dataloader = dict(batch_size=4, dataset=dict(data_root=_root))
+val_dataloader = dict(batch_size=4, dataset=dict(data_root=_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=_root + 'annotations/person_keypoints_val.json')
+test_evaluator = val_evaluator
+""", 'configs/search/alz_pose_heatmap_toypose.py')
+    assert any('coco/AP' in e['result']['metrics'] for e in events)

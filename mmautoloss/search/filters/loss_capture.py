@@ -54,6 +54,15 @@ class _Recorder(nn.Module):
             return getattr(self.inner, name)
 
 
+def _attribute(node: nn.Module, part: str, key: str) -> str:
+    """The attribute of ``node`` that config field ``part`` builds: the field itself, or
+    ``<part>_module`` (mmpose's heads build ``loss=...`` into ``loss_module``)."""
+    for name in (part, f'{part}_module'):
+        if isinstance(getattr(node, name, None), nn.Module):
+            return name
+    raise ValueError(f'searched key {key!r}: the proxy model has no module {part!r}')
+
+
 def module_at(model: nn.Module, key: str) -> nn.Module:
     """The module of a config key (``'model.roi_head.bbox_head.loss_cls'``): the attribute
     path after ``model.``; ``ValueError`` naming the key when the model has none."""
@@ -62,15 +71,14 @@ def module_at(model: nn.Module, key: str) -> nn.Module:
         raise ValueError(f'searched key {key!r} must start with "model."')
     node = model
     for part in parts[1:]:
-        if not hasattr(node, part):
-            raise ValueError(f'searched key {key!r}: the proxy model has no {part!r}')
-        node = getattr(node, part)
+        node = getattr(node, _attribute(node, part, key))
     return node
 
 
 def _set_module(model: nn.Module, key: str, module: nn.Module) -> None:
-    parent = module_at(model, '.'.join(key.split('.')[:-1])) if key.count('.') > 1 else model
-    setattr(parent, key.split('.')[-1], module)
+    parts = key.split('.')
+    parent = module_at(model, '.'.join(parts[:-1])) if len(parts) > 2 else model
+    setattr(parent, _attribute(parent, parts[-1], key), module)
 
 
 def capture_loss_calls(proxy_cfg: Config, keys: Sequence[str], num_samples: int,

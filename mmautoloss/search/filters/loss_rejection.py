@@ -12,10 +12,11 @@ the same distance ten times faster, and can be set to the paper's.
 Per branch the metric is that of the proxy's evaluator restricted to the branch, with the
 other branches at their ground truth (paper appendix A.2): segmentation, the search's
 target metric of the arg-max map; classification, the AP of the class scores of the
-sampled anchors / RoIs; box regression, the fraction of boxes above each COCO IoU threshold
-(:mod:`mmautoloss.functional.prediction_metrics`). Detection's two stages are two branches
-each: the RPN's objectness and proposals are scored on the RPN's samples, the R-CNN head's
-on its sampled RoIs.
+sampled anchors / RoIs; box regression, the fraction of boxes above each COCO IoU
+threshold; masks and pose heatmaps, the same with the mask IoU and the keypoints' OKS
+(:mod:`mmautoloss.functional.prediction_metrics`).
+Detection's two stages are two branches each: the RPN's objectness and proposals are
+scored on the RPN's samples, the R-CNN head's on its sampled RoIs.
 
 The gradient norms of the loss w.r.t. each sample's prediction at the start of the
 optimisation, to two significant digits, are the candidate's signature: two formulas with
@@ -30,7 +31,8 @@ from mmengine.config import Config
 from torch import Tensor
 
 from ...functional.formulas import PrimitiveSet, parse_formula
-from ...functional.prediction_metrics import box_ap, ranking_ap, seg_metric
+from ...functional.prediction_metrics import (box_ap, keypoint_ap, mask_ap, ranking_ap,
+                                              seg_metric)
 from .loss_capture import LossCall, capture_loss_calls
 
 
@@ -211,6 +213,14 @@ class LossRejection:
                                  else torch.ones(len(r[0])) for r in rest])
             keep = weights > 0
             return box_ap(pred[keep], target[keep]).reshape(1).float()
+        if kind == 'heatmap':
+            weights = [r[1] if len(r) > 1 and r[1] is not None else
+                       torch.ones(p.shape[:2]) for p, r in zip(preds, rest)]
+            return keypoint_ap(torch.cat(preds), torch.cat([r[0] for r in rest]),
+                               torch.cat(weights)).reshape(1).float()
+        if kind == 'mask':
+            return mask_ap(torch.cat(preds), torch.cat([r[0] for r in rest]),
+                           torch.cat([r[1] for r in rest])).reshape(1).float()
         raise ValueError(f'the loss-rejection protocol has no metric for branch {kind!r}')
 
 
