@@ -142,6 +142,22 @@ def _pairwise_rank_sum(sorted_scores: Tensor, sorted_weights: Tensor, anchors: T
     return pair_sum - anchor_weights * own_value
 
 
+def _pair_inputs(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor, knots: Tensor):
+    """What both forms of eq. (6) start from, in float64: the scores, the positives'
+    localization scores and indices, ``f(index, x)`` of the five functions, the positives'
+    weights ``1 - f(l_i; th3)`` and every score's weight (1 for negatives)."""
+    scores64, loc = scores.double(), pos_loc.double()
+    knots = knots.to(device=scores.device, dtype=torch.float64)
+    pos_index = pos_mask.nonzero().squeeze(1)
+
+    def f(index: int, x: Tensor) -> Tensor:
+        return piecewise_linear(x, knots[index, :, 0], knots[index, :, 1])
+
+    weight_pos = 1 - f(LOC_NEGATIVE, loc)
+    weights = torch.ones_like(scores64).index_put((pos_index, ), weight_pos)
+    return scores64, loc, pos_index, f, weight_pos, weights
+
+
 def param_ap_surrogate(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
                        knots: Tensor) -> Tensor:
     """``1 - (1/|P|) sum_i T_i`` of PAP eq. (6); equals ``1 - AP`` (eq. 1-2) at step functions.
@@ -162,15 +178,9 @@ def param_ap_surrogate(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
     out_dtype = torch.promote_types(scores.dtype, torch.float32)
     if not pos_mask.any():
         return (scores.sum() + pos_loc.sum()).to(out_dtype) * 0
-    scores64, loc = scores.double(), pos_loc.double()
+    scores64, loc, pos_index, f, weight_pos, weights = _pair_inputs(scores, pos_mask,
+                                                                     pos_loc, knots)
     knots = knots.to(device=scores.device, dtype=torch.float64)
-    pos_index = pos_mask.nonzero().squeeze(1)
-
-    def f(index: int, x: Tensor) -> Tensor:
-        return piecewise_linear(x, knots[index, :, 0], knots[index, :, 1])
-
-    weight_pos = 1 - f(LOC_NEGATIVE, loc)
-    weights = torch.ones_like(scores64).index_put((pos_index, ), weight_pos)
     sorted_scores, order = scores64.sort()
     anchors = scores64[pos_index]
     numerator = _pairwise_rank_sum(sorted_scores, weights[order], anchors, weight_pos,
@@ -205,22 +215,16 @@ def param_ap_surrogate_release(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor
     prefix sums give the O((N + P M) log N) cost (top-k selection is a partial sort); a zero
     denominator is raised to 1e-12 where the release would divide by zero.
     """
-    _check_inputs(scores, pos_mask, pos_loc)
-    check_knots(knots)
     if isinstance(num_topk, bool) or not isinstance(num_topk, int) or num_topk < 1:
         raise ValueError(f'num_topk must be a positive int, got {num_topk!r}')
+    _check_inputs(scores, pos_mask, pos_loc)
+    check_knots(knots)
     out_dtype = torch.promote_types(scores.dtype, torch.float32)
     if not pos_mask.any():
         return (scores.sum() + pos_loc.sum()).to(out_dtype) * 0
-    scores64, loc = scores.double(), pos_loc.double()
+    scores64, loc, pos_index, f, weight_pos, weights = _pair_inputs(scores, pos_mask,
+                                                                     pos_loc, knots)
     knots = knots.to(device=scores.device, dtype=torch.float64)
-    pos_index = pos_mask.nonzero().squeeze(1)
-
-    def f(index: int, x: Tensor) -> Tensor:
-        return piecewise_linear(x, knots[index, :, 0], knots[index, :, 1])
-
-    weight_pos = 1 - f(LOC_NEGATIVE, loc)
-    weights = torch.ones_like(scores64).index_put((pos_index, ), weight_pos)
     if scores64.numel() > num_topk:
         _, chosen = scores64.detach().topk(num_topk)
         candidates, candidate_weights = scores64[chosen], weights[chosen]

@@ -89,8 +89,9 @@ def format_round_table(round_index: int, trials: List[dict], summary: Dict[str, 
     for event in sorted(trials, key=lambda e: e['index']):
         result = event['result']
         # a formula candidate shows its formulas (a vector says nothing at a glance)
-        note = result['reason'] or (' | '.join(event['candidate'].values())
-                                    if isinstance(event['candidate'], dict) else '')
+        candidate = event.get('candidate')
+        note = result['reason'] or (' | '.join(candidate.values())
+                                    if isinstance(candidate, dict) else '')
         lines.append(f'{result["trial_id"]:<10} {event["role"]:<6} {result["status"]:<9} '
                      f'{result["reward"]:>10.4f} {result["duration_s"]:>8.1f}  {note[:60]}')
     lines.append('  '.join(f'{k}={v:.4f}' if isinstance(v, float) else f'{k}={v}'

@@ -6,7 +6,6 @@ ties, with the released parameters; values and gradients to 1e-6 in float64."""
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
 
 from mmautoloss.functional.ap_surrogate import param_ap_surrogate_release
 from mmautoloss.functional.monotone_function import MonotoneFunction

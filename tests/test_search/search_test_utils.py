@@ -52,3 +52,28 @@ def objective(vector) -> float:
     """The reward objective_job.py computes (hidden optimum 0.3 in every dimension)."""
     return 1.0 - sum(abs(v - 0.3) for v in vector) / len(vector)
 
+
+
+def sigkill_after_trials(cmd, env, work_dir, trials: int, timeout: float = 300) -> None:
+    """Start the search ``cmd``, SIGKILL it once its journal holds ``trials`` trial events
+    (failing if it ends first), and let an orphaned trial job finish."""
+    import json as _json
+    import signal
+    import subprocess
+    import time
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    journal = Path(work_dir) / 'journal.jsonl'
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists():
+            lines = journal.read_text().splitlines()
+            done = sum(1 for line in lines if line.startswith('{')
+                       and _json.loads(line).get('event') == 'trial')
+            if done >= trials:
+                break
+        time.sleep(0.02)
+    assert proc.poll() is None, 'the search ended before it could be killed'
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(1.0)

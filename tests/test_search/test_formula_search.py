@@ -3,9 +3,7 @@ journal, --resume after SIGKILL, best.json, the exported config and the formula 
 import json
 import os
 import random
-import signal
 import subprocess
-import time
 import zlib
 
 import pytest
@@ -20,11 +18,11 @@ from mmautoloss.search.search_loop import SearchLoop
 from mmautoloss.search.searchers import RandomFormulaSearcher
 from mmautoloss.search.spaces import FormulaSpace
 from mmautoloss.search.variation import random_formula
-from search_test_utils import REPO, write_proxy, write_search_config
+from search_test_utils import REPO, sigkill_after_trials, write_proxy, write_search_config
 from test_resume import env_with_counter, search_cmd, trial_events
 
 KEY = 'model.decode_head.loss_decode'
-PROXY_CE = f"""
+PROXY_CE = """
 model = dict(decode_head=dict(loss_decode=dict(
     type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.5, avg_non_ignore=True)))
 val_evaluator = [dict(type='IoUMetric', iou_metrics=['mIoU'])]
@@ -120,17 +118,7 @@ def test_formula_search_survives_sigkill_and_resumes_to_the_same_result(tmp_path
     run_loop(config, tmp_path / 'reference')
     work_dir = tmp_path / 'killed'
     env = env_with_counter(tmp_path / 'counter.txt')
-    proc = subprocess.Popen(search_cmd(config, work_dir), env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        if (work_dir / 'journal.jsonl').exists() and len(trial_events(work_dir)) >= 5:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, 'the search ended before it could be killed'
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    time.sleep(1.0)
+    sigkill_after_trials(search_cmd(config, work_dir), env, work_dir, 5)
     resumed = subprocess.run(search_cmd(config, work_dir, '--resume'), env=env, cwd=REPO,
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-3000:]

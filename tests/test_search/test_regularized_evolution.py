@@ -2,11 +2,8 @@
 gradient-equivalence reuse, exact resume; and short searches through tools/search.py."""
 import json
 import os
-import random
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -16,7 +13,7 @@ from mmautoloss.functional.formulas import get_primitive_set, parse_formula
 from mmautoloss.search.filters import Verdict
 from mmautoloss.search.journal import read_journal
 from mmautoloss.search.searchers import RegularizedEvolutionSearcher
-from search_test_utils import OBJECTIVE_JOB, REPO, SEARCH_TOOL
+from search_test_utils import OBJECTIVE_JOB, REPO, SEARCH_TOOL, sigkill_after_trials
 from test_resume import env_with_counter, trial_events
 
 KEY = 'model.decode_head.loss_decode'
@@ -141,18 +138,8 @@ def test_alz_search_survives_sigkill_and_resumes_to_the_same_result(tmp_path):
     assert 'round 1 candidates: generated' in reference.stderr
 
     work_dir = tmp_path / 'killed'
-    proc = subprocess.Popen([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir)],
-                            env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and proc.poll() is None:
-        if (work_dir / 'journal.jsonl').exists() and len(trial_events(work_dir)) >= 5:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, 'the search ended before it could be killed'
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    time.sleep(1.0)
+    sigkill_after_trials([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir)],
+                         env, work_dir, 5)
     resumed = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir),
                               '--resume'], env=env, cwd=REPO, capture_output=True, text=True,
                              timeout=600)

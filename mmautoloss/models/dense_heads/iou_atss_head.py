@@ -2,7 +2,6 @@
 Setup"), whose classification loss sees that IoU."""
 from typing import Tuple
 
-import torch
 from mmdet.models.dense_heads import ATSSHead
 from torch import Tensor
 

@@ -14,7 +14,7 @@ from typing import Dict, List, Sequence
 
 import torch
 from mmengine.config import Config
-from torch import Tensor, nn
+from torch import nn
 
 
 @dataclass
