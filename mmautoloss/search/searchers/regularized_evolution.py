@@ -111,6 +111,9 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         chosen: List[dict] = []
         signatures = set()
         while len(chosen) < wanted:
+            if counts['generated'] > MAX_DRAWS * wanted:
+                raise RuntimeError(f'round {self.round}: {counts["generated"]} offspring were '
+                                   'all equivalent to evaluated losses; raise reinit_prob')
             parent = None if self.round == 0 else self._tournament()
             genotype = self._child(parent, counts)
             counts['generated'] += 1
@@ -162,7 +165,7 @@ class RegularizedEvolutionSearcher(BaseSearcher):
 
     def _signature(self, genotype: Dict[str, str]) -> str:
         """Every branch's gradient norms (2 significant digits), or its formula when the
-        protocol did not judge it (no protocol, or the initial formulas of a proxy)."""
+        protocol has not judged it (a search without the protocol)."""
         parts = []
         for key in sorted(genotype):
             norms = self.branch_signatures.get(f'{key}={genotype[key]}')
