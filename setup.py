@@ -16,12 +16,12 @@ setup(
     '(Auto Seg-Loss, Parameterized AP Loss, AutoLoss-Zero, CSE-Autoloss)',
     packages=find_packages(exclude=('tests', 'tests.*', 'benchmarks')),
     python_requires='>=3.8',
-    install_requires=['torch', 'mmengine>=0.10', 'numpy'],
+    # deap: the tree type of the formula losses, imported with the losses
+    install_requires=['torch', 'mmengine>=0.10', 'numpy', 'deap'],
     extras_require={
         'det': ['mmdet>=3.3'],
         'seg': ['mmsegmentation>=1.2'],
         'pose': ['mmpose>=1.3'],
-        'search': ['deap'],
         'ray': ['ray[default]'],
     },
     license='Apache License 2.0',
