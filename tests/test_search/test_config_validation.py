@@ -144,6 +144,11 @@ def test_iou_metric_keys_match_mmseg(iou_metrics):
     ('paploss_retinanet_toydet.py', 41, 'coco/bbox_mAP'),
     ('paploss_faster-rcnn_toydet.py', 82, 'coco/bbox_mAP'),
     ('paploss_deformable-detr_toydet.py', 41, 'coco/bbox_mAP'),
+    # formula spaces: one formula per searched branch
+    ('alz_seg-miou_toyseg.py', 1, 'mIoU'), ('alz_seg-bf1_toyseg.py', 1, 'BF1'),
+    ('alz_det_faster-rcnn_toydet.py', 4, 'coco/bbox_mAP'),
+    ('alz_ins_mask-rcnn_toydet.py', 5, 'coco/segm_mAP'),
+    ('alz_pose_heatmap_toypose.py', 1, 'coco/AP'),
 ])
 def test_shipped_search_configs_validate(monkeypatch, name, dim, reward_key):
     monkeypatch.chdir(REPO)
