@@ -106,3 +106,12 @@ def test_protocol_settings_are_checked():
                             (dict(threshold=float('nan')), 'threshold must be a finite')):
         with pytest.raises(ValueError, match=message):
             LossRejection(Config(), {SEG_KEY: (alz, 'seg')}, **kwargs)
+
+
+def test_missing_proxy_data_is_a_search_config_error(tmp_path):
+    from mmautoloss.search.search_config import SearchConfigError
+    cfg = Config.fromfile(f'{REPO}/configs/alz/proxy_toyseg.py')
+    cfg.train_dataloader.dataset.data_root = str(tmp_path / 'not-generated')
+    protocol = LossRejection(cfg, {SEG_KEY: (get_primitive_set('alz'), 'seg')})
+    with pytest.raises(SearchConfigError, match="cannot record the proxy's loss inputs"):
+        protocol.judge(SEG_KEY, CE)

@@ -115,8 +115,14 @@ class LossRejection:
     def calls(self) -> Dict[str, List[List[LossCall]]]:
         """The recorded loss calls, captured on first use (a proxy forward per sample)."""
         if self._calls is None:
-            self._calls = capture_loss_calls(self.proxy_cfg, list(self.branches),
-                                             self.num_samples, self.seed)
+            from ..search_config import SearchConfigError
+            try:
+                self._calls = capture_loss_calls(self.proxy_cfg, list(self.branches),
+                                                 self.num_samples, self.seed)
+            except (OSError, KeyError, ValueError) as error:  # e.g. data not generated yet
+                raise SearchConfigError(
+                    f'loss_rejection cannot record the proxy\'s loss inputs: '
+                    f'{type(error).__name__}: {error}') from error
         return self._calls
 
     def judge(self, key: str, formula: str) -> Verdict:

@@ -112,8 +112,10 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         signatures = set()
         while len(chosen) < wanted:
             if counts['generated'] > MAX_DRAWS * wanted:
-                raise RuntimeError(f'round {self.round}: {counts["generated"]} offspring were '
-                                   'all equivalent to evaluated losses; raise reinit_prob')
+                from ..search_config import SearchConfigError  # a setting the user can change
+                raise SearchConfigError(f'round {self.round}: {counts["generated"]} offspring '
+                                        'were all equivalent to evaluated losses; raise '
+                                        'searcher.reinit_prob')
             parent = None if self.round == 0 else self._tournament()
             genotype = self._child(parent, counts)
             counts['generated'] += 1
@@ -160,8 +162,10 @@ class RegularizedEvolutionSearcher(BaseSearcher):
                 self.branch_signatures[f'{key}={formula}'] = list(verdict.signature)
                 return formula
             counts[verdict.status] += 1
-        raise RuntimeError(f'branch {key!r}: no formula passed the loss-rejection protocol '
-                           f'in {MAX_DRAWS} draws; lower loss_rejection.threshold')
+        from ..search_config import SearchConfigError  # a setting the user can change
+        raise SearchConfigError(f'branch {key!r}: no formula passed the loss-rejection '
+                                f'protocol in {MAX_DRAWS} draws; lower '
+                                'searcher.loss_rejection.threshold')
 
     def _signature(self, genotype: Dict[str, str]) -> str:
         """Every branch's gradient norms (2 significant digits), or its formula when the
