@@ -79,12 +79,17 @@ def ranking_ap(scores: Tensor, labels: Tensor, weights: Tensor, background: int)
     return torch.stack(values).mean() if values else scores.new_zeros(())
 
 
+def _fraction_above_thresholds(similarity: Tensor) -> Tensor:
+    """Mean over the thresholds 0.50:0.05:0.95 of the fraction of ``similarity`` reaching
+    each (COCO AP when every instance is ranked by its own similarity)."""
+    return (similarity[None] >= IOU_THRESHOLDS.to(similarity)[:, None]).double().mean()
+
+
 def box_ap(pred: Tensor, target: Tensor) -> Tensor:
     """Mean over IoU thresholds 0.50:0.05:0.95 of the fraction of boxes reaching it."""
     if len(pred) == 0:
         return pred.new_zeros(())
-    iou = box_iou(pred, target)
-    return (iou[None] >= IOU_THRESHOLDS.to(iou)[:, None]).double().mean()
+    return _fraction_above_thresholds(box_iou(pred, target))
 
 
 def mask_ap(logits: Tensor, targets: Tensor, labels: Tensor) -> Tensor:
@@ -96,8 +101,8 @@ def mask_ap(logits: Tensor, targets: Tensor, labels: Tensor) -> Tensor:
     truth = targets > 0.5
     intersection = (chosen & truth).flatten(1).sum(1).double()
     union = (chosen | truth).flatten(1).sum(1).double()
-    iou = torch.where(union > 0, intersection / union.clamp_min(1), 1.)
-    return (iou[None] >= IOU_THRESHOLDS.to(iou)[:, None]).double().mean()
+    return _fraction_above_thresholds(torch.where(union > 0, intersection / union.clamp_min(1),
+                                                  1.))
 
 
 def _argmax_xy(heatmaps: Tensor) -> Tensor:
@@ -118,5 +123,4 @@ def keypoint_ap(heatmaps: Tensor, targets: Tensor, weights: Tensor) -> Tensor:
     keep = weights.sum(1) > 0
     if not keep.any():
         return heatmaps.new_zeros(())
-    oks = (similarity * weights).sum(1)[keep] / weights.sum(1)[keep]
-    return (oks[None] >= IOU_THRESHOLDS.to(oks)[:, None]).double().mean()
+    return _fraction_above_thresholds((similarity * weights).sum(1)[keep] / weights.sum(1)[keep])

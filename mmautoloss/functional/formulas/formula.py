@@ -41,6 +41,7 @@ class Formula:
         self.kind = kind
         self.branch = pset.branch(kind)
         self._values = {constant_name(value): float(value) for value in pset.constants}
+        self._functions = {name: op.fn for name, op in pset.operators.items()}
 
     # -- structure -------------------------------------------------------------------
     @property
@@ -110,8 +111,7 @@ class Formula:
         functions of some operators by name (the loss-rejection protocol evaluates a batch
         of samples each on its own).
         """
-        functions = {name: op.fn for name, op in self.pset.operators.items()}
-        functions.update(operators or {})
+        functions = dict(self._functions, **operators) if operators else self._functions
         reference = next(iter(inputs.values()))
         stack: List[Tensor] = []
         for node in reversed(self.tree):

@@ -30,7 +30,7 @@ import torch
 from mmengine.config import Config
 from torch import Tensor
 
-from ...functional.formulas import PrimitiveSet, parse_formula
+from ...functional.formulas import PrimitiveSet
 from ...functional.prediction_metrics import (box_ap, keypoint_ap, mask_ap, ranking_ap,
                                               seg_metric)
 from .loss_capture import LossCall, capture_loss_calls
@@ -129,7 +129,7 @@ class LossRejection:
         """The verdict on ``formula`` as the loss of branch ``key``."""
         from mmautoloss.models.losses import ExprLoss
         pset, kind = self.branches[key]
-        loss = ExprLoss(str(parse_formula(formula, pset, kind)), pset, kind, reduction='sum')
+        loss = ExprLoss(formula, pset, kind, reduction='sum')  # parses and checks it
         if kind == 'seg':  # one batch of the B samples, each averaged on its own
             loss.operator_overrides = {'MeanNHW': _per_sample_mean}
         gains, norms = [], []

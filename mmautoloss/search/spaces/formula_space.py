@@ -11,7 +11,8 @@ from typing import Dict, Mapping, Optional, Tuple, Union
 
 from mmengine.config import Config
 
-from ...functional.formulas import FormulaError, PrimitiveSet, get_primitive_set, parse_formula
+from ...functional.formulas import (Formula, FormulaError, PrimitiveSet, get_primitive_set,
+                                   parse_formula)
 from .base import SPACES, BaseSpace, get_config_key
 
 #: settings of mmdet / mmseg / mmpose losses that ExprLoss takes with the same meaning, per
@@ -77,22 +78,25 @@ class FormulaSpace(BaseSpace):
             self._base_losses[key] = {k: copy.deepcopy(v) for k, v in dict(value).items()
                                       if k in shared}
 
-    def check(self, candidate: Mapping[str, str]) -> Dict[str, str]:
-        """The candidate with each formula in canonical form; ``ValueError`` naming the key
-        and the formula unless every searched key holds a valid formula."""
+    def _formulas(self, candidate: Mapping[str, str]) -> Dict[str, Formula]:
+        """The parsed formula of every key; ``ValueError`` naming the key and the formula
+        unless every searched key holds a valid one."""
         if not isinstance(candidate, Mapping) or set(candidate) != set(self.keys):
             raise ValueError(f'candidate must be a dict with one formula per key '
                              f'{list(self.keys)}, got {candidate!r}')
-        checked = {}
+        formulas = {}
         for key in self.keys:
             pset, kind = self.branches[key]
             try:
-                formula = parse_formula(candidate[key], pset, kind, self.max_depth,
-                                        self.max_size)
+                formulas[key] = parse_formula(candidate[key], pset, kind, self.max_depth,
+                                              self.max_size)
             except FormulaError as error:
                 raise ValueError(f'candidate[{key!r}]: {error}') from error
-            checked[key] = str(formula)
-        return checked
+        return formulas
+
+    def check(self, candidate: Mapping[str, str]) -> Dict[str, str]:
+        """The candidate with each formula in canonical form (see :meth:`_formulas`)."""
+        return {key: str(formula) for key, formula in self._formulas(candidate).items()}
 
     def split(self, candidate: Mapping[str, str]) -> Dict[str, str]:
         return self.check(candidate)
@@ -120,8 +124,7 @@ class FormulaSpace(BaseSpace):
 
     def describe(self, candidate: Mapping[str, str]) -> Dict[str, str]:
         """Each branch's formula as readable maths."""
-        return {key: parse_formula(formula, *self.branches[key]).to_math()
-                for key, formula in self.check(candidate).items()}
+        return {key: formula.to_math() for key, formula in self._formulas(candidate).items()}
 
     def plot(self, candidate: Mapping[str, str], path: str, title: str) -> None:
         """Draw the candidate's formulas, one line of maths per branch, to ``path``."""

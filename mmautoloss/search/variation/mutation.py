@@ -22,7 +22,7 @@ from typing import Callable, List
 from deap import gp
 
 from ...functional.formulas import Formula, FormulaError, check_formula
-from .random_tree import leaf_names, random_formula
+from .random_tree import node_pools, random_formula
 
 #: draws before a mutation gives up
 MAX_TRIES = 200
@@ -33,16 +33,9 @@ def _nodes(formula: Formula) -> list:
     return list(formula.tree)
 
 
-def _context(formula: Formula):
-    mapping = formula.pset.deap_set(formula.kind).mapping
-    operators = [mapping[name] for name in sorted(formula.pset.operators)]
-    leaves = [mapping[name] for name in leaf_names(formula.pset, formula.kind)]
-    return operators, leaves
-
-
 def _insertion(formula: Formula, rng: random.Random) -> list:
     nodes = _nodes(formula)
-    operators, leaves = _context(formula)
+    operators, leaves = node_pools(formula.pset, formula.kind)
     index = rng.randrange(len(nodes))
     span = formula.tree.searchSubtree(index)
     subtree = nodes[span]
@@ -77,7 +70,7 @@ def _deletion(formula: Formula, rng: random.Random) -> list:
 
 def _replacement(formula: Formula, rng: random.Random) -> list:
     nodes = _nodes(formula)
-    operators, leaves = _context(formula)
+    operators, leaves = node_pools(formula.pset, formula.kind)
     index = rng.randrange(len(nodes))
     node = nodes[index]
     op = rng.choice([o for o in operators if o.name != node.name])

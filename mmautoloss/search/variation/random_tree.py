@@ -8,7 +8,7 @@ does not use the prediction is drawn again. The draws come from the caller's
 a searcher's proposals are a pure function of its seed and round.
 """
 import random
-from typing import List
+from typing import List, Tuple
 
 from deap import gp
 
@@ -30,13 +30,18 @@ def leaf_names(pset: PrimitiveSet, kind: str) -> List[str]:
     return names + [constant_name(value) for value in pset.constants]
 
 
+def node_pools(pset: PrimitiveSet, kind: str) -> Tuple[list, list]:
+    """The DEAP nodes a tree of branch ``kind`` draws from: operators and leaves."""
+    mapping = pset.deap_set(kind).mapping
+    return ([mapping[name] for name in sorted(pset.operators)],
+            [mapping[name] for name in leaf_names(pset, kind)])
+
+
 def random_formula(pset: PrimitiveSet, kind: str, depth: int, rng: random.Random) -> Formula:
     """A full random tree of depth ``depth`` that uses the prediction (Figure 2)."""
     if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= pset.max_depth:
         raise ValueError(f'depth must be an int in [1, {pset.max_depth}], got {depth!r}')
-    mapping = pset.deap_set(kind).mapping
-    operators = [mapping[name] for name in sorted(pset.operators)]
-    leaves = [mapping[name] for name in leaf_names(pset, kind)]
+    operators, leaves = node_pools(pset, kind)
     for _ in range(MAX_TRIES):
         nodes: list = []
         _grow(nodes, depth, operators, leaves, rng)
