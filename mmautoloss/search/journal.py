@@ -6,7 +6,7 @@ trial that reached the journal survives a SIGKILL or power loss. A process kille
 writing can leave a torn last line; :func:`read_journal` ignores it and
 :meth:`Journal.__init__` cuts it off before appending, so the file stays valid JSONL.
 Snapshots (the searcher state at the start of a round) are replaced atomically with
-:func:`~mmautoloss.engine.atomic_json.write_json_atomic`.
+:func:`~mmautoloss.utils.atomic_json.write_json_atomic`.
 """
 import json
 import os

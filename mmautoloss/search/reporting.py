@@ -12,7 +12,7 @@ import torch
 from mmengine.config import Config
 
 from ..functional.monotone_function import MonotoneFunction
-from ..engine.atomic_json import write_json_atomic
+from ..utils.atomic_json import write_json_atomic
 from .trial import TrialResult, proxy_config_copy
 
 
@@ -70,6 +70,13 @@ class ProgressReporter:
                           f'{_format_seconds(eta) if eta is not None else "?"} | {note}\n')
         self.stream.flush()
 
+    def set_total(self, total: int) -> None:
+        """A new estimate of the search's trials (a search whose filters decide how many)."""
+        self.total = total
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.refresh()
+
     def write(self, text: str) -> None:
         if self._bar is not None:
             self._bar.write(text, file=self.stream)
@@ -84,7 +91,8 @@ class ProgressReporter:
 
 def format_round_table(round_index: int, trials: List[dict], summary: Dict[str, object]) -> str:
     """A text table of one round's trials (``trial`` journal events) and its summary."""
-    header = f'{"trial":<10} {"role":<6} {"status":<9} {"reward":>10} {"time_s":>8}  reason / formula'
+    header = (f'{"trial":<10} {"role":<10} {"status":<9} {"reward":>10} {"time_s":>8}  '
+              'reason / formula')
     lines = [f'== round {round_index} ==', header, '-' * len(header)]
     for event in sorted(trials, key=lambda e: e['index']):
         result = event['result']
@@ -92,10 +100,47 @@ def format_round_table(round_index: int, trials: List[dict], summary: Dict[str, 
         candidate = event.get('candidate')
         note = result['reason'] or (' | '.join(candidate.values())
                                     if isinstance(candidate, dict) else '')
-        lines.append(f'{result["trial_id"]:<10} {event["role"]:<6} {result["status"]:<9} '
+        lines.append(f'{result["trial_id"]:<10} {event["role"]:<10} {result["status"]:<9} '
                      f'{result["reward"]:>10.4f} {result["duration_s"]:>8.1f}  {note[:60]}')
     lines.append('  '.join(f'{k}={v:.4f}' if isinstance(v, float) else f'{k}={v}'
                            for k, v in summary.items()))
+    return '\n'.join(lines)
+
+
+#: the stage columns of CSE-Autoloss's Table 2, as the searcher's rows name them
+STAGE_COLUMNS = (('generated', 'generated'), ('duplicate', 'duplicate'),
+                 ('invalid', 'invalid'), ('non_convergent', 'non-convergent'),
+                 ('simulated', 'simulated'), ('below_threshold', 'below threshold'),
+                 ('not_top_k', 'not top-K'), ('trained', 'trained'))
+
+
+def format_stage_row(row: dict) -> str:
+    """One generation's stage counts on one line."""
+    counts = ', '.join(f'{label} {row[key]}' for key, label in STAGE_COLUMNS)
+    threshold = row.get('threshold')
+    extra = '' if threshold is None else f' (threshold {threshold:.4f})'
+    best = row.get('best_reward')
+    extra += '' if best is None else f'; best {best:.4f}'
+    return f'[search] generation {row["generation"]}: {counts}{extra}'
+
+
+def format_stage_table(rows: List[dict], reward_key: str) -> str:
+    """Every generation's stage counts (what each filter removed, CSE-Autoloss Table 2),
+    the simulation threshold and the best proxy reward of the generation."""
+    labels = [label for _, label in STAGE_COLUMNS]
+    header = 'gen ' + ' '.join(f'{label:>{max(len(label), 5)}}' for label in labels) + \
+        f' {"threshold":>9} {"best " + reward_key:>20}'
+    lines = ['== stages per generation ==', header, '-' * len(header)]
+    for row in rows:
+        cells = ' '.join(f'{row[key]:>{max(len(label), 5)}}' for key, label in STAGE_COLUMNS)
+        threshold = '-' if row.get('threshold') is None else f'{row["threshold"]:.4f}'
+        best = '-' if row.get('best_reward') is None else f'{row["best_reward"]:.4f}'
+        lines.append(f'{row["generation"]:<3} {cells} {threshold:>9} {best:>20}')
+    total = {key: sum(row[key] for row in rows) for key, _ in STAGE_COLUMNS}
+    removed = [f'{label} {100 * total[key] / max(total["generated"], 1):.1f}%'
+               for key, label in STAGE_COLUMNS[1:4]]
+    lines.append(f'removed before simulation: {", ".join(removed)} of '
+                 f'{total["generated"]} generated')
     return '\n'.join(lines)
 
 

@@ -293,8 +293,11 @@ def build_searcher(settings: SearchSettings) -> BaseSearcher:
         if key in cfg:
             raise SearchConfigError(f'searcher.{key} is set by the search config itself '
                                     '(space, budget, seed); remove it')
-    if cfg.get('loss_rejection') is not None:
-        cfg['loss_rejection'] = build_loss_rejection(settings, cfg['loss_rejection'])
+    for name in DEFAULT_FILTERS.get(stype, ()):
+        cfg.setdefault(name, {})
+    for name, builder in FILTER_BUILDERS.items():
+        if cfg.get(name) is not None:
+            cfg[name] = builder(settings, cfg[name])
     try:
         return SEARCHERS.get(stype)(
             num_rounds=settings.rounds, samples_per_round=settings.samples_per_round,
@@ -307,16 +310,60 @@ def build_loss_rejection(settings: SearchSettings, options: object):
     """AutoLoss-Zero's loss-rejection protocol over the formula space's branches, on loss
     inputs captured from the proxy (``searcher.loss_rejection=dict(metric=..., ...)``)."""
     from .filters import LossRejection
-    if not isinstance(options, dict):
-        raise SearchConfigError(f'searcher.loss_rejection must be a dict of protocol '
-                                f'settings, got {options!r}')
-    branches = getattr(settings.space, 'branches', None)
-    if not isinstance(branches, dict):
-        raise SearchConfigError('searcher.loss_rejection needs a FormulaSpace search_space')
+    options = _options('loss_rejection', options)
+    branches = _formula_branches(settings, 'loss_rejection')
     try:
         return LossRejection(settings.proxy_cfg, branches, **options)
     except (TypeError, ValueError) as error:
         raise SearchConfigError(f'searcher.loss_rejection: {error}') from error
+
+
+def _formula_branches(settings: SearchSettings, name: str) -> dict:
+    branches = getattr(settings.space, 'branches', None)
+    if not isinstance(branches, dict):
+        raise SearchConfigError(f'searcher.{name} needs a FormulaSpace search_space')
+    return branches
+
+
+def _options(name: str, options: object) -> dict:
+    if not isinstance(options, dict):
+        raise SearchConfigError(f'searcher.{name} must be a dict of settings, got '
+                                f'{options!r}')
+    return dict(options)
+
+
+def build_convergence_check(settings: SearchSettings, options: object):
+    """CSE-Autoloss's validity check and convergence-property verification over the
+    formula space's branches (``searcher.convergence=dict(...)``; seeded by the search's
+    seed unless it sets its own)."""
+    from .filters import ConvergenceCheck
+    options = _options('convergence', options)
+    options.setdefault('seed', settings.seed)
+    try:
+        return ConvergenceCheck(_formula_branches(settings, 'convergence'), **options)
+    except (TypeError, ValueError) as error:
+        raise SearchConfigError(f'searcher.convergence: {error}') from error
+
+
+def build_simulation(settings: SearchSettings, options: object):
+    """CSE-Autoloss's model-optimisation simulation on a verification set drawn from the
+    proxy's training set (``searcher.simulation=dict(...)``)."""
+    from .filters import OptimisationSimulation
+    options = _options('simulation', options)
+    options.setdefault('seed', settings.seed)
+    try:
+        return OptimisationSimulation(settings.proxy_cfg, **options)
+    except (TypeError, ValueError) as error:
+        raise SearchConfigError(f'searcher.simulation: {error}') from error
+
+
+#: searcher fields that the search config builds from their settings dict, with the proxy
+#: config and the space's branches
+FILTER_BUILDERS = dict(loss_rejection=build_loss_rejection,
+                       convergence=build_convergence_check, simulation=build_simulation)
+#: filters a searcher gets with their default settings when its config does not name them
+#: (``None`` turns one off)
+DEFAULT_FILTERS = dict(ConvergenceSimulationSearcher=('convergence', 'simulation'))
 
 
 def _check_executor_cfg(executor_cfg: dict) -> None:

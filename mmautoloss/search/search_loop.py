@@ -23,12 +23,13 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from .executors import BaseExecutor
-from ..engine.atomic_json import read_json, write_json_atomic
+from ..utils.atomic_json import read_json, write_json_atomic
 from .journal import Journal
 from .reporting import (ProgressReporter, export_best_config, format_round_table,
-                        plot_rewards, write_best)
+                        format_stage_row, format_stage_table, plot_rewards, write_best)
 from .search_config import SearchConfigError, SearchSettings
 from .searchers import BaseSearcher, Candidate
+from .searchers.base import PROXY_ROLES
 from .trial import TrialSpec
 
 JOURNAL_NAME = 'journal.jsonl'
@@ -97,13 +98,19 @@ class SearchLoop:
 
     def _trial_spec(self, candidate: Candidate) -> TrialSpec:
         work_dir = osp.join(self.work_dir, TRIALS_DIR, candidate.candidate_id)
+        overrides = dict(self.settings.space.to_overrides(candidate.genotype),
+                         **self.searcher.trial_overrides(candidate))
         return TrialSpec(trial_id=candidate.candidate_id, candidate=candidate.genotype,
-                         overrides=self.settings.space.to_overrides(candidate.genotype),
-                         work_dir=osp.abspath(work_dir))
+                         overrides=overrides, work_dir=osp.abspath(work_dir))
 
     def run(self) -> dict:
         """Run (or finish) the search; returns the ``best.json`` payload."""
         journal, events = self._start()
+        try:
+            self.searcher.prepare(self.work_dir)
+        except (OSError, ValueError) as error:  # e.g. the proxy's data is not generated
+            raise SearchConfigError(f'the searcher cannot prepare {self.work_dir!r}: '
+                                    f'{type(error).__name__}: {error}') from error
         trials = {e['result']['trial_id']: e for e in events if e['event'] == 'trial'}
         started = {e['round'] for e in events if e['event'] == 'round_start'}
         ended = {e['round'] for e in events if e['event'] == 'round_end'}
@@ -117,6 +124,9 @@ class SearchLoop:
         write_json_atomic(self.state_path, dict(round=self.searcher.round,
                                                 searcher=self.searcher.state_dict()))
         payload = self._report(list(trials.values()))
+        if payload.get('generations'):
+            reporter.write(format_stage_table(payload['generations'],
+                                              self.settings.reward_key))
         # the journal already ends the search only when a finished search was resumed
         if not any(e['event'] == 'search_end' for e in events):
             journal.append(dict(event='search_end', time=time.time(), best=payload))
@@ -125,6 +135,7 @@ class SearchLoop:
     def _run_round(self, journal: Journal, trials: Dict[str, dict], started: set,
                    ended: set, reporter: ProgressReporter) -> None:
         round_index = self.searcher.round
+        rows_before = len(self.searcher.stage_rows())
         candidates = self.searcher.ask()
         # saved after ask: a searcher that filters its proposals (ALZ) keeps the round's
         # decisions in its state, so a resumed round repeats them instead of redrawing
@@ -169,11 +180,17 @@ class SearchLoop:
         best = self.searcher.result()['selected']
         if best is not None:
             summary['best_so_far'] = best['reward']
+        # a generation of a multi-stage search (CSE-Autoloss) that ended with this round
+        finished = self.searcher.stage_rows()[rows_before:]
+        extra = dict(generations=finished) if finished else {}
         if round_index not in ended:
             journal.append(dict(event='round_end', round=round_index, time=time.time(),
-                                **summary))
+                                **summary, **extra))
             ended.add(round_index)
         reporter.write(format_round_table(round_index, round_trials, summary))
+        for row in finished:
+            reporter.write(format_stage_row(row))
+        reporter.set_total(self.searcher.total_trials)
 
     def _report(self, trial_events: List[dict]) -> dict:
         """Write best.json, the exported config and the plots; return the best.json payload."""
@@ -196,12 +213,14 @@ class SearchLoop:
                        num_trials=len(trial_events),
                        failed_trials=sorted(e['result']['trial_id'] for e in trial_events
                                             if e['result']['status'] != 'ok'))
+        if result.get('generations'):
+            payload['generations'] = result['generations']
         write_best(osp.join(self.work_dir, BEST_NAME), payload)
         selected = payload['selected']
         export_best_config(self.settings.proxy_cfg, selected['overrides'],
                            osp.join(self.work_dir, BEST_CONFIG_NAME))
-        plot_rewards(trial_events, osp.join(self.work_dir, REWARDS_PLOT_NAME),
-                     self.settings.reward_key)
+        plot_rewards([e for e in trial_events if e['role'] in PROXY_ROLES],
+                     osp.join(self.work_dir, REWARDS_PLOT_NAME), self.settings.reward_key)
         space.plot(selected['genotype'], osp.join(self.work_dir, BEST_PLOT_NAME),
                    f'best {self.settings.reward_key} = {selected["reward"]:.4f} '
                    f'({selected["candidate_id"]})')

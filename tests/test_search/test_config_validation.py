@@ -149,6 +149,11 @@ def test_iou_metric_keys_match_mmseg(iou_metrics):
     ('alz_det_faster-rcnn_toydet.py', 4, 'coco/bbox_mAP'),
     ('alz_ins_mask-rcnn_toydet.py', 5, 'coco/segm_mAP'),
     ('alz_pose_heatmap_toypose.py', 1, 'coco/AP'),
+    # CSE-Autoloss: one searched branch, the other fixed in the proxy
+    ('cse_faster-rcnn_cls_toydet.py', 1, 'coco/bbox_mAP'),
+    ('cse_faster-rcnn_reg_toydet.py', 1, 'coco/bbox_mAP'),
+    ('cse_fcos_cls_toydet.py', 1, 'coco/bbox_mAP'),
+    ('cse_fcos_reg_toydet.py', 1, 'coco/bbox_mAP'),
 ])
 def test_shipped_search_configs_validate(monkeypatch, name, dim, reward_key):
     monkeypatch.chdir(REPO)

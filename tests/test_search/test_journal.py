@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from mmautoloss.engine.atomic_json import read_json, write_json_atomic
+from mmautoloss.utils.atomic_json import read_json, write_json_atomic
 from mmautoloss.search.journal import Journal, read_journal
 
 

@@ -17,7 +17,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from mmautoloss.registry import HOOKS
-from ..atomic_json import write_json_atomic
+from ...utils.atomic_json import write_json_atomic
 
 METRICS_NAME = 'metrics.json'
 

@@ -16,7 +16,7 @@ import torch
 from mmengine.hooks import Hook
 
 from mmautoloss.registry import HOOKS
-from ..atomic_json import write_json_atomic
+from ...utils.atomic_json import write_json_atomic
 
 NONFINITE_MARKER_NAME = 'nonfinite.json'
 

@@ -26,14 +26,19 @@ Genotype = Union[List[float], Dict[str, str]]
 class Candidate:
     """One point to evaluate, identified by ``candidate_id``.
 
-    ``role`` is ``'mean'`` for the distribution mean sampled as a baseline (ASL section 4.3)
-    and ``'sample'`` otherwise.
+    ``role`` is ``'mean'`` for the distribution mean sampled as a baseline (ASL section 4.3),
+    ``'simulation'`` for CSE-Autoloss's short training on its verification set (section
+    3.2.3; not a proxy reward) and ``'sample'`` otherwise.
     """
     candidate_id: str
     round: int
     index: int
     genotype: Genotype
     role: str = 'sample'
+
+
+#: roles whose reward is the proxy's reward metric (best candidate, history)
+PROXY_ROLES = ('sample', 'mean')
 
 
 def candidate_id(round_index: int, index: int) -> str:
@@ -104,13 +109,18 @@ class BaseSearcher:
             return
         ordered = sorted(candidates.values(), key=lambda c: c.index)
         rewards = [self._pending[c.candidate_id] for c in ordered]
+        # a pre-training stage (CSE-Autoloss's simulation) scores on another set: its
+        # rewards rank candidates within the searcher but are not the proxy's
+        scored = [r for c, r in zip(ordered, rewards) if c.role in PROXY_ROLES]
         for cand, reward_i in zip(ordered, rewards):
-            if self.best_sample is None or reward_i > self.best_sample['reward']:
+            if cand.role in PROXY_ROLES and (self.best_sample is None
+                                              or reward_i > self.best_sample['reward']):
                 self.best_sample = dict(candidate_id=cand.candidate_id, round=cand.round,
                                         genotype=copy.deepcopy(cand.genotype),
                                         reward=reward_i)
-        self.history.append(dict(round=self.round, mean_reward=sum(rewards) / len(rewards),
-                                 max_reward=max(rewards)))
+        if scored:
+            self.history.append(dict(round=self.round, mean_reward=sum(scored) / len(scored),
+                                     max_reward=max(scored)))
         self._update(ordered, rewards)
         self._pending = {}
         self.round += 1
@@ -123,6 +133,21 @@ class BaseSearcher:
     def proposal_stats(self) -> Optional[dict]:
         """How many candidates each filter stage removed this round (None: no filters)."""
         return None
+
+    def stage_rows(self) -> List[dict]:
+        """Stage counts of each finished generation of a multi-stage search (CSE-Autoloss
+        Table 2); empty for the others."""
+        return []
+
+    def trial_overrides(self, candidate: Candidate) -> dict:
+        """Config overrides a candidate's trial gets besides its loss (none by default;
+        CSE-Autoloss's simulation trains on its verification set)."""
+        return {}
+
+    def prepare(self, work_dir: str) -> None:
+        """Write the files the searcher's trials need under the search's ``work_dir``
+        (nothing by default; CSE-Autoloss writes its verification set). Called at every
+        start of the search, resumed or not; must give the same files each time."""
 
     def result(self) -> dict:
         """Best candidates found so far; ``selected`` is the one to export."""
