@@ -7,6 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# Idempotent: when the whole stack imports, torch is the CPU 2.13 build and mmautoloss is
+# this checkout (editable), there is nothing to do (--force reinstalls anyway).
+if [ "${1:-}" != "--force" ] && "$PY" - "$PWD" <<'CHECK' 2>/dev/null; then
+import os, sys
+import torch, mmcv.ops, mmdet, mmseg, mmpose, deap, pytest, pytest_timeout, mmautoloss
+assert torch.__version__.startswith('2.13.0'), torch.__version__
+assert os.path.dirname(os.path.abspath(mmautoloss.__file__)) == os.path.join(sys.argv[1], 'mmautoloss')
+CHECK
+  echo "[install] everything is installed (tools/install.sh --force reinstalls)"
+  exit 0
+fi
 export PIP_CONSTRAINT="$PWD/requirements/constraints.txt"
 pip_install() { "$PY" -m pip install --disable-pip-version-check "$@"; }
 
