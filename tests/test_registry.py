@@ -42,3 +42,40 @@ def test_bare_names_resolve_under_each_default_scope(scope):
             child = getattr(library, registry_name)
             assert child.scope == scope
             assert child.get(name) is cls, f'{registry_name}.{name} not found from {scope}'
+
+
+def test_search_registries_import_their_modules_when_a_type_is_built():
+    """mmautoloss.registry holds the engine's registries with ``locations``: asking for a
+    type imports the module that registers it (checked in a fresh interpreter)."""
+    import subprocess
+    import sys
+    code = '''
+import sys
+from mmautoloss.registry import EXECUTORS, FILTERS, SEARCHERS, SPACES
+assert 'mmautoloss.search.searchers.ppo2' not in sys.modules
+for registry, name in ((SEARCHERS, 'PPO2Searcher'), (SEARCHERS, 'ConvergenceSimulationSearcher'),
+                       (SPACES, 'FormulaSpace'), (EXECUTORS, 'LocalExecutor'),
+                       (FILTERS, 'ConvergenceCheck'), (FILTERS, 'LossRejection')):
+    assert registry.get(name).__name__ == name, (registry, name)
+space = SPACES.build(dict(type='ASLSpace', metric='mIoU'))
+assert type(space).__name__ == 'ASLSpace'
+'''
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_every_search_config_type_is_registered_where_the_config_builds_it():
+    import glob
+    import os
+
+    from mmautoloss.registry import EXECUTORS, SEARCHERS, SPACES
+    from mmautoloss.search.search_config import load_search_config
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    configs = sorted(glob.glob(os.path.join(repo, 'configs', 'search', '*.py')))
+    assert len(configs) >= 18
+    for path in configs:
+        cfg = load_search_config(path)
+        assert SEARCHERS.get(cfg.searcher['type']) is not None, path
+        assert SPACES.get(cfg.search_space['type']) is not None, path
+        assert EXECUTORS.get(cfg.get('executor', {}).get('type', 'LocalExecutor')), path

@@ -28,14 +28,14 @@ from typing import List, Optional, Set
 from mmengine.config import Config
 from mmengine.registry import MODELS
 
-from .executors import BaseExecutor, LocalExecutor
-from .searchers import SEARCHERS, BaseSearcher
-from .spaces import SPACES, BaseSpace
+from ..registry import EXECUTORS, FILTERS, SEARCHERS, SPACES
+from .executors import BaseExecutor
+from .searchers import BaseSearcher
+from .spaces import BaseSpace
 
 REQUIRED_KEYS = ('proxy_config', 'search_space', 'reward_key', 'searcher', 'budget')
 OPTIONAL_KEYS = {'executor': dict(type='LocalExecutor'), 'seed': 0, 'failure_reward': 0.0,
                  'trial_timeout': 3600.0, 'work_dir': None}
-EXECUTOR_TYPES = {'LocalExecutor': LocalExecutor}
 #: executor arguments that the search config sets through its own top-level fields or the CLI
 EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus',
                      'gpus_per_trial')
@@ -242,12 +242,8 @@ def validate_search_config(cfg: Config) -> SearchSettings:
             from error
 
     space_cfg = _typed_dict(cfg, 'search_space')
-    if space_cfg['type'] not in SPACES.module_dict:
-        raise SearchConfigError(f'search_space.type={space_cfg["type"]!r} is not a known '
-                                f'space; known: {sorted(SPACES.module_dict)}')
+    space = build_from_registry(SPACES, space_cfg, 'search_space', 'space')
     try:
-        space = SPACES.get(space_cfg['type'])(
-            **{k: v for k, v in space_cfg.items() if k != 'type'})
         space.bind(proxy_cfg)
     except (TypeError, ValueError) as error:
         raise SearchConfigError(f'search_space: {error}') from error
@@ -280,12 +276,25 @@ def validate_search_config(cfg: Config) -> SearchSettings:
     return settings
 
 
+def build_from_registry(registry, cfg: dict, key: str, what: str,
+                        default_args: Optional[dict] = None):
+    """``registry.build(cfg, default_args)``; ``SearchConfigError`` naming ``key`` for an
+    unknown type or arguments the type refuses."""
+    if registry.get(cfg['type']) is None:  # imports the registry's locations first
+        raise SearchConfigError(f'{key}.type={cfg["type"]!r} is not a known {what}; known: '
+                                f'{sorted(registry.module_dict)}')
+    try:
+        return registry.build(dict(cfg), default_args=default_args)
+    except (TypeError, ValueError) as error:
+        raise SearchConfigError(f'{key}: {error}') from error
+
+
 def build_searcher(settings: SearchSettings) -> BaseSearcher:
     """The searcher of the config, with what the space gives it (a vector space: ``dim``
     and the identity ``initial_mean``; a formula space: its ``branches``)."""
     cfg = dict(settings.searcher_cfg)
-    stype = cfg.pop('type')
-    if stype not in SEARCHERS.module_dict:
+    stype = cfg['type']
+    if SEARCHERS.get(stype) is None:
         raise SearchConfigError(f'searcher.type={stype!r} is not a known searcher; known: '
                                 f'{sorted(SEARCHERS.module_dict)}')
     space_args = settings.space.searcher_args()
@@ -295,27 +304,13 @@ def build_searcher(settings: SearchSettings) -> BaseSearcher:
                                     '(space, budget, seed); remove it')
     for name in DEFAULT_FILTERS.get(stype, ()):
         cfg.setdefault(name, {})
-    for name, builder in FILTER_BUILDERS.items():
+    for name in FILTER_FIELDS:
         if cfg.get(name) is not None:
-            cfg[name] = builder(settings, cfg[name])
-    try:
-        return SEARCHERS.get(stype)(
-            num_rounds=settings.rounds, samples_per_round=settings.samples_per_round,
-            seed=settings.seed, **space_args, **cfg)
-    except (TypeError, ValueError) as error:
-        raise SearchConfigError(f'searcher: {error}') from error
-
-
-def build_loss_rejection(settings: SearchSettings, options: object):
-    """AutoLoss-Zero's loss-rejection protocol over the formula space's branches, on loss
-    inputs captured from the proxy (``searcher.loss_rejection=dict(metric=..., ...)``)."""
-    from .filters import LossRejection
-    options = _options('loss_rejection', options)
-    branches = _formula_branches(settings, 'loss_rejection')
-    try:
-        return LossRejection(settings.proxy_cfg, branches, **options)
-    except (TypeError, ValueError) as error:
-        raise SearchConfigError(f'searcher.loss_rejection: {error}') from error
+            cfg[name] = build_filter(settings, name, cfg[name])
+    return build_from_registry(
+        SEARCHERS, cfg, 'searcher', 'searcher',
+        dict(num_rounds=settings.rounds, samples_per_round=settings.samples_per_round,
+             seed=settings.seed, **space_args))
 
 
 def _formula_branches(settings: SearchSettings, name: str) -> dict:
@@ -325,51 +320,37 @@ def _formula_branches(settings: SearchSettings, name: str) -> dict:
     return branches
 
 
-def _options(name: str, options: object) -> dict:
-    if not isinstance(options, dict):
-        raise SearchConfigError(f'searcher.{name} must be a dict of settings, got '
-                                f'{options!r}')
-    return dict(options)
-
-
-def build_convergence_check(settings: SearchSettings, options: object):
-    """CSE-Autoloss's validity check and convergence-property verification over the
-    formula space's branches (``searcher.convergence=dict(...)``; seeded by the search's
-    seed unless it sets its own)."""
-    from .filters import ConvergenceCheck
-    options = _options('convergence', options)
-    options.setdefault('seed', settings.seed)
-    try:
-        return ConvergenceCheck(_formula_branches(settings, 'convergence'), **options)
-    except (TypeError, ValueError) as error:
-        raise SearchConfigError(f'searcher.convergence: {error}') from error
-
-
-def build_simulation(settings: SearchSettings, options: object):
-    """CSE-Autoloss's model-optimisation simulation on a verification set drawn from the
-    proxy's training set (``searcher.simulation=dict(...)``)."""
-    from .filters import OptimisationSimulation
-    options = _options('simulation', options)
-    options.setdefault('seed', settings.seed)
-    try:
-        return OptimisationSimulation(settings.proxy_cfg, **options)
-    except (TypeError, ValueError) as error:
-        raise SearchConfigError(f'searcher.simulation: {error}') from error
-
-
-#: searcher fields that the search config builds from their settings dict, with the proxy
-#: config and the space's branches
-FILTER_BUILDERS = dict(loss_rejection=build_loss_rejection,
-                       convergence=build_convergence_check, simulation=build_simulation)
+#: searcher fields the search config builds into filters (FILTERS registry): the filter
+#: type and what it gets from the search besides the field's own settings. AutoLoss-Zero's
+#: loss-rejection protocol (inputs captured from the proxy); CSE-Autoloss's validity and
+#: convergence-property check and its model-optimisation simulation (seeded by the
+#: search's seed unless the field sets its own).
+FILTER_FIELDS = dict(
+    loss_rejection=('LossRejection', lambda s, name: dict(
+        proxy_cfg=s.proxy_cfg, branches=_formula_branches(s, name))),
+    convergence=('ConvergenceCheck', lambda s, name: dict(
+        branches=_formula_branches(s, name), seed=s.seed)),
+    simulation=('OptimisationSimulation', lambda s, name: dict(
+        proxy_cfg=s.proxy_cfg, seed=s.seed)))
 #: filters a searcher gets with their default settings when its config does not name them
 #: (``None`` turns one off)
 DEFAULT_FILTERS = dict(ConvergenceSimulationSearcher=('convergence', 'simulation'))
 
 
+def build_filter(settings: SearchSettings, name: str, options: object):
+    """The filter of searcher field ``name`` from its settings dict."""
+    if not isinstance(options, dict) or 'type' in options:
+        raise SearchConfigError(f'searcher.{name} must be a dict of settings (without '
+                                f'"type"), got {options!r}')
+    ftype, extra = FILTER_FIELDS[name]
+    return build_from_registry(FILTERS, dict(options, type=ftype), f'searcher.{name}',
+                               'filter', extra(settings, name))
+
+
 def _check_executor_cfg(executor_cfg: dict) -> None:
-    if executor_cfg['type'] not in EXECUTOR_TYPES:
+    if EXECUTORS.get(executor_cfg['type']) is None:
         raise SearchConfigError(f'executor.type={executor_cfg["type"]!r} is not a known '
-                                f'executor; known: {sorted(EXECUTOR_TYPES)}')
+                                f'executor; known: {sorted(EXECUTORS.module_dict)}')
     for key in EXECUTOR_RESERVED:
         if key in executor_cfg:
             raise SearchConfigError(f'executor.{key} is set by the search config or the '
@@ -381,13 +362,9 @@ def build_executor(settings: SearchSettings, gpus: int = 0,
                    gpus_per_trial: int = 1) -> BaseExecutor:
     """The executor of the config, running ``settings.proxy_config`` jobs (the config
     parsed by validation is handed over, not read again)."""
-    cfg = dict(settings.executor_cfg)
-    etype = cfg.pop('type')
-    try:
-        return EXECUTOR_TYPES[etype](
-            proxy_config=settings.proxy_cfg, reward_key=settings.reward_key,
-            failure_reward=settings.failure_reward, timeout_s=settings.trial_timeout,
-            gpus=gpus, gpus_per_trial=gpus_per_trial, **cfg)
-    except (TypeError, ValueError) as error:
-        raise SearchConfigError(f'executor: {error}') from error
+    return build_from_registry(
+        EXECUTORS, settings.executor_cfg, 'executor', 'executor',
+        dict(proxy_config=settings.proxy_cfg, reward_key=settings.reward_key,
+             failure_reward=settings.failure_reward, timeout_s=settings.trial_timeout,
+             gpus=gpus, gpus_per_trial=gpus_per_trial))
 

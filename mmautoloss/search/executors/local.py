@@ -19,6 +19,7 @@ from mmengine.config import Config
 
 from ..trial import (CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, check_nonfinite_check_iters,
                      judge_trial, write_trial_config)
+from ...registry import EXECUTORS
 from .base import BaseExecutor
 from .gpu_slots import Slot, SlotPool, parse_visible_devices
 from .stale_jobs import die_with_parent, forget_job, kill_stale_job, record_job
@@ -45,6 +46,7 @@ class _RunningTrial:
         return returncode
 
 
+@EXECUTORS.register_module()
 class LocalExecutor(BaseExecutor):
     """Run each trial as its own process group on a slot of this machine.
 

@@ -36,6 +36,7 @@ import torch
 from torch import Tensor
 
 from ...functional.formulas import PrimitiveSet
+from ...registry import FILTERS
 
 CLS_KINDS = ('sigmoid_cls', 'softmax_cls')
 STATUSES = ('accepted', 'invalid', 'non_convergent')
@@ -76,6 +77,7 @@ class _Path:
     label: str
 
 
+@FILTERS.register_module()
 class ConvergenceCheck:
     """The checks of the module docstring for the searched branches of a formula space.
 

@@ -33,6 +33,7 @@ from torch import Tensor
 from ...functional.formulas import PrimitiveSet
 from ...functional.prediction_metrics import (box_ap, keypoint_ap, mask_ap, ranking_ap,
                                               seg_metric)
+from ...registry import FILTERS
 from .loss_capture import LossCall, capture_loss_calls
 
 
@@ -58,6 +59,7 @@ def two_significant(value: float) -> float:
     return round(value, 1 - int(math.floor(math.log10(abs(value)))))
 
 
+@FILTERS.register_module()
 class LossRejection:
     """The protocol over the searched branches of one proxy.
 

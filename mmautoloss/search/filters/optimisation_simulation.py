@@ -24,12 +24,14 @@ from typing import List, Optional
 
 from mmengine.config import Config
 
+from ...registry import FILTERS
 from ...utils.atomic_json import write_json_atomic
 
 VERIFICATION_DIR = 'verification'
 VERIFICATION_NAME = 'instances_verification.json'
 
 
+@FILTERS.register_module()
 class OptimisationSimulation:
     """Builds D_verify and the overrides of a simulation trial.
 

@@ -11,10 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Union
 
-from mmengine.registry import Registry
-
-#: registry of searchers, built from the ``searcher=dict(type=...)`` field of a search config
-SEARCHERS = Registry('searcher')
+from ...registry import SEARCHERS
 
 
 #: what a candidate is: a vector in [0, 1]^dim (ASL, PAP) or one formula string per searched

@@ -11,13 +11,10 @@ import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
-from mmengine.registry import Registry
 
 from ...functional.monotone_function import MonotoneFunction
+from ...registry import SPACES
 from ..searchers.base import check_unit_vector
-
-#: registry of search spaces, built from the ``search_space`` field of a search config
-SPACES = Registry('search space')
 
 
 def get_config_key(cfg: Config, key: str) -> object:
