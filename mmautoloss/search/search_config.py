@@ -19,7 +19,6 @@ Every problem is reported as :class:`SearchConfigError` naming the key and its v
 """
 import hashlib
 import json
-import math
 import os.path as osp
 import warnings
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 
 from ..registry import EXECUTORS, FILTERS, SEARCHERS, SPACES
+from ..utils.checks import check_int, check_number
 from .executors import BaseExecutor
 from .searchers import BaseSearcher
 from .spaces import BaseSpace
@@ -97,17 +97,14 @@ def _typed_dict(cfg: Config, key: str) -> dict:
 
 
 def _number(value: object, key: str, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(value) or (positive and value <= 0):
-        kind = 'a finite positive number' if positive else 'a finite number'
-        raise SearchConfigError(f'{key} must be {kind}, got {value!r}')
-    return float(value)
+    value = check_number(value, key, error=SearchConfigError)
+    if positive and value <= 0:
+        raise SearchConfigError(f'{key} must be a finite positive number, got {value!r}')
+    return value
 
 
 def _int(value: object, key: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise SearchConfigError(f'{key} must be an int >= {low}, got {value!r}')
-    return value
+    return check_int(value, key, low, error=SearchConfigError)
 
 
 def _evaluator_cfgs(proxy_cfg: Config) -> List[dict]:

@@ -37,6 +37,7 @@ from torch import Tensor
 
 from ...functional.formulas import PrimitiveSet
 from ...registry import FILTERS
+from ...utils.checks import check_int, check_number
 
 CLS_KINDS = ('sigmoid_cls', 'softmax_cls')
 STATUSES = ('accepted', 'invalid', 'non_convergent')
@@ -53,17 +54,11 @@ class ConvergenceVerdict:
 
 
 def _number(value: object, name: str, low: float, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f'convergence.{name} must be a finite number in [{low}, {high}], '
-                         f'got {value!r}')
-    return float(value)
+    return check_number(value, f'convergence.{name}', low, high)
 
 
 def _int(value: object, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f'convergence.{name} must be an int >= {low}, got {value!r}')
-    return value
+    return check_int(value, f'convergence.{name}', low)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from ...functional.formulas import PrimitiveSet
 from ...functional.prediction_metrics import (box_ap, keypoint_ap, mask_ap, ranking_ap,
                                               seg_metric)
 from ...registry import FILTERS
+from ...utils.checks import check_int, check_number
 from .loss_capture import LossCall, capture_loss_calls
 
 
@@ -89,14 +90,10 @@ class LossRejection:
         for name, value, low in (('num_samples', num_samples, 1), ('steps', steps, 1),
                                  ('early_check', early_check, 0), ('seed', seed, 0),
                                  ('tolerance', tolerance, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f'loss_rejection.{name} must be an int >= {low}, got {value!r}')
+            check_int(value, f'loss_rejection.{name}', low)
         for name, value in (('threshold', threshold), ('lr', lr), ('momentum', momentum),
                             ('early_gain', early_gain), ('box_lr', box_lr)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                    not math.isfinite(value):
-                raise ValueError(f'loss_rejection.{name} must be a finite number, got '
-                                 f'{value!r}')
+            check_number(value, f'loss_rejection.{name}')
         from ...functional.seg_surrogates import SURROGATES
         if metric not in SURROGATES:
             raise ValueError(f'loss_rejection.metric must be one of {sorted(SURROGATES)}, got '

@@ -17,7 +17,6 @@ proxy's reward metric (COCO AP) on D_verify. The threshold rule is the searcher'
 """
 import copy
 import json
-import math
 import os.path as osp
 import random
 from typing import List, Optional
@@ -26,6 +25,7 @@ from mmengine.config import Config
 
 from ...registry import FILTERS
 from ...utils.atomic_json import write_json_atomic
+from ...utils.checks import check_int, check_number
 
 VERIFICATION_DIR = 'verification'
 VERIFICATION_NAME = 'instances_verification.json'
@@ -52,12 +52,8 @@ class OptimisationSimulation:
         for name, value, low in (('iters', iters, 1),
                                  ('images_per_category', images_per_category, 1),
                                  ('seed', seed, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f'simulation.{name} must be an int >= {low}, got {value!r}')
-        if isinstance(warmup_fraction, bool) or not isinstance(warmup_fraction, (int, float)) \
-                or not math.isfinite(warmup_fraction) or not 0 <= warmup_fraction <= 1:
-            raise ValueError(f'simulation.warmup_fraction must be a number in [0, 1], got '
-                             f'{warmup_fraction!r}')
+            check_int(value, f'simulation.{name}', low)
+        check_number(warmup_fraction, 'simulation.warmup_fraction', 0, 1)
         if load_from is not None and (not isinstance(load_from, str) or
                                       not osp.isfile(load_from)):
             raise ValueError(f'simulation.load_from must be a checkpoint file, got '

@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Union
 
-from ...registry import SEARCHERS
+from ...registry import SEARCHERS  # noqa: F401  (re-exported to the searchers)
+from ...utils.checks import check_int
 
 
 #: what a candidate is: a vector in [0, 1]^dim (ASL, PAP) or one formula string per searched
@@ -52,13 +53,6 @@ def check_unit_vector(vector: Sequence[float], dim: int, name: str) -> List[floa
         if not math.isfinite(value) or value < 0 or value > 1:
             raise ValueError(f'{name}[{i}] must be a finite number in [0, 1], got {value!r}')
     return values
-
-
-def check_int(value: object, name: str, low: int) -> int:
-    """``value`` if it is an int (not a bool) >= ``low``, else ``ValueError`` naming it."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f'{name} must be an int >= {low}, got {value!r}')
-    return value
 
 
 class BaseSearcher:

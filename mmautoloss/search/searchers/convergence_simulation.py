@@ -41,7 +41,8 @@ from typing import Dict, List, Optional, Tuple
 from ...functional.formulas import Formula, FormulaError, PrimitiveSet, parse_formula
 from ...functional.formulas.released import RELEASED_FORMULAS
 from ..variation.deap_operators import crossover, mutate
-from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id, check_int
+from ...utils.checks import check_int, check_number
+from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id
 
 #: the initial loss L_I of each branch kind (CSE-Autoloss section 3.1 and 4)
 INITIAL_LOSSES = dict(softmax_cls='CEI', sigmoid_cls='FLI', box='GIoU')
@@ -51,12 +52,6 @@ STAGES = ('generated', 'duplicate', 'invalid', 'non_convergent', 'simulated',
           'below_threshold', 'not_top_k', 'trained')
 SIMULATION_ROLE = 'simulation'
 
-
-def _probability(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not 0 <= value <= 1:
-        raise ValueError(f'{name} must be a number in [0, 1], got {value!r}')
-    return float(value)
 
 
 @SEARCHERS.register_module()
@@ -107,8 +102,8 @@ class ConvergenceSimulationSearcher(BaseSearcher):
             raise ValueError(f'initial_loss={initial_loss!r}: {error}') from error
         self.population_size = check_int(population_size, 'population_size', 1)
         self.num_parents = check_int(num_parents, 'num_parents', 1)
-        self.crossover_prob = _probability(crossover_prob, 'crossover_prob')
-        self.mutation_prob = _probability(mutation_prob, 'mutation_prob')
+        self.crossover_prob = check_number(crossover_prob, 'crossover_prob', 0, 1)
+        self.mutation_prob = check_number(mutation_prob, 'mutation_prob', 0, 1)
         self.depth = check_int(depth, 'depth', 0)
         self.max_simulated = None if max_simulated is None else \
             check_int(max_simulated, 'max_simulated', 1)

@@ -34,6 +34,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 import torch
 
+from ...utils.checks import check_int, is_number
 from .base import SEARCHERS, Candidate, VectorSearcher, candidate_id, check_unit_vector
 from .truncated_normal import truncnorm_log_prob, truncnorm_sample
 
@@ -69,8 +70,7 @@ class PPO2Searcher(VectorSearcher):
                  select: str = 'mean') -> None:
         super().__init__(dim, num_rounds, samples_per_round, seed, initial_mean)
         for key, value in (('sigma', sigma), ('clip_eps', clip_eps), ('lr', lr)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or \
-                    not math.isfinite(value) or value <= 0:
+            if not is_number(value) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f'{key} must be a finite positive number, got {value!r}')
         if clip_eps >= 1:
             raise ValueError(f'clip_eps must be < 1, got {clip_eps!r}')
@@ -80,8 +80,7 @@ class PPO2Searcher(VectorSearcher):
             raise ValueError(f'sigma_schedule must be one of {SIGMA_SCHEDULES}, '
                              f'got {sigma_schedule!r}')
         for key, value, low in (('num_steps', num_steps, 1), ('warmup_steps', warmup_steps, 0)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f'{key} must be an int >= {low}, got {value!r}')
+            check_int(value, key, low)
         if select not in SELECTIONS:
             raise ValueError(f'select must be one of {SELECTIONS}, got {select!r}')
         if samples_per_round < 2:

@@ -5,7 +5,8 @@ from typing import Dict, List, Tuple
 
 from ...functional.formulas import PrimitiveSet
 from ..variation import random_formula
-from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id, check_int
+from ...utils.checks import check_int
+from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id
 
 
 @SEARCHERS.register_module()

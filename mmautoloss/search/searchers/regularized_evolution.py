@@ -28,18 +28,13 @@ from typing import Dict, List, Optional, Tuple
 
 from ...functional.formulas import PrimitiveSet, parse_formula
 from ..variation import offspring, random_formula
-from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id, check_int
+from ...utils.checks import check_int, check_number
+from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id
 
 #: draws of a branch formula before the search gives up on finding an accepted one
 MAX_DRAWS = 5000
 STAGES = ('generated', 'invalid', 'rejected', 'equivalent', 'trained')
 
-
-def _probability(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not 0 <= value <= 1:
-        raise ValueError(f'{name} must be a number in [0, 1], got {value!r}')
-    return float(value)
 
 
 @SEARCHERS.register_module()
@@ -72,10 +67,10 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         self.population_size = check_int(population_size, 'population_size', 2)
         self.max_population = check_int(max_population, 'max_population',
                                         self.population_size)
-        self.tournament_fraction = _probability(tournament_fraction, 'tournament_fraction')
+        self.tournament_fraction = check_number(tournament_fraction, 'tournament_fraction', 0, 1)
         self.depth = check_int(depth, 'depth', 1)
-        self.copy_prob = _probability(copy_prob, 'copy_prob')
-        self.reinit_prob = _probability(reinit_prob, 'reinit_prob')
+        self.copy_prob = check_number(copy_prob, 'copy_prob', 0, 1)
+        self.reinit_prob = check_number(reinit_prob, 'reinit_prob', 0, 1)
         for pset, kind in self.branches.values():
             random_formula(pset, kind, self.depth, random.Random(0))  # depth fits the set
         self.loss_rejection = loss_rejection

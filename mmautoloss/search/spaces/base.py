@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmengine.config import Config
 
 from ...functional.monotone_function import MonotoneFunction
-from ...registry import SPACES
+from ...registry import SPACES  # noqa: F401  (re-exported to the spaces)
 from ..searchers.base import check_unit_vector
 
 
