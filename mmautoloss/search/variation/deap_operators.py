@@ -10,8 +10,9 @@ mutation independently with probability p2"; the authors' search is built on DEA
 DEAP's operators draw from the global ``random`` module; here they run on the caller's
 ``random.Random`` (its state is swapped in for the call and read back), so the search's
 offspring are a pure function of its seed and state, and the global state is untouched.
-An offspring that breaks a bound of the primitive set (size, depth, no prediction input)
-is drawn again; after :data:`MAX_TRIES` draws the parent is kept.
+An offspring that breaks a bound of the primitive set (size, depth, no prediction input),
+or a mutation that leaves its parent unchanged, is drawn again; after :data:`MAX_TRIES`
+draws the parent is kept.
 """
 import copy
 import functools
@@ -58,8 +59,8 @@ def crossover(first: Formula, second: Formula,
 
 
 def mutate(formula: Formula, rng: random.Random, depth: int) -> Formula:
-    """One of :data:`MUTATIONS`, drawn from ``rng``, giving a valid formula (the parent
-    when none is drawn)."""
+    """One of :data:`MUTATIONS`, drawn from ``rng``, giving a valid formula different from
+    ``formula`` (``formula`` itself when none is drawn)."""
     pset = formula.pset.deap_set(formula.kind)
     grow = functools.partial(gp.genGrow, min_=0, max_=depth)
     operators = dict(uniform=lambda t: gp.mutUniform(t, grow, pset),
@@ -69,6 +70,8 @@ def mutate(formula: Formula, rng: random.Random, depth: int) -> Formula:
     for _ in range(MAX_TRIES):
         name = rng.choice(MUTATIONS)
         tree, = _on_rng(rng, operators[name], copy.deepcopy(formula.tree))
+        if str(tree) == str(formula.tree):  # e.g. a node replaced by itself
+            continue
         try:
             return _valid(tree, formula)
         except FormulaError:
