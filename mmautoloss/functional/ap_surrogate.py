@@ -66,22 +66,31 @@ def _raise_first_bad(name: str, values: Tensor, bad: Tensor, requirement: str) -
                          f'at flat index {first} ({int(bad.sum())} bad entries)')
 
 
-def _check_inputs(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor) -> None:
+def _positives(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor, knots: Tensor,
+               validate: bool) -> Tensor:
+    """The positives' indices, after checking shapes and types; with ``validate`` also the
+    values (finite scores, ``pos_loc`` in [0, 1], valid knots), which reads them back from
+    the device (``ParamAPLoss`` does it only with ``debug=True``). The indices themselves
+    (``nonzero``, the only read-back the surrogate needs) give the number of positives."""
     if not torch.is_tensor(scores) or scores.dim() != 1 or not scores.is_floating_point():
         raise ValueError(f'scores must be a 1-D floating tensor (N,), got '
                          f'{getattr(scores, "shape", type(scores).__name__)}')
-    _raise_first_bad('scores', scores.detach(), ~torch.isfinite(scores), 'finite')
     if not torch.is_tensor(pos_mask) or pos_mask.dtype != torch.bool or \
             pos_mask.shape != scores.shape:
         raise ValueError(f'pos_mask must be a bool tensor of shape {tuple(scores.shape)}, got '
                          f'{getattr(pos_mask, "dtype", type(pos_mask).__name__)} '
                          f'{tuple(getattr(pos_mask, "shape", ()))}')
-    num_pos = int(pos_mask.sum())
+    pos_index = pos_mask.nonzero().squeeze(1)
+    num_pos = pos_index.numel()
     if not torch.is_tensor(pos_loc) or pos_loc.shape != (num_pos, ):
         raise ValueError(f'pos_loc must have shape ({num_pos},) (one score per positive of '
                          f'pos_mask), got {tuple(getattr(pos_loc, "shape", ()))}')
-    _raise_first_bad('pos_loc', pos_loc.detach(), ~((pos_loc >= 0) & (pos_loc <= 1)),
-                     'inside [0, 1]')
+    if validate:
+        _raise_first_bad('scores', scores.detach(), ~torch.isfinite(scores), 'finite')
+        _raise_first_bad('pos_loc', pos_loc.detach(), ~((pos_loc >= 0) & (pos_loc <= 1)),
+                         'inside [0, 1]')
+        check_knots(knots)
+    return pos_index
 
 
 def _segments(knot: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -142,13 +151,12 @@ def _pairwise_rank_sum(sorted_scores: Tensor, sorted_weights: Tensor, anchors: T
     return pair_sum - anchor_weights * own_value
 
 
-def _pair_inputs(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor, knots: Tensor):
+def _pair_inputs(scores: Tensor, pos_index: Tensor, pos_loc: Tensor, knots: Tensor):
     """What both forms of eq. (6) start from, in float64: the scores, the positives'
     localization scores and indices, ``f(index, x)`` of the five functions, the positives'
     weights ``1 - f(l_i; th3)`` and every score's weight (1 for negatives)."""
     scores64, loc = scores.double(), pos_loc.double()
     knots = knots.to(device=scores.device, dtype=torch.float64)
-    pos_index = pos_mask.nonzero().squeeze(1)
 
     def f(index: int, x: Tensor) -> Tensor:
         return piecewise_linear(x, knots[index, :, 0], knots[index, :, 1])
@@ -159,7 +167,7 @@ def _pair_inputs(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor, knots: Tenso
 
 
 def param_ap_surrogate(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
-                       knots: Tensor) -> Tensor:
+                       knots: Tensor, validate: bool = True) -> Tensor:
     """``1 - (1/|P|) sum_i T_i`` of PAP eq. (6); equals ``1 - AP`` (eq. 1-2) at step functions.
 
     Args:
@@ -168,17 +176,17 @@ def param_ap_surrogate(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
         pos_loc: (P,) localization scores ``l(b_i)`` in [0, 1] of the positives, in the order
             of ``pos_mask.nonzero()`` (eq. 4; negatives have l = 0 implicitly).
         knots: (5, M + 1, 2) full knots of the five functions, order :data:`FUNCTION_NAMES`.
+        validate: check the values of the inputs and the knots (see :func:`_positives`).
 
     Returns:
         Scalar in the dtype of ``scores`` (at least float32). With no positive it is 0 and
         every gradient is 0. The gradient of the denominator term is blocked (appendix A.1).
     """
-    _check_inputs(scores, pos_mask, pos_loc)
-    check_knots(knots)
+    pos_index = _positives(scores, pos_mask, pos_loc, knots, validate)
     out_dtype = torch.promote_types(scores.dtype, torch.float32)
-    if not pos_mask.any():
+    if not pos_index.numel():
         return (scores.sum() + pos_loc.sum()).to(out_dtype) * 0
-    scores64, loc, pos_index, f, weight_pos, weights = _pair_inputs(scores, pos_mask,
+    scores64, loc, pos_index, f, weight_pos, weights = _pair_inputs(scores, pos_index,
                                                                      pos_loc, knots)
     knots = knots.to(device=scores.device, dtype=torch.float64)
     sorted_scores, order = scores64.sort()
@@ -198,7 +206,8 @@ RELEASE_TOPK = 100000
 
 
 def param_ap_surrogate_release(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
-                               knots: Tensor, num_topk: int = RELEASE_TOPK) -> Tensor:
+                               knots: Tensor, num_topk: int = RELEASE_TOPK,
+                               validate: bool = True) -> Tensor:
     """PAP eq. (6) in the arithmetic of the authors' public release.
 
     fundamentalvision/Parameterized-AP-Loss, ``mmdet/models/losses/paploss.py``, written
@@ -217,12 +226,11 @@ def param_ap_surrogate_release(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor
     """
     if isinstance(num_topk, bool) or not isinstance(num_topk, int) or num_topk < 1:
         raise ValueError(f'num_topk must be a positive int, got {num_topk!r}')
-    _check_inputs(scores, pos_mask, pos_loc)
-    check_knots(knots)
+    pos_index = _positives(scores, pos_mask, pos_loc, knots, validate)
     out_dtype = torch.promote_types(scores.dtype, torch.float32)
-    if not pos_mask.any():
+    if not pos_index.numel():
         return (scores.sum() + pos_loc.sum()).to(out_dtype) * 0
-    scores64, loc, pos_index, f, weight_pos, weights = _pair_inputs(scores, pos_mask,
+    scores64, loc, pos_index, f, weight_pos, weights = _pair_inputs(scores, pos_index,
                                                                      pos_loc, knots)
     knots = knots.to(device=scores.device, dtype=torch.float64)
     if scores64.numel() > num_topk:

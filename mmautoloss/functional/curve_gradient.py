@@ -8,7 +8,7 @@ and the gradient is exact. The evaluation itself runs over chunks of the flatten
 so its temporaries (segment index, gathered control points, the quadratic's root) never
 exist at the input's full size.
 """
-from typing import Callable, Sequence, Tuple
+from typing import Callable, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -19,12 +19,13 @@ CurveEvaluator = Callable[[Tensor], Tuple[Tensor, Tensor]]
 CHUNK_SIZE = 1 << 18
 
 
-def count_below(x: Tensor, boundaries: Sequence[float]) -> Tensor:
+def count_below(x: Tensor, boundaries: Union[Sequence[float], Tensor]) -> Tensor:
     """Per element, how many of the sorted ``boundaries`` are strictly below it.
 
     The segment index of a piecewise curve (``searchsorted(boundaries, x, right=False)``),
     computed by one comparison per boundary: curves have a handful of segments, and for
-    them this is several times faster than a binary search.
+    them this is several times faster than a binary search. ``boundaries`` may be a 1-D
+    tensor on ``x``'s device (its 0-d elements are compared without a host read-back).
     """
     index = torch.zeros(x.shape, dtype=torch.long, device=x.device)
     for boundary in boundaries:

@@ -19,12 +19,15 @@ from torch import Tensor
 LOC_MEASURES = ('giou', 'iou', 'l1')
 
 
-def _check_boxes(boxes: Tensor, name: str, num: Optional[int] = None) -> None:
+def _check_boxes(boxes: Tensor, name: str, num: Optional[int] = None,
+                 validate: bool = True) -> None:
     if not torch.is_tensor(boxes) or not boxes.is_floating_point() or boxes.dim() != 2 or \
             boxes.shape[1] != 4 or (num is not None and boxes.shape[0] != num):
         raise ValueError(f'{name} must be a floating tensor of shape '
                          f'({"P" if num is None else num}, 4), got '
                          f'{getattr(boxes, "shape", type(boxes).__name__)}')
+    if not validate:
+        return
     bad = ~torch.isfinite(boxes.detach()).all(1)
     if bad.any():
         first = int(bad.nonzero()[0])
@@ -33,17 +36,18 @@ def _check_boxes(boxes: Tensor, name: str, num: Optional[int] = None) -> None:
 
 
 def localization_quality(pred_boxes: Tensor, gt_boxes: Tensor, measure: str = 'giou',
-                         eps: float = 1e-7) -> Tensor:
+                         eps: float = 1e-7, validate: bool = True) -> Tensor:
     """l(b_i) in [0, 1] for aligned pairs ``pred_boxes[i]``, ``gt_boxes[i]`` of shape (P, 4).
 
     ``eps`` (> 0) floors the union, the enclosing area and the ground-truth size.
+    ``validate`` also checks that the boxes are finite (a read-back from the device).
     """
     if measure not in LOC_MEASURES:
         raise ValueError(f'measure (loc_measure) must be one of {LOC_MEASURES}, got {measure!r}')
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < math.inf:
         raise ValueError(f'eps must be a finite number > 0, got {eps!r}')
-    _check_boxes(pred_boxes, 'pred_boxes')
-    _check_boxes(gt_boxes, 'gt_boxes', pred_boxes.shape[0])
+    _check_boxes(pred_boxes, 'pred_boxes', validate=validate)
+    _check_boxes(gt_boxes, 'gt_boxes', pred_boxes.shape[0], validate)
     gt_boxes = gt_boxes.to(pred_boxes)
     if measure == 'l1':
         size = (gt_boxes[:, 2:] - gt_boxes[:, :2]).clamp(min=eps).repeat(1, 2)

@@ -55,7 +55,7 @@ def piecewise_bezier(y: Tensor, points: Tensor) -> Tensor:
     # six coefficients into contiguous rows
     table = torch.stack([u0, u0 - 2 * u1 + u2, 2 * (u1 - u0),
                          v0, v0 - 2 * v1 + v2, 2 * (v1 - v0)])
-    segment_ends = u2[:-1].tolist()
+    segment_ends = u2[:-1]  # a tensor: no read-back to the host
 
     def evaluate(inputs: Tensor) -> Tuple[Tensor, Tensor]:
         clamped = inputs.clamp(0, 1)

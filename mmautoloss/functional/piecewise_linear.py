@@ -44,7 +44,7 @@ def piecewise_linear(x: Tensor, knot_x: Tensor, knot_y: Tensor) -> Tensor:
     knot_x, knot_y = knot_x.to(x), knot_y.to(x)
     # rows (left x, left y, slope) x segments: one index_select per chunk gathers all three
     table = torch.stack([knot_x[:-1], knot_y[:-1], linear_slopes(knot_x, knot_y)])
-    interior_x = knot_x[1:-1].tolist()
+    interior_x = knot_x[1:-1]  # a tensor: no read-back to the host
 
     def evaluate(inputs: Tensor) -> Tuple[Tensor, Tensor]:
         clamped = inputs.clamp(0, 1)

@@ -40,7 +40,10 @@ Curves = Optional[Sequence[Optional[Curve]]]
 
 
 def _check_inputs(probs: Tensor, labels: Tensor, ignore_index: int, curves: Curves,
-                  num_curves: int) -> Tuple[Optional[Curve], ...]:
+                  num_curves: int, validate: bool) -> Tuple[Optional[Curve], ...]:
+    """The curves, after checking shapes and types; with ``validate`` also the values
+    (probabilities in [0, 1], labels in range), which reads them back from the device (a
+    host-device synchronisation: ``AutoSegLoss`` does it only with ``debug=True``)."""
     if not torch.is_tensor(probs) or not torch.is_floating_point(probs) or probs.dim() != 4:
         got = (tuple(probs.shape), probs.dtype) if torch.is_tensor(probs) else probs
         raise ValueError(f'probs must be a floating (N, C, H, W) tensor, got {got!r}')
@@ -53,14 +56,15 @@ def _check_inputs(probs: Tensor, labels: Tensor, ignore_index: int, curves: Curv
                          f'{tuple(probs.shape)} (expected (N, H, W) of (N, C, H, W))')
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
         raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
-    if probs.numel():
+    if validate and probs.numel():
         low, high = torch.aminmax(probs)
         if not (0 <= low.item() and high.item() <= 1):
             raise ValueError(f'probs must be probabilities in [0, 1], got values in '
                              f'[{low.item()}, {high.item()}]')
     num_classes = probs.shape[1]
-    bad = (labels != ignore_index) & ((labels < 0) | (labels >= num_classes))
-    if bad.any():
+    bad = (labels != ignore_index) & ((labels < 0) | (labels >= num_classes)) if validate \
+        else None
+    if bad is not None and bad.any():
         raise ValueError(f'labels must lie in [0, {num_classes}) or equal ignore_index='
                          f'{ignore_index}, got {labels[bad][0].item()}')
     if curves is None:
@@ -138,26 +142,28 @@ def _mean_iou(masked: Tensor, index: Tensor, counts: Tensor, g_and: Optional[Cur
 
 
 def miou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
-                   ignore_index: int = 255) -> Tensor:
+                   ignore_index: int = 255, validate: bool = True) -> Tensor:
     """Surrogate mean IoU (ASL Table 1 eq. 3 with eq. 9), curves ``[g_AND, g_OR]``.
 
     ``1/C' sum_c sum h_AND(p_c, y_c) / sum h_OR(p_c, y_c)`` over the C' classes whose union
     is non-zero.
     """
-    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2)
+    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
+                                validate)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     counts = _class_counts(index, valid, probs.shape[1])
     return _mean_iou(masked, index, counts, g_and, g_or)
 
 
 def fwiou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
-                    ignore_index: int = 255) -> Tensor:
+                    ignore_index: int = 255, validate: bool = True) -> Tensor:
     """Surrogate frequency-weighted IoU (ASL Table 1 eq. 4), curves ``[g_AND, g_OR]``.
 
     ``sum_c (n_c / sum_c' n_c') IoU_c`` with n_c the ground-truth pixels of class c; 0 when
     every pixel is ignored.
     """
-    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2)
+    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
+                                validate)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     counts = _class_counts(index, valid, probs.shape[1])
     intersection, union = _intersection_union(masked, index, counts, g_and, g_or)
@@ -167,7 +173,7 @@ def fwiou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
 
 def biou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
                    ignore_index: int = 255, tolerance: int = 5,
-                   ignore_background: bool = True) -> Tensor:
+                   ignore_background: bool = True, validate: bool = True) -> Tensor:
     """Surrogate boundary IoU (ASL Table 1 eq. 5), curves ``[g_AND, g_OR]``.
 
     The mean IoU restricted to the ground-truth band
@@ -175,11 +181,12 @@ def biou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     edges left out when ``ignore_background``); classes with a zero union inside the band
     are left out of the mean; every class, background included, is averaged.
     """
-    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2)
+    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
+                                validate)
     _, index, valid = _mask_and_index(probs, labels, ignore_index)
     one_hot = _one_hot(probs.detach().contiguous(memory_format=torch.channels_last), index,
                        valid)
-    band = biou_band(one_hot, tolerance, ignore_background)
+    band = biou_band(one_hot, tolerance, ignore_background, validate=False)
     inside = valid & band[:, 0].bool()
     masked = probs * inside.unsqueeze(1).to(probs.dtype)
     counts = _class_counts(index, inside, probs.shape[1])
@@ -187,12 +194,13 @@ def biou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
 
 
 def macc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
-                   ignore_index: int = 255) -> Tensor:
+                   ignore_index: int = 255, validate: bool = True) -> Tensor:
     """Surrogate mean accuracy (ASL Table 1 eq. 2), curves ``[g_AND]``.
 
     ``1/C' sum_c sum h_AND(p_c, y_c) / n_c`` over the C' classes present in the ground truth.
     """
-    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1)
+    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1,
+                                validate)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     counts = _class_counts(index, valid, probs.shape[1])
     correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index)
@@ -201,19 +209,21 @@ def macc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
 
 
 def gacc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
-                   ignore_index: int = 255) -> Tensor:
+                   ignore_index: int = 255, validate: bool = True) -> Tensor:
     """Surrogate global accuracy (ASL Table 1 eq. 1), curves ``[g_AND]``.
 
     ``sum_c sum h_AND(p_c, y_c) / sum_c n_c``; 0 when every pixel is ignored.
     """
-    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1)
+    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1,
+                                validate)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index).sum()
     return (correct / valid.sum().clamp_min(1).double()).to(probs.dtype)
 
 
 def bf1_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
-                  ignore_index: int = 255, tolerance: int = 5) -> Tensor:
+                  ignore_index: int = 255, tolerance: int = 5,
+                  validate: bool = True) -> Tensor:
     """Surrogate boundary F1 score (ASL Table 1 eq. 6), four curves (see module docstring).
 
     Per class c, with ``B_p = h_XOR(p_c, erode(p_c))`` (:func:`soft_boundary`) and
@@ -228,7 +238,8 @@ def bf1_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     nor ground-truth boundary is left out of the mean. Background is included. The
     precision may exceed 1 away from one-hot inputs when ``g_prec`` lies above the diagonal.
     """
-    g_or_xor, g_and_xor, g_prec, g_rec = _check_inputs(probs, labels, ignore_index, curves, 4)
+    g_or_xor, g_and_xor, g_prec, g_rec = _check_inputs(probs, labels, ignore_index, curves, 4,
+                                                       validate)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     # channels-last maps pool several times faster on CPU; every map below inherits it
     masked = masked.contiguous(memory_format=torch.channels_last)

@@ -48,17 +48,19 @@ def _iou(probs: Tensor, target: Tensor, mask: Tensor, g_and: Optional[Callable],
 
 
 def miou_release(probs: Tensor, labels: Tensor, curves: Curves = None,
-                 ignore_index: int = 255) -> Tensor:
+                 ignore_index: int = 255, validate: bool = True) -> Tensor:
     """Release mIoU: mean over all classes of sum g_AND(p) y / (sum h_OR(p, y) + EPS)."""
-    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2)
+    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
+                                validate)
     target, mask = _target(probs, labels, ignore_index)
     return _iou(probs, target, mask, g_and, g_or).mean()
 
 
 def fwiou_release(probs: Tensor, labels: Tensor, curves: Curves = None,
-                  ignore_index: int = 255) -> Tensor:
+                  ignore_index: int = 255, validate: bool = True) -> Tensor:
     """Release FWIoU: IoU weighted by the ground-truth pixel count of each class."""
-    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2)
+    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
+                                validate)
     target, mask = _target(probs, labels, ignore_index)
     freq = target.sum(DIMS)
     weighted = (_iou(probs, target, mask, g_and, g_or) * freq).sum()
@@ -68,38 +70,42 @@ def fwiou_release(probs: Tensor, labels: Tensor, curves: Curves = None,
 
 def biou_release(probs: Tensor, labels: Tensor, curves: Curves = None,
                  ignore_index: int = 255, tolerance: int = 5,
-                 ignore_background: bool = True) -> Tensor:
+                 ignore_background: bool = True, validate: bool = True) -> Tensor:
     """Release BIoU: the release mIoU inside the ground-truth band (``drop_bg`` =
     ``ignore_background``)."""
-    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2)
+    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
+                                validate)
     target, mask = _target(probs, labels, ignore_index)
-    band = biou_band(target.detach(), tolerance, ignore_background)
+    band = biou_band(target.detach(), tolerance, ignore_background, validate=False)
     return _iou(probs, target, mask * band, g_and, g_or).mean()
 
 
 def macc_release(probs: Tensor, labels: Tensor, curves: Curves = None,
-                 ignore_index: int = 255) -> Tensor:
+                 ignore_index: int = 255, validate: bool = True) -> Tensor:
     """Release mAcc: mean over all classes of sum g_AND(p) y / (sum y + EPS)."""
-    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1)
+    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1,
+                                validate)
     target, _ = _target(probs, labels, ignore_index)
     correct = (apply_curve_or_identity(g_and, probs) * target).sum(DIMS)
     return (correct / (target.sum(DIMS) + EPS)).mean()
 
 
 def gacc_release(probs: Tensor, labels: Tensor, curves: Curves = None,
-                 ignore_index: int = 255) -> Tensor:
+                 ignore_index: int = 255, validate: bool = True) -> Tensor:
     """Release gAcc: sum g_AND(p) y / (sum y + EPS) over all pixels and classes."""
-    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1)
+    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1,
+                                validate)
     target, _ = _target(probs, labels, ignore_index)
     return (apply_curve_or_identity(g_and, probs) * target).sum() / (target.sum() + EPS)
 
 
 def bf1_release(probs: Tensor, labels: Tensor, curves: Curves = None,
                 ignore_index: int = 255, tolerance: int = 5,
-                ignore_background: bool = False) -> Tensor:
+                ignore_background: bool = False, validate: bool = True) -> Tensor:
     """Release BF1 (see the module docstring), curves
     ``[g_AND(p), g_AND(erode p), g_OR(p), g_OR(erode p)]``."""
-    g1, g2, g3, g4 = _check_inputs(probs, labels, ignore_index, curves, 4)
+    g1, g2, g3, g4 = _check_inputs(probs, labels, ignore_index, curves, 4,
+                                validate)
     target, _ = _target(probs, labels, ignore_index)
     with torch.no_grad():
         target_edge = binary_boundary(target)

@@ -67,6 +67,9 @@ class AutoSegLoss(nn.Module):
             :mod:`mmautoloss.functional.seg_surrogates_release` for the differences.
         loss_name: key of the loss in mmseg's loss dict; must start with ``'loss_'``
             (default ``'loss_asl_<metric>'``).
+        debug: also check the values in ``forward`` (probabilities in [0, 1], labels in
+            range); off by default because reading values back synchronises the device
+            with the host on every iteration. Shapes and types are always checked.
     """
 
     def __init__(self,
@@ -81,7 +84,8 @@ class AutoSegLoss(nn.Module):
                  boundary_tolerance: int = 5,
                  ignore_background_boundary: Optional[bool] = None,
                  loss_name: Optional[str] = None,
-                 formulation: str = 'paper') -> None:
+                 formulation: str = 'paper',
+                 debug: bool = False) -> None:
         super().__init__()
         if metric not in SURROGATES:
             raise ValueError(f'metric must be one of {sorted(SURROGATES)}, got {metric!r}')
@@ -103,6 +107,8 @@ class AutoSegLoss(nn.Module):
                              f'metric={metric!r}')
         if formulation not in FORMULATIONS:
             raise ValueError(f'formulation must be one of {FORMULATIONS}, got {formulation!r}')
+        if not isinstance(debug, bool):
+            raise ValueError(f'debug must be True or False, got {debug!r}')
         if loss_name is None:
             loss_name = f'loss_asl_{metric.lower()}'
         if not isinstance(loss_name, str) or not loss_name.startswith('loss_'):
@@ -122,6 +128,7 @@ class AutoSegLoss(nn.Module):
                                            if metric == 'BIoU' else None)
         self._loss_name = loss_name
         self.formulation = formulation
+        self.debug = debug
         self.curves = self._build_curves(theta, params, points_per_curve)
 
     def _build_curves(self, theta: Optional[Sequence[float]], params: Optional[Sequence[float]],
@@ -166,16 +173,32 @@ class AutoSegLoss(nn.Module):
                 seg_logits: Tensor,
                 seg_label: Tensor,
                 weight: Optional[Tensor] = None,
-                ignore_index: Optional[int] = None) -> Tensor:
-        """Loss of logits (N, C, H, W) against labels (N, H, W) of the same size.
+                avg_factor: Optional[float] = None,
+                reduction_override: Optional[str] = None,
+                ignore_index: Optional[int] = None,
+                **kwargs) -> Tensor:
+        """Loss of logits (N, C, H, W) against labels (N, H, W) of the same size, called
+        as mmseg's decode heads call their ``loss_decode`` (the arguments of mmseg's
+        ``CrossEntropyLoss.forward``).
 
-        ``weight`` (per-pixel weights of an mmseg pixel sampler) is not defined for a
-        metric surrogate and must be None. ``ignore_index`` from the caller overrides the
-        configured one.
+        The surrogate is one ratio over the whole batch, so what mmseg's element-wise losses
+        do with some arguments has no meaning here and is refused with a clear message:
+        ``weight`` (per-pixel weights of a pixel sampler) and ``avg_factor`` must be None,
+        ``reduction_override`` None, ``'mean'`` or ``'sum'`` (both the scalar loss);
+        unknown keyword arguments are a ``TypeError``. ``ignore_index`` from the caller
+        overrides the configured one.
         """
+        if kwargs:
+            raise TypeError(f'AutoSegLoss.forward got unexpected arguments {sorted(kwargs)}')
         if weight is not None:
             raise ValueError('AutoSegLoss takes no per-pixel weight (a pixel sampler was '
                              f'configured?), got weight of shape {tuple(weight.shape)}')
+        if avg_factor is not None:
+            raise ValueError('AutoSegLoss is a metric surrogate over the batch and takes no '
+                             f'avg_factor, got avg_factor={avg_factor!r}')
+        if reduction_override not in (None, 'mean', 'sum'):
+            raise ValueError('AutoSegLoss gives one loss per batch (reduction_override None, '
+                             f"'mean' or 'sum'), got reduction_override={reduction_override!r}")
         if self.num_classes is not None and (seg_logits.dim() != 4
                                              or seg_logits.shape[1] != self.num_classes):
             raise ValueError(f'seg_logits must have num_classes={self.num_classes} channels '
@@ -189,7 +212,8 @@ class AutoSegLoss(nn.Module):
         if self.metric == 'BIoU':
             extra['ignore_background'] = self.ignore_background_boundary
         probs = seg_logits.float().softmax(dim=1)
-        value = surrogate(probs, seg_label, self.curves, ignore_index, **extra)
+        value = surrogate(probs, seg_label, self.curves, ignore_index, validate=self.debug,
+                          **extra)
         return self.loss_weight * (1 - value)
 
     def extra_repr(self) -> str:

@@ -79,6 +79,10 @@ class ParamAPLoss(nn.Module):
         formulation: ``'paper'`` (default) or ``'release'`` (:data:`FORMULATIONS`).
         num_topk: release form only, the number of highest scores kept as candidates
             (the release's 100000).
+        debug: also check values in ``forward`` (finite scores and boxes, localization
+            scores in [0, 1]); off by default because reading values back synchronises the
+            device with the host on every iteration. Shapes are always checked, and the
+            functions were validated here, at construction.
     """
 
     def __init__(self,
@@ -90,7 +94,8 @@ class ParamAPLoss(nn.Module):
                  loc_measure: str = 'giou',
                  loss_weight: float = 1.0,
                  formulation: str = 'paper',
-                 num_topk: int = RELEASE_TOPK) -> None:
+                 num_topk: int = RELEASE_TOPK,
+                 debug: bool = False) -> None:
         super().__init__()
         MonotoneFunction.num_points('linear', num_segments)  # validates num_segments
         if functions is not None and params is not None:
@@ -115,6 +120,9 @@ class ParamAPLoss(nn.Module):
             raise ValueError(f'formulation must be one of {FORMULATIONS}, got {formulation!r}')
         if isinstance(num_topk, bool) or not isinstance(num_topk, int) or num_topk < 1:
             raise ValueError(f'num_topk must be a positive int, got {num_topk!r}')
+        if not isinstance(debug, bool):
+            raise ValueError(f'debug must be True or False, got {debug!r}')
+        self.debug = debug
         self.formulation = formulation
         self.num_topk = num_topk
         self.num_segments = num_segments
@@ -144,18 +152,24 @@ class ParamAPLoss(nn.Module):
         if not torch.is_tensor(pos_mask) or pos_mask.dtype != torch.bool:
             raise ValueError(f'pos_mask must be a bool tensor, got '
                              f'{getattr(pos_mask, "dtype", type(pos_mask).__name__)}')
-        num_pos = int(pos_mask.sum())
-        if not torch.is_tensor(pos_pred_boxes) or pos_pred_boxes.shape[:1] != (num_pos, ):
-            raise ValueError(f'pos_pred_boxes must hold one box per positive of pos_mask '
-                             f'({num_pos}), got shape '
-                             f'{tuple(getattr(pos_pred_boxes, "shape", ()))}')
+        if not torch.is_tensor(pos_pred_boxes) or pos_pred_boxes.dim() != 2:
+            raise ValueError(f'pos_pred_boxes must be a (P, 4) tensor, got '
+                             f'{getattr(pos_pred_boxes, "shape", type(pos_pred_boxes).__name__)}')
         boxes = grad_scale(pos_pred_boxes, self.grad_scale)
-        loc = localization_quality(boxes, pos_gt_boxes, self.loc_measure)
-        if self.formulation == 'release':
-            value = param_ap_surrogate_release(cls_scores, pos_mask, loc, self.knots,
-                                               self.num_topk)
-        else:
-            value = param_ap_surrogate(cls_scores, pos_mask, loc, self.knots)
+        loc = localization_quality(boxes, pos_gt_boxes, self.loc_measure,
+                                   validate=self.debug)
+        try:
+            if self.formulation == 'release':
+                value = param_ap_surrogate_release(cls_scores, pos_mask, loc, self.knots,
+                                                   self.num_topk, self.debug)
+            else:
+                value = param_ap_surrogate(cls_scores, pos_mask, loc, self.knots, self.debug)
+        except ValueError as error:
+            # the surrogate counts the positives (one localization score, so one box each)
+            if str(error).startswith('pos_loc must have shape'):
+                raise ValueError(f'pos_pred_boxes must hold one box per positive of pos_mask, '
+                                 f'got {pos_pred_boxes.shape[0]} boxes: {error}') from error
+            raise
         return value * self.loss_weight
 
     def extra_repr(self) -> str:
