@@ -6,12 +6,12 @@
 # away from its ground truth. Otherwise as cse_faster-rcnn_cls_toydet.py (paper: N about
 # 10^3 for regression).
 _base_ = './cse_faster-rcnn_cls_toydet.py'
+_regression_set = dict(
+    base='cse', operators=['Add', 'Sub', 'Mul', 'Div', 'Neg', 'Log', 'Exp', 'Sqrt', 'Abs'])
 search_space = dict(
     branches={
-        'model.roi_head.bbox_head.loss_bbox': dict(
-            branch='box',
-            primitive_set=dict(base='cse', operators=[
-                'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Log', 'Exp', 'Sqrt', 'Abs']))
+        'model.roi_head.bbox_head.loss_bbox': dict(branch='box',
+                                                   primitive_set=_regression_set)
     },
     _delete_=True,
     type='FormulaSpace',

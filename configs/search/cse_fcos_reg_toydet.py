@@ -4,12 +4,8 @@
 _base_ = './cse_faster-rcnn_reg_toydet.py'
 proxy_config = 'configs/cse/proxy_toydet_fcos_fl-giou.py'
 search_space = dict(
-    branches={
-        'model.bbox_head.loss_bbox': dict(
-            branch='box',
-            primitive_set=dict(base='cse', operators=[
-                'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Log', 'Exp', 'Sqrt', 'Abs']))
-    },
+    branches={'model.bbox_head.loss_bbox': dict(branch='box',
+                                                primitive_set={{_base_._regression_set}})},
     _delete_=True,
     type='FormulaSpace',
     primitive_set='cse')

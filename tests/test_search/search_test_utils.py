@@ -77,3 +77,28 @@ def sigkill_after_trials(cmd, env, work_dir, trials: int, timeout: float = 300) 
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     time.sleep(1.0)
+
+
+def killed_and_resumed(config: str, env: dict, tmp_path, trials: int):
+    """Run the search ``config`` uninterrupted into ``tmp_path/reference``, then again into
+    ``tmp_path/killed``, SIGKILLed after ``trials`` trials and finished with ``--resume``;
+    both must exit 0 with the same ``best.json``. Returns the reference run (its stderr
+    holds the terminal report), that ``best.json`` and the killed search's work dir."""
+    import json as _json
+    import subprocess
+    reference = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir',
+                                str(tmp_path / 'reference')], env=env, cwd=REPO,
+                               capture_output=True, text=True, timeout=600)
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    work_dir = tmp_path / 'killed'
+    sigkill_after_trials([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir)],
+                         env, work_dir, trials)
+    resumed = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir),
+                              '--resume'], env=env, cwd=REPO, capture_output=True, text=True,
+                             timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    with open(tmp_path / 'reference' / 'best.json') as f:
+        expected = _json.load(f)
+    with open(work_dir / 'best.json') as f:
+        assert _json.load(f) == expected
+    return reference, expected, work_dir

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmautoloss.datasets.toy_detection import generate_toydet
 from mmautoloss.functional.formulas import parse_formula
 from mmautoloss.search.journal import read_journal
-from search_test_utils import OBJECTIVE_JOB, REPO, SEARCH_TOOL, sigkill_after_trials
+from search_test_utils import OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed
 from test_resume import env_with_counter, trial_events
 
 KEY = 'model.roi_head.bbox_head.loss_cls'
@@ -60,24 +60,9 @@ def test_cse_search_survives_sigkill_and_resumes_to_the_same_result(tmp_path, to
     config = _config(tmp_path, _proxy(tmp_path, toydet), executor)
     env = env_with_counter(tmp_path / 'counter.txt')
     env.update(OBJ_SLEEP='0.3', OBJ_KEY=KEY, OBJ_REWARD_KEY='coco/bbox_mAP')
-    reference = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir',
-                                str(tmp_path / 'reference')], env=env, cwd=REPO,
-                               capture_output=True, text=True, timeout=600)
-    assert reference.returncode == 0, reference.stderr[-3000:]
+    reference, expected, work_dir = killed_and_resumed(config, env, tmp_path, 2)
     assert '== stages per generation ==' in reference.stderr
     assert '[search] generation 0: generated 6' in reference.stderr
-
-    work_dir = tmp_path / 'killed'
-    sigkill_after_trials([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir)],
-                         env, work_dir, 2)
-    resumed = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir),
-                              '--resume'], env=env, cwd=REPO, capture_output=True, text=True,
-                             timeout=600)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    with open(tmp_path / 'reference' / 'best.json') as f:
-        expected = json.load(f)
-    with open(work_dir / 'best.json') as f:
-        assert json.load(f) == expected
     ids = [e['result']['trial_id'] for e in trial_events(work_dir)]
     assert len(ids) == len(set(ids))
     # the stage counts of each generation, journaled when the generation ended
@@ -117,8 +102,12 @@ def test_a_short_cse_search_on_toydet_exports_its_best_loss(tmp_path, toydet):
     assert done.returncode == 0, done.stderr[-3000:]
     events = trial_events(work)
     assert {e['role'] for e in events} == {'simulation', 'sample'}
-    assert all(e['result']['status'] == 'ok' for e in events), [e['result'] for e in events]
-    assert all('coco/bbox_mAP' in e['result']['metrics'] for e in events)
+    # an evolved loss may go NaN in training (recorded as a failed trial); nothing crashes
+    results = [e['result'] for e in events]
+    assert {r['status'] for r in results} <= {'ok', 'nonfinite'}, results
+    for role in ('simulation', 'sample'):
+        assert any(e['result']['status'] == 'ok' and 'coco/bbox_mAP' in e['result']['metrics']
+                   for e in events if e['role'] == role), results
     with open(work / 'best.json') as f:
         best = json.load(f)
     formula = best['selected']['genotype'][KEY]

@@ -13,7 +13,7 @@ from mmautoloss.functional.formulas import get_primitive_set, parse_formula
 from mmautoloss.search.filters import Verdict
 from mmautoloss.search.journal import read_journal
 from mmautoloss.search.searchers import RegularizedEvolutionSearcher
-from search_test_utils import OBJECTIVE_JOB, REPO, SEARCH_TOOL, sigkill_after_trials
+from search_test_utils import OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed
 from test_resume import env_with_counter, trial_events
 
 KEY = 'model.decode_head.loss_decode'
@@ -131,23 +131,8 @@ def test_alz_search_survives_sigkill_and_resumes_to_the_same_result(tmp_path):
     config = _search_config(tmp_path, proxy, executor)
     env = env_with_counter(tmp_path / 'counter.txt')
     env['OBJ_SLEEP'] = '0.3'
-    reference = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir',
-                                str(tmp_path / 'reference')], env=env, cwd=REPO,
-                               capture_output=True, text=True, timeout=600)
-    assert reference.returncode == 0, reference.stderr[-3000:]
+    reference, _, work_dir = killed_and_resumed(config, env, tmp_path, 5)
     assert 'round 1 candidates: generated' in reference.stderr
-
-    work_dir = tmp_path / 'killed'
-    sigkill_after_trials([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir)],
-                         env, work_dir, 5)
-    resumed = subprocess.run([sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir),
-                              '--resume'], env=env, cwd=REPO, capture_output=True, text=True,
-                             timeout=600)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    with open(tmp_path / 'reference' / 'best.json') as f:
-        expected = json.load(f)
-    with open(work_dir / 'best.json') as f:
-        assert json.load(f) == expected
     ids = [e['result']['trial_id'] for e in trial_events(work_dir)]
     assert len(ids) == len(set(ids)) == 4 + 2 * 2
     starts = [e for e in read_journal(str(work_dir / 'journal.jsonl'))
