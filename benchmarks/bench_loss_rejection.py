@@ -28,13 +28,13 @@ def _tasks(root: str):
     generate_toyseg(os.path.join(root, 'toyseg'), seed=0, num_train=6, num_val=2)
     generate_toydet(os.path.join(root, 'toydet') + '/', seed=0, num_train=6, num_val=2)
     generate_toypose(os.path.join(root, 'toypose'), seed=0, num_train=6, num_val=2)
-    seg = Config.fromfile(os.path.join(repo, 'configs/alz/proxy_toyseg.py'))
+    seg = Config.fromfile(os.path.join(repo, 'configs/proxies/alz_toyseg.py'))
     seg.train_dataloader.dataset.data_root = os.path.join(root, 'toyseg')
-    det = Config.fromfile(os.path.join(repo, 'configs/alz/proxy_toydet_faster-rcnn.py'))
+    det = Config.fromfile(os.path.join(repo, 'configs/proxies/alz_toydet_faster-rcnn.py'))
     det.train_dataloader.dataset.data_root = os.path.join(root, 'toydet') + '/'
-    ins = Config.fromfile(os.path.join(repo, 'configs/alz/proxy_toydet_mask-rcnn.py'))
+    ins = Config.fromfile(os.path.join(repo, 'configs/proxies/alz_toydet_mask-rcnn.py'))
     ins.train_dataloader.dataset.data_root = os.path.join(root, 'toydet') + '/'
-    pose = Config.fromfile(os.path.join(repo, 'configs/alz/proxy_toypose_heatmap.py'))
+    pose = Config.fromfile(os.path.join(repo, 'configs/proxies/alz_toypose_heatmap.py'))
     pose.train_dataloader.dataset.data_root = os.path.join(root, 'toypose') + '/'
     seg_branch = {'model.decode_head.loss_decode': 'seg'}
     det_branches = {'model.rpn_head.loss_cls': 'sigmoid_cls',

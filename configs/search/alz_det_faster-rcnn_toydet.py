@@ -5,7 +5,7 @@
 # branch with the other branches at their targets (appendix A.2). Sized for a CPU: 4
 # initial losses, then 2 generations of 2 offspring.
 # Data first: `python tools/generate_toydet.py --out data/toydet`.
-proxy_config = 'configs/alz/proxy_toydet_faster-rcnn.py'
+proxy_config = 'configs/proxies/alz_toydet_faster-rcnn.py'
 search_space = dict(
     type='FormulaSpace',
     primitive_set='alz',

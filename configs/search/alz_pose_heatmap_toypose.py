@@ -3,7 +3,7 @@
 # keypoint weights applied per keypoint), rewarded with mmpose's CocoMetric keypoint AP.
 # Sized for a CPU: 4 initial losses, 2 generations of 2 offspring.
 # Data first: `python tools/generate_toypose.py --out data/toypose`.
-proxy_config = 'configs/alz/proxy_toypose_heatmap.py'
+proxy_config = 'configs/proxies/alz_toypose_heatmap.py'
 search_space = dict(
     type='FormulaSpace', primitive_set='alz', branches={'model.head.loss': 'heatmap'})
 reward_key = 'coco/AP'

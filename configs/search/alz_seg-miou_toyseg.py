@@ -6,7 +6,7 @@
 # K = 20, P = 2500, T = 5%, 500 proxy trainings in all, e.g.
 #   --cfg-options searcher.population_size=20 budget.rounds=160 budget.samples_per_round=3
 # Data first: `python tools/generate_toyseg.py --out data/toyseg`.
-proxy_config = 'configs/alz/proxy_toyseg.py'
+proxy_config = 'configs/proxies/alz_toyseg.py'
 search_space = dict(
     type='FormulaSpace',
     primitive_set='alz',

@@ -3,7 +3,7 @@
 # PPO2 clip 0.2 and Adam lr 0.2 for 60 steps (the authors' settings): for a real search use
 #   --cfg-options budget.rounds=12 budget.samples_per_round=8 --gpus 8
 # Data first: `python tools/generate_toyseg.py --out data/toyseg`.
-proxy_config = 'configs/asl/proxy_toyseg.py'
+proxy_config = 'configs/proxies/asl_toyseg.py'
 search_space = dict(type='ASLSpace', metric='mIoU', key='model.decode_head.loss_decode',
                     parameterization='bezier', num_segments=2)
 reward_key = 'mIoU'

@@ -7,7 +7,7 @@
 # offspring, at most 4 simulations of 60 iterations and K = 2 proxy trainings per
 # generation, P = 2 parents, E = 2 generations (paper: N about 10^4 for classification).
 # Data first: `python tools/generate_toydet.py --out data/toydet`.
-proxy_config = 'configs/cse/proxy_toydet_faster-rcnn_ce-giou.py'
+proxy_config = 'configs/proxies/cse_toydet_faster-rcnn_ce-giou.py'
 search_space = dict(
     type='FormulaSpace',
     primitive_set='cse',

@@ -4,7 +4,7 @@
 # 0.75 (1 - y) as the authors' released classification wrapper does. Otherwise as
 # cse_faster-rcnn_cls_toydet.py.
 _base_ = './cse_faster-rcnn_cls_toydet.py'
-proxy_config = 'configs/cse/proxy_toydet_fcos_fl-giou.py'
+proxy_config = 'configs/proxies/cse_toydet_fcos_fl-giou.py'
 search_space = dict(
     _delete_=True,
     type='FormulaSpace',

@@ -2,7 +2,7 @@
 
 A search config is an mmengine config (``_base_`` allowed) with these fields::
 
-    proxy_config = 'configs/asl/proxy_toyseg.py'   # the proxy training job (a file)
+    proxy_config = 'configs/proxies/asl_toyseg.py'   # the proxy training job (a file)
     search_space = dict(type='ASLSpace', metric='mIoU')   # PAPSpace, FormulaSpace
     reward_key = 'mIoU'            # a key the proxy's val_evaluator reports
     searcher = dict(type='PPO2Searcher', sigma=0.2, ...)   # or RandomSearcher

@@ -1,4 +1,4 @@
-"""The ASL proxy (configs/asl/proxy_toyseg.py) trains on CPU with each of the six surrogates.
+"""The ASL proxy (configs/proxies/asl_toyseg.py) trains on CPU with each of the six surrogates.
 
 A freshly generated tiny ToySeg set, a few iterations each; the final validation must report
 the six metrics of ASL Table 1 as finite numbers.
@@ -28,7 +28,7 @@ def toyseg_root(tmp_path_factory):
 
 def _proxy_cfg(metric: str, data_root: str, work_dir: str,
                formulation: str = 'paper') -> Config:
-    cfg = Config.fromfile(os.path.join(REPO, 'configs', 'asl', 'proxy_toyseg.py'))
+    cfg = Config.fromfile(os.path.join(REPO, 'configs', 'proxies', 'asl_toyseg.py'))
     cfg.work_dir = work_dir
     cfg.log_level = 'WARNING'
     for loader in (cfg.train_dataloader, cfg.val_dataloader):

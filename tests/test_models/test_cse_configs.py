@@ -47,10 +47,10 @@ def test_released_config_builds_with_cse_losses(path):
 
 
 @pytest.mark.training
-@pytest.mark.parametrize('name', ['proxy_toydet_faster-rcnn_cse-a.py',
-                                  'proxy_toydet_fcos_cse-b.py'])
+@pytest.mark.parametrize('name', ['cse_toydet_faster-rcnn_cse-a.py',
+                                  'cse_toydet_fcos_cse-b.py'])
 def test_proxy_trains_and_evaluates(name, tmp_path):
-    runner = train_toydet_proxy(os.path.join(REPO, 'configs', 'cse', name), tmp_path,
+    runner = train_toydet_proxy(os.path.join(REPO, 'configs', 'proxies', name), tmp_path,
                                 max_iters=3)
     scalars = runner.message_hub.log_scalars
     for key in ('train/loss_cls', 'train/loss_bbox'):
@@ -76,8 +76,8 @@ def _recording_loss(model):
 
 def test_rcnn_head_feeds_detached_iou_of_positive_boxes():
     from mmdet.structures.bbox import bbox_overlaps
-    _, model = build_released_detector(os.path.join(REPO, 'configs', 'cse',
-                                                    'proxy_toydet_faster-rcnn_cse-a.py'))
+    _, model = build_released_detector(os.path.join(REPO, 'configs', 'proxies',
+                                                    'cse_toydet_faster-rcnn_cse-a.py'))
     head, recorder = _recording_loss(model)
     gen = torch.Generator().manual_seed(0)
     n = 6

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PAPLOSS = os.path.join(REPO, 'configs', 'paploss')
-PROXY = os.path.join(PAPLOSS, 'proxy_toydet_deformable-detr.py')
-RELEASED = os.path.join(PAPLOSS, 'deformable-detr_r50_8xb4-50e_coco_paploss.py')
+PROXY = os.path.join(REPO, 'configs', 'proxies', 'paploss_toydet_deformable-detr.py')
+RELEASED = os.path.join(PAPLOSS, 'deformable-detr_r50_paploss_8xb4-50e_coco.py')
 
 NUM_CLASSES = 3
 ASSIGNER = dict(

@@ -13,9 +13,9 @@ from toydet_proxy_run import train_toydet_proxy
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROXY = os.path.join(REPO, 'configs', 'paploss', 'proxy_toydet_faster-rcnn.py')
+PROXY = os.path.join(REPO, 'configs', 'proxies', 'paploss_toydet_faster-rcnn.py')
 RELEASED = os.path.join(REPO, 'configs', 'paploss',
-                        'faster-rcnn_r50_fpn_8xb8-1x_coco_paploss.py')
+                        'faster-rcnn_r50_fpn_paploss_8xb8-1x_coco.py')
 RCNN_STDS = [0.1, 0.1, 0.2, 0.2]
 
 

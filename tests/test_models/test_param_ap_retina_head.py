@@ -12,8 +12,8 @@ from toydet_proxy_run import train_toydet_proxy
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROXY = os.path.join(REPO, 'configs', 'paploss', 'proxy_toydet_retinanet.py')
-RELEASED = os.path.join(REPO, 'configs', 'paploss', 'retinanet_r50_fpn_8xb8-1x_coco_paploss.py')
+PROXY = os.path.join(REPO, 'configs', 'proxies', 'paploss_toydet_retinanet.py')
+RELEASED = os.path.join(REPO, 'configs', 'paploss', 'retinanet_r50_fpn_paploss_8xb8-1x_coco.py')
 
 TRAIN_CFG = dict(
     assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.4, min_pos_iou=0,

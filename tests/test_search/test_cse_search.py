@@ -19,7 +19,7 @@ KEY = 'model.roi_head.bbox_head.loss_cls'
 
 
 def _proxy(tmp_path, data, iters=None):
-    lines = [f"_base_ = {os.path.join(REPO, 'configs/cse/proxy_toydet_faster-rcnn_ce-giou.py')!r}",
+    lines = [f"_base_ = {os.path.join(REPO, 'configs/proxies/cse_toydet_faster-rcnn_ce-giou.py')!r}",
              f"_root = {data!r}",
              "train_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))",
              "val_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))",

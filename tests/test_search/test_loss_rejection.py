@@ -23,14 +23,14 @@ DET_BRANCHES = {'model.rpn_head.loss_cls': ('sigmoid_cls', BCE),
 
 def seg_proxy(root) -> Config:
     generate_toyseg(str(root), seed=0, num_train=6, num_val=2)
-    cfg = Config.fromfile(f'{REPO}/configs/alz/proxy_toyseg.py')
+    cfg = Config.fromfile(f'{REPO}/configs/proxies/alz_toyseg.py')
     cfg.train_dataloader.dataset.data_root = str(root)
     return cfg
 
 
 def det_proxy(root) -> Config:
     generate_toydet(str(root) + '/', seed=0, num_train=6, num_val=2)
-    cfg = Config.fromfile(f'{REPO}/configs/alz/proxy_toydet_faster-rcnn.py')
+    cfg = Config.fromfile(f'{REPO}/configs/proxies/alz_toydet_faster-rcnn.py')
     cfg.train_dataloader.dataset.data_root = str(root) + '/'
     return cfg
 
@@ -85,10 +85,10 @@ def test_mask_and_pose_protocols_accept_default_losses_and_reject_negations(tmp_
     from mmautoloss.datasets.toy_pose import generate_toypose
     alz = get_primitive_set('alz')
     det_proxy(tmp_path / 'toydet')  # writes the masks too
-    ins = Config.fromfile(f'{REPO}/configs/alz/proxy_toydet_mask-rcnn.py')
+    ins = Config.fromfile(f'{REPO}/configs/proxies/alz_toydet_mask-rcnn.py')
     ins.train_dataloader.dataset.data_root = str(tmp_path / 'toydet') + '/'
     generate_toypose(str(tmp_path / 'toypose'), seed=0, num_train=6, num_val=2)
-    pose = Config.fromfile(f'{REPO}/configs/alz/proxy_toypose_heatmap.py')
+    pose = Config.fromfile(f'{REPO}/configs/proxies/alz_toypose_heatmap.py')
     pose.train_dataloader.dataset.data_root = str(tmp_path / 'toypose') + '/'
     mse = 'Square(Add(P,Neg(Y)))'
     for cfg, key, kind, formula in (
@@ -110,7 +110,7 @@ def test_protocol_settings_are_checked():
 
 def test_missing_proxy_data_is_a_search_config_error(tmp_path):
     from mmautoloss.search.search_config import SearchConfigError
-    cfg = Config.fromfile(f'{REPO}/configs/alz/proxy_toyseg.py')
+    cfg = Config.fromfile(f'{REPO}/configs/proxies/alz_toyseg.py')
     cfg.train_dataloader.dataset.data_root = str(tmp_path / 'not-generated')
     protocol = LossRejection(cfg, {SEG_KEY: (get_primitive_set('alz'), 'seg')})
     with pytest.raises(SearchConfigError, match="cannot record the proxy's loss inputs"):

@@ -13,7 +13,7 @@ from mmautoloss.search.filters import OptimisationSimulation
 from mmautoloss.search.trial import TrialSpec, write_trial_config
 from search_test_utils import REPO
 
-PROXY = os.path.join(REPO, 'configs/cse/proxy_toydet_faster-rcnn_ce-giou.py')
+PROXY = os.path.join(REPO, 'configs/proxies/cse_toydet_faster-rcnn_ce-giou.py')
 
 
 @pytest.fixture(scope='module')

@@ -96,7 +96,7 @@ def test_state_round_trip_reproduces_the_search_exactly():
 def _tiny_seg_proxy(tmp_path, iters=None):
     data = tmp_path / 'toyseg'
     generate_toyseg(str(data), seed=0, num_train=6, num_val=2, size=32)
-    lines = [f"_base_ = {os.path.join(REPO, 'configs/alz/proxy_toyseg.py')!r}",
+    lines = [f"_base_ = {os.path.join(REPO, 'configs/proxies/alz_toyseg.py')!r}",
              f"train_dataloader = dict(dataset=dict(data_root={str(data)!r}))",
              f"val_dataloader = dict(dataset=dict(data_root={str(data)!r}))",
              "test_dataloader = val_dataloader"]
@@ -197,7 +197,7 @@ test_evaluator = val_evaluator
 def test_alz_detection_search_trains_an_evolved_four_branch_loss(tmp_path):
     generate_toydet(str(tmp_path / 'toydet') + '/', seed=0, num_train=6, num_val=2)
     events = _short_search(
-        tmp_path, _toydet_proxy_text(tmp_path / 'toydet', 'configs/alz/proxy_toydet_faster-rcnn.py'),
+        tmp_path, _toydet_proxy_text(tmp_path / 'toydet', 'configs/proxies/alz_toydet_faster-rcnn.py'),
         'configs/search/alz_det_faster-rcnn_toydet.py')
     assert all(len(e['candidate']) == 4 for e in events)
 
@@ -206,7 +206,7 @@ def test_alz_detection_search_trains_an_evolved_four_branch_loss(tmp_path):
 def test_alz_instance_search_trains_an_evolved_five_branch_loss(tmp_path):
     generate_toydet(str(tmp_path / 'toydet') + '/', seed=0, num_train=6, num_val=2)
     events = _short_search(
-        tmp_path, _toydet_proxy_text(tmp_path / 'toydet', 'configs/alz/proxy_toydet_mask-rcnn.py'),
+        tmp_path, _toydet_proxy_text(tmp_path / 'toydet', 'configs/proxies/alz_toydet_mask-rcnn.py'),
         'configs/search/alz_ins_mask-rcnn_toydet.py')
     assert all(len(e['candidate']) == 5 for e in events)
     assert any('coco/segm_mAP' in e['result']['metrics'] for e in events)
@@ -217,7 +217,7 @@ def test_alz_pose_search_trains_an_evolved_heatmap_loss(tmp_path):
     from mmautoloss.datasets.toy_pose import generate_toypose
     data = tmp_path / 'toypose'
     generate_toypose(str(data), seed=0, num_train=8, num_val=2)
-    events = _short_search(tmp_path, f"""_base_ = {os.path.join(REPO, 'configs/alz/proxy_toypose_heatmap.py')!r}
+    events = _short_search(tmp_path, f"""_base_ = {os.path.join(REPO, 'configs/proxies/alz_toypose_heatmap.py')!r}
 _root = {str(data) + '/'!r}
 train_dataloader = dict(batch_size=4, dataset=dict(data_root=_root))
 val_dataloader = dict(batch_size=4, dataset=dict(data_root=_root))

@@ -3,7 +3,7 @@
 # Table 1 with a 1 px boundary tolerance) trained with its default loss, mmseg's
 # cross-entropy. The formula searches override `model.decode_head.loss_decode` with an
 # ExprLoss per candidate. Data: `python tools/generate_toyseg.py --out data/toyseg`.
-_base_ = '../asl/proxy_toyseg.py'
+_base_ = '../proxies/asl_toyseg.py'
 model = dict(
     decode_head=dict(
         loss_decode=dict(

@@ -3,7 +3,7 @@
 # classification loss, IoUFCOSHead; 300 iterations, COCO AP on the validation split) with
 # CSE-B's classification and regression losses, weights 1.
 # Data: `python tools/generate_toydet.py --out data/toydet`.
-_base_ = './proxy_toydet_fcos_fl-giou.py'
+_base_ = './cse_toydet_fcos_fl-giou.py'
 model = dict(
     bbox_head=dict(
         loss_cls=dict(_delete_=True, type='ExprLoss', formula='CSE-B/cls', use_sigmoid=True,

@@ -3,7 +3,7 @@
 # validation split) with CSE-A's classification loss (it gets the IoU w of each RoI) and
 # its regression loss on decoded boxes, weight 10 as the paper's two-stage detectors; the
 # RPN keeps cross-entropy + L1. Data: `python tools/generate_toydet.py --out data/toydet`.
-_base_ = './proxy_toydet_faster-rcnn_ce-giou.py'
+_base_ = './cse_toydet_faster-rcnn_ce-giou.py'
 model = dict(
     roi_head=dict(
         bbox_head=dict(
