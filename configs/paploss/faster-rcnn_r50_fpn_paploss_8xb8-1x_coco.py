@@ -17,7 +17,7 @@ model = dict(
         type='ParamAPRPNHead',
         loss_cls=None,
         loss_bbox=None,
-        loss=dict(
+        loss_ap=dict(
             type='ParamAPLoss',
             functions=[
                 [0, 0, 0.9058, 0.0484, 0.9068, 0.5120, 0.9232, 0.7286, 0.9766, 0.9677, 1, 1],
@@ -37,7 +37,7 @@ model = dict(
             type='ParamAPBBoxHead',
             loss_cls=None,
             loss_bbox=None,
-            loss=dict(
+            loss_ap=dict(
                 type='ParamAPLoss',
                 functions=[
                     [0, 0, 0.3344, 0.0268, 0.5460, 0.2461, 0.8196, 0.6466, 0.9467, 0.8617, 1, 1],

@@ -15,7 +15,7 @@ model = dict(
         type='ParamAPRetinaHead',
         loss_cls=None,
         loss_bbox=None,
-        loss=dict(
+        loss_ap=dict(
             type='ParamAPLoss',
             functions=[
                 [0, 0, 0.4182, 0.0277, 0.4948, 0.2187, 0.6882, 0.2624, 0.802, 0.6688, 1, 1],

@@ -4,7 +4,7 @@
 # training"), 30 queries, 1 encoder and 2 decoder layers (the first decoder layer's loss is
 # the auxiliary `d0.loss_ap`), 128x128 images, batch 4, 300 iterations, then COCO AP on the
 # validation split (`coco/bbox_mAP` is the search reward).
-# The search engine overrides `model.bbox_head.loss` with each candidate ParamAPLoss.
+# The search engine overrides `model.bbox_head.loss_ap` with each candidate ParamAPLoss.
 # Data: `python tools/generate_toydet.py --out data/toydet`.
 _base_ = [
     '../_base_/models/deformable-detr_r18_toydet.py',

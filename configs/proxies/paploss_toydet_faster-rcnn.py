@@ -2,7 +2,7 @@
 # Faster R-CNN R18-FPN from scratch, 128x128 images, batch 4, 300 iterations, then COCO AP
 # on the validation split (`coco/bbox_mAP` is the search reward).
 # The paper searches the RPN loss and the R-CNN loss at once: the search engine overrides
-# `model.rpn_head.loss` and `model.roi_head.bbox_head.loss` with each candidate.
+# `model.rpn_head.loss_ap` and `model.roi_head.bbox_head.loss_ap` with each candidate.
 # Data: `python tools/generate_toydet.py --out data/toydet`.
 _base_ = [
     '../_base_/models/faster-rcnn_r18_toydet.py',

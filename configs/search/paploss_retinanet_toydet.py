@@ -3,7 +3,7 @@
 # samples: --cfg-options budget.rounds=40 budget.samples_per_round=8 --gpus 8
 # Data first: `python tools/generate_toydet.py --out data/toydet`.
 proxy_config = 'configs/proxies/paploss_toydet_retinanet.py'
-search_space = dict(type='PAPSpace', keys=['model.bbox_head.loss'], num_segments=5)
+search_space = dict(type='PAPSpace', keys=['model.bbox_head.loss_ap'], num_segments=5)
 reward_key = 'coco/bbox_mAP'
 searcher = dict(
     type='PPO2Searcher',

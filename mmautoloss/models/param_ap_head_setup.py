@@ -1,10 +1,10 @@
 """Constructor plumbing shared by the mmdet heads that train with one ParamAPLoss.
 
 The RetinaNet, RPN and R-CNN box heads replace their classification and box losses by ONE
-Parameterized AP Loss (PAP eq. 6) given as ``loss``. Their mmdet parents still build
+Parameterized AP Loss (PAP eq. 6) given as ``loss_ap``. Their mmdet parents still build
 ``loss_cls`` / ``loss_bbox`` from config (and read ``use_sigmoid`` from it), so the heads
-hand the parent placeholders, drop the two modules afterwards and build ``ap_loss``.
-The Deformable DETR head builds its ``ap_loss`` with the same :func:`build_ap_loss`.
+hand the parent placeholders, drop the two modules afterwards and build ``loss_ap``.
+The Deformable DETR head builds its ``loss_ap`` with the same :func:`build_ap_loss`.
 """
 from typing import Optional
 
@@ -38,26 +38,26 @@ def unified_loss_parent_kwargs(head: str, loss_cls: Optional[dict],
 
 
 def build_ap_loss(head: str, loss: dict) -> ParamAPLoss:
-    """Build a ParamAP head's single loss from ``loss``; it must be a ``ParamAPLoss`` (eq. 6).
+    """Build a ParamAP head's single loss from its ``loss_ap`` config; it must be a
+    ``ParamAPLoss`` (eq. 6).
 
     The heads call it as ``loss(scores, pos_mask, pos_pred_boxes, pos_gt_boxes)``, so any
     other loss would only fail at the first training step.
     """
     if not isinstance(loss, dict) or 'type' not in loss:
         raise ValueError(
-            f"{head}: loss must be a config dict with a 'type' key, got loss={loss!r}")
+            f"{head}: loss_ap must be a config dict with a 'type' key, got loss_ap={loss!r}")
     module = MMDET_MODELS.build(loss)  # mmdet's registry falls back to the root
     if not isinstance(module, ParamAPLoss):
-        raise ValueError(f'{head}: loss must build a ParamAPLoss (eq. 6), got '
-                         f"loss.type={loss['type']!r}")
+        raise ValueError(f'{head}: loss_ap must build a ParamAPLoss (eq. 6), got '
+                         f"loss_ap.type={loss['type']!r}")
     return module
 
 
 def attach_ap_loss(head: nn.Module, loss: dict) -> None:
-    """Drop the parent's placeholder losses and build ``head.ap_loss`` from ``loss``.
-
-    ``ap_loss`` rather than ``loss``: ``loss`` is an mmdet head method.
-    """
+    """Drop the parent's placeholder losses and build ``head.loss_ap`` from its config:
+    config key, attribute and log key are all ``loss_ap`` (``loss_rpn_ap`` in the log of
+    the RPN, as mmdet's ``loss_rpn_cls``)."""
     head.loss_cls = None
     head.loss_bbox = None
-    head.ap_loss = build_ap_loss(type(head).__name__, loss)
+    head.loss_ap = build_ap_loss(type(head).__name__, loss)

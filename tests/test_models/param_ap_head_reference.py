@@ -94,9 +94,9 @@ def check_anchor_head_feeds_loss(head, gts, labels, assigner_thrs, img_size=64) 
     instances = [InstanceData(bboxes=torch.tensor(g, dtype=torch.float32).reshape(-1, 4),
                               labels=torch.tensor(l, dtype=torch.long))
                  for g, l in zip(gts, labels)]
-    head.ap_loss = RecordingLoss()
+    head.loss_ap = RecordingLoss()
     losses = head.loss_by_feat(cls_scores, bbox_preds, instances, metas)
-    scores, pos_mask, pos_boxes, pos_gt_boxes = head.ap_loss.args
+    scores, pos_mask, pos_boxes, pos_gt_boxes = head.loss_ap.args
 
     anchors = torch.cat(head.prior_generator.grid_priors(featmap_sizes, device='cpu')).numpy()
     index = flat_anchor_index(featmap_sizes, num_base)

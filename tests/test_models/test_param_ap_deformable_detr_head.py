@@ -57,7 +57,7 @@ def build_head(**overrides):
         num_classes=NUM_CLASSES,
         embed_dims=16,
         num_pred_layer=2,
-        loss=dict(type='ParamAPLoss'),
+        loss_ap=dict(type='ParamAPLoss'),
         train_cfg=dict(assigner=ASSIGNER))
     cfg.update(overrides)
     return MODELS.build(cfg)
@@ -137,13 +137,13 @@ def check_layer_feed(call, logits, boxes, instances):
 
 def test_every_decoder_layer_gets_the_hungarian_positives_at_their_class():
     head = build_head()
-    head.ap_loss = RecordingLoss(head.ap_loss)
+    head.loss_ap = RecordingLoss(head.loss_ap)
     logits, boxes = random_outputs((2, 3, 7), seed=0)  # 2 layers, 3 images, 7 queries
     metas = [dict(img_shape=(IMG_H, IMG_W)) for _ in GT_BOXES]
     losses = head.loss_by_feat(logits, boxes, None, None, gt_instances(), metas)
 
     assert set(losses) == {'loss_ap', 'd0.loss_ap'}
-    calls = head.ap_loss.calls
+    calls = head.loss_ap.calls
     assert len(calls) == 2
     assert losses['d0.loss_ap'] is calls[0][-1] and losses['loss_ap'] is calls[1][-1]
     matched = [check_layer_feed(call, logits[layer], boxes[layer], gt_instances())
@@ -160,7 +160,7 @@ def test_every_decoder_layer_gets_the_hungarian_positives_at_their_class():
 
 def test_two_stage_encoder_proposals_are_matched_class_agnostically():
     head = build_head(num_pred_layer=3, as_two_stage=True)
-    head.ap_loss = RecordingLoss(head.ap_loss)
+    head.loss_ap = RecordingLoss(head.loss_ap)
     logits, boxes = random_outputs((2, 3, 6), seed=1)
     enc_logits, enc_boxes = random_outputs((3, 12), seed=2)
     metas = [dict(img_shape=(IMG_H, IMG_W)) for _ in GT_BOXES]
@@ -169,7 +169,7 @@ def test_two_stage_encoder_proposals_are_matched_class_agnostically():
     losses = head.loss_by_feat(logits, boxes, enc_logits, enc_boxes, instances, metas)
 
     assert set(losses) == {'loss_ap', 'd0.loss_ap', 'enc_loss_ap'}
-    calls = head.ap_loss.calls
+    calls = head.loss_ap.calls
     assert len(calls) == 3
     assert losses['enc_loss_ap'] is calls[2][-1]
     for layer in range(2):
@@ -204,11 +204,11 @@ def test_prediction_keeps_the_top_sigmoid_query_class_pairs():
 
 
 @pytest.mark.parametrize('overrides, error, match', [
-    (dict(loss=dict(type='FocalLoss', use_sigmoid=True)), ValueError, "loss.type='FocalLoss'"),
-    (dict(loss='ParamAPLoss'), ValueError, "loss='ParamAPLoss'"),
-    (dict(loss=dict(type='ParamAPLoss', loc_measure='dice')), ValueError, 'loc_measure'),
-    (dict(loss=dict(type='ParamAPLoss', functions=[[0, 0, 1, 1]])), ValueError, 'functions'),
-    (dict(loss_cls=dict(type='FocalLoss')), TypeError, 'loss_cls'),
+    (dict(loss_ap=dict(type='FocalLoss', use_sigmoid=True)), ValueError, "loss_ap.type='FocalLoss'"),
+    (dict(loss_ap='ParamAPLoss'), ValueError, "loss_ap='ParamAPLoss'"),
+    (dict(loss_ap=dict(type='ParamAPLoss', loc_measure='dice')), ValueError, 'loc_measure'),
+    (dict(loss_ap=dict(type='ParamAPLoss', functions=[[0, 0, 1, 1]])), ValueError, 'functions'),
+    (dict(loss_cls=dict(type='FocalLoss')), ValueError, 'loss_cls'),
     (dict(train_cfg=dict(matcher=ASSIGNER)), ValueError, 'assigner'),
 ])
 def test_malformed_config_is_rejected_by_name(overrides, error, match):
@@ -227,7 +227,7 @@ def test_released_config_resolves_mmdet_base_and_builds_identity_loss():
     register_all_modules()
     cfg = Config.fromfile(RELEASED)
     assert cfg.model.type == 'DeformableDETR' and cfg.model.num_queries == 300
-    assert set(cfg.model.bbox_head) == {'type', 'num_classes', 'loss'}
+    assert set(cfg.model.bbox_head) == {'type', 'num_classes', 'loss_ap'}
     assert cfg.optim_wrapper.optimizer.lr == 2e-4
     assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 32
     cfg.model.backbone.init_cfg = None  # no checkpoint download in a test
@@ -235,9 +235,11 @@ def test_released_config_resolves_mmdet_base_and_builds_identity_loss():
     head = model.bbox_head
     assert type(head).__name__ == 'ParamAPDeformableDETRHead'
     assert head.num_pred_layer == 6 and head.cls_out_channels == 80
-    assert isinstance(head.ap_loss, ParamAPLoss)
+    assert isinstance(head.loss_ap, ParamAPLoss)
+    # built by mmdet's own constructor: its separate box losses are dropped
+    assert head.loss_bbox is None and head.loss_iou is None and head.loss_cls.use_sigmoid
     identity = [0, 0, 0.2, 0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8, 1, 1]
-    for function in head.ap_loss.functions():
+    for function in head.loss_ap.functions():
         assert function == pytest.approx(identity)
 
 

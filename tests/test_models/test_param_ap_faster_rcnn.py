@@ -37,7 +37,7 @@ def build_rpn_head(**overrides):
                               strides=[4, 8, 16, 32, 64]),
         loss_cls=None,
         loss_bbox=None,
-        loss=dict(type='ParamAPLoss'),
+        loss_ap=dict(type='ParamAPLoss'),
         # PseudoSampler keeps every assigned anchor, so the test can recompute B exactly
         train_cfg=dict(
             assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.7, neg_iou_thr=0.3,
@@ -52,7 +52,7 @@ def build_rpn_head(**overrides):
 
 def build_bbox_head(**overrides):
     cfg = dict(type='ParamAPBBoxHead', in_channels=4, fc_out_channels=16, roi_feat_size=7,
-               num_classes=3, loss_cls=None, loss_bbox=None, loss=dict(type='ParamAPLoss'),
+               num_classes=3, loss_cls=None, loss_bbox=None, loss_ap=dict(type='ParamAPLoss'),
                bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0., 0., 0., 0.],
                                target_stds=RCNN_STDS))
     cfg.update(overrides)
@@ -70,7 +70,7 @@ def test_rpn_head_passes_the_assigners_anchors_and_drops_ignored_ones():
 @pytest.mark.parametrize('class_agnostic', [False, True])
 def test_bbox_head_passes_sampled_rois_times_classes(class_agnostic):
     head = build_bbox_head(reg_class_agnostic=class_agnostic)
-    head.ap_loss = RecordingLoss()
+    head.loss_ap = RecordingLoss()
     torch.manual_seed(0)
     num_rois, num_classes = 7, 3
     rois = torch.tensor([[0, 2., 2., 20., 30.], [0, 10., 4., 40., 24.], [0, 0., 0., 8., 8.],
@@ -86,7 +86,7 @@ def test_bbox_head_passes_sampled_rois_times_classes(class_agnostic):
     bbox_pred = (0.5 * torch.randn(num_rois, reg_dim)).requires_grad_()
     losses = head.loss(cls_score, bbox_pred, rois, labels, label_weights, gt_boxes,
                        torch.zeros(num_rois, 4))
-    scores, pos_mask, pos_boxes, pos_gts = head.ap_loss.args
+    scores, pos_mask, pos_boxes, pos_gts = head.loss_ap.args
 
     exp_scores, exp_pos, exp_boxes = [], [], []
     for r in range(num_rois):
@@ -141,16 +141,16 @@ def test_a_separate_loss_is_rejected_by_name(build, key):
 
 @pytest.mark.parametrize('build', [build_rpn_head, build_bbox_head])
 def test_a_loss_that_is_not_param_ap_is_rejected_by_name(build):
-    with pytest.raises(ValueError, match="loss.type='CrossEntropyLoss'"):
-        build(loss=dict(type='CrossEntropyLoss'))
+    with pytest.raises(ValueError, match="loss_ap.type='CrossEntropyLoss'"):
+        build(loss_ap=dict(type='CrossEntropyLoss'))
 
 
 def test_released_coco_config_builds_with_both_searched_losses():
     cfg, detector = build_released_detector(RELEASED)
     assert cfg.train_dataloader.batch_size == 8 and cfg.auto_scale_lr.base_batch_size == 64
     assert cfg.optim_wrapper.optimizer.lr == 0.024  # PAP section 4.1
-    rpn_loss = detector.rpn_head.ap_loss
-    rcnn_loss = detector.roi_head.bbox_head.ap_loss
+    rpn_loss = detector.rpn_head.loss_ap
+    rcnn_loss = detector.roi_head.bbox_head.loss_ap
     assert type(detector.rpn_head).__name__ == 'ParamAPRPNHead'
     assert type(detector.roi_head.bbox_head).__name__ == 'ParamAPBBoxHead'
     assert detector.roi_head.bbox_head.fc_cls.out_features == 80

@@ -41,7 +41,7 @@ def build_head(**overrides):
                               strides=[4, 8, 16, 32, 64]),
         loss_cls=None,
         loss_bbox=None,
-        loss=dict(type='ParamAPLoss'),
+        loss_ap=dict(type='ParamAPLoss'),
         train_cfg=TRAIN_CFG)
     cfg.update(overrides)
     return MODELS.build(cfg)
@@ -59,8 +59,8 @@ def test_head_passes_the_assigners_pairs_and_drops_ignored_anchors():
 def test_config_builds_the_param_ap_loss_and_drops_mmdet_losses():
     from mmautoloss.models.losses.param_ap_loss import ParamAPLoss
 
-    head = build_head(loss=dict(type='ParamAPLoss', grad_scale=4.1231))
-    assert isinstance(head.ap_loss, ParamAPLoss)
+    head = build_head(loss_ap=dict(type='ParamAPLoss', grad_scale=4.1231))
+    assert isinstance(head.loss_ap, ParamAPLoss)
     assert head.loss_cls is None and head.loss_bbox is None
     assert head.use_sigmoid_cls and head.cls_out_channels == 3 and head.reg_decoded_bbox
 
@@ -72,12 +72,12 @@ def test_a_separate_loss_is_rejected_by_name(key):
 
 
 @pytest.mark.parametrize('loss, match', [
-    (dict(type='FocalLoss', use_sigmoid=True), "loss.type='FocalLoss'"),
-    ('ParamAPLoss', "loss='ParamAPLoss'"),
+    (dict(type='FocalLoss', use_sigmoid=True), "loss_ap.type='FocalLoss'"),
+    ('ParamAPLoss', "loss_ap='ParamAPLoss'"),
 ])
 def test_a_loss_that_is_not_param_ap_is_rejected_by_name(loss, match):
     with pytest.raises(ValueError, match=match):
-        build_head(loss=loss)
+        build_head(loss_ap=loss)
 
 
 @pytest.mark.parametrize('value', [False, None, 0])
@@ -90,10 +90,10 @@ def test_released_coco_config_builds_with_the_searched_loss():
     cfg, detector = build_released_detector(RELEASED)
     assert cfg.train_dataloader.batch_size == 8 and cfg.auto_scale_lr.base_batch_size == 64
     assert cfg.optim_wrapper.optimizer.lr == 0.016  # PAP section 4.1
-    ap_loss = detector.bbox_head.ap_loss
+    loss_ap = detector.bbox_head.loss_ap
     assert type(detector.bbox_head).__name__ == 'ParamAPRetinaHead'
-    assert ap_loss.grad_scale == pytest.approx(4.1231)  # REFERENCE s.3
-    assert ap_loss.functions()[0] == pytest.approx(
+    assert loss_ap.grad_scale == pytest.approx(4.1231)  # REFERENCE s.3
+    assert loss_ap.functions()[0] == pytest.approx(
         [0, 0, 0.4182, 0.0277, 0.4948, 0.2187, 0.6882, 0.2624, 0.802, 0.6688, 1, 1])
     losses = one_image_loss(detector)
     assert list(losses) == ['loss_ap'] and math.isfinite(float(losses['loss_ap']))

@@ -150,22 +150,22 @@ def check_pap_loss(loss, functions, grad_scale):
 def test_released_retinanet_config_holds_the_released_loss():
     cfg = Config.fromfile(os.path.join(PAPLOSS, 'retinanet_r50_fpn_paploss_8xb8-1x_coco.py'))
     assert cfg.model.bbox_head.type == 'ParamAPRetinaHead'
-    check_pap_loss(cfg.model.bbox_head.loss, PAP_RETINANET, PAP_RETINANET_LAMBDA)
+    check_pap_loss(cfg.model.bbox_head.loss_ap, PAP_RETINANET, PAP_RETINANET_LAMBDA)
 
 
 def test_released_faster_rcnn_config_holds_the_released_losses():
     cfg = Config.fromfile(os.path.join(PAPLOSS, 'faster-rcnn_r50_fpn_paploss_8xb8-1x_coco.py'))
     assert cfg.model.rpn_head.type == 'ParamAPRPNHead'
     assert cfg.model.roi_head.bbox_head.type == 'ParamAPBBoxHead'
-    check_pap_loss(cfg.model.rpn_head.loss, PAP_RPN, PAP_RPN_LAMBDA)
-    check_pap_loss(cfg.model.roi_head.bbox_head.loss, PAP_RCNN, PAP_RCNN_LAMBDA)
+    check_pap_loss(cfg.model.rpn_head.loss_ap, PAP_RPN, PAP_RPN_LAMBDA)
+    check_pap_loss(cfg.model.roi_head.bbox_head.loss_ap, PAP_RCNN, PAP_RCNN_LAMBDA)
 
 
 def test_released_deformable_detr_config_uses_identity_functions():
     # REFERENCE s.3 releases no Deformable DETR functions: identity f(x) = x, lambda = 1
     cfg = Config.fromfile(os.path.join(PAPLOSS, 'deformable-detr_r50_paploss_8xb4-50e_coco.py'))
     assert cfg.model.bbox_head.type == 'ParamAPDeformableDETRHead'
-    loss = cfg.model.bbox_head.loss
+    loss = cfg.model.bbox_head.loss_ap
     assert loss['type'] == 'ParamAPLoss' and loss['num_segments'] == 5
     assert loss['functions'] is None and loss.get('params') is None
     assert loss['grad_scale'] == 1.0 and loss.get('grad_scale_param') is None

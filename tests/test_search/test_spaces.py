@@ -119,24 +119,24 @@ def test_asl_other_loss_type_is_replaced_with_a_warning():
 
 
 def test_pap_dims_and_identity():
-    retina = PAPSpace(['model.bbox_head.loss'])
+    retina = PAPSpace(['model.bbox_head.loss_ap'])
     assert retina.dim == 41
-    faster = PAPSpace(['model.rpn_head.loss', 'model.roi_head.bbox_head.loss'])
+    faster = PAPSpace(['model.rpn_head.loss_ap', 'model.roi_head.bbox_head.loss_ap'])
     assert faster.dim == 82
     head = [0.2, 0.2, 0.25, 0.25, 1 / 3, 1 / 3, 0.5, 0.5] * 5 + [0.5]
     np.testing.assert_allclose(faster.initial_mean(), head * 2, atol=1e-12)
     overrides = retina.to_overrides(retina.initial_mean())
-    assert overrides['model.bbox_head.loss']['grad_scale'] == pytest.approx(1.0)
+    assert overrides['model.bbox_head.loss_ap']['grad_scale'] == pytest.approx(1.0)
     assert len(faster.curves(faster.initial_mean())) == 10
 
 
 def test_pap_round_trip_with_released_functions():
-    space = PAPSpace(['model.bbox_head.loss'])
-    released = {'model.bbox_head.loss': dict(type='ParamAPLoss', functions=PAP_RETINANET,
+    space = PAPSpace(['model.bbox_head.loss_ap'])
+    released = {'model.bbox_head.loss_ap': dict(type='ParamAPLoss', functions=PAP_RETINANET,
                                              grad_scale=4.1231)}
     candidate = space.from_overrides(released)
     assert candidate[-1] == pytest.approx((math.log10(4.1231) + 1) / 2)
-    loss = space.to_overrides(candidate)['model.bbox_head.loss']
+    loss = space.to_overrides(candidate)['model.bbox_head.loss_ap']
     assert loss['grad_scale'] == pytest.approx(4.1231)
     assert loss['num_segments'] == 5 and len(loss['params']) == 40
     for f, knots in enumerate(PAP_RETINANET):
@@ -158,7 +158,7 @@ def test_pap_grad_scale_mapping_and_errors():
     assert overrides['a.loss']['loss_weight'] == 3.0
     assert 'grad_scale_param' not in overrides['a.loss']
     with pytest.raises(ValueError, match='keys'):
-        PAPSpace('model.bbox_head.loss')
+        PAPSpace('model.bbox_head.loss_ap')
     with pytest.raises(ValueError, match='distinct'):
         PAPSpace(['a', 'a'])
     with pytest.raises(ValueError, match='num_segments'):
@@ -173,7 +173,7 @@ def test_overrides_build_the_registered_losses():
     rng = np.random.default_rng(1)
     cases = [(ASLSpace('mIoU'), dict(num_classes=4)), (ASLSpace('BF1'), dict(num_classes=4)),
              (ASLSpace('mAcc', parameterization='linear', num_segments=3), dict(num_classes=4)),
-             (PAPSpace(['model.bbox_head.loss']), {})]
+             (PAPSpace(['model.bbox_head.loss_ap']), {})]
     for space, extra in cases:
         for candidate in (space.initial_mean(), rng.random(space.dim).tolist()):
             (loss, ) = space.to_overrides(candidate).values()
@@ -197,13 +197,13 @@ def test_loss_options_are_fixed_settings_of_every_candidate():
     for options in (dict(params=[0.5]), dict(type='CrossEntropyLoss'), [1]):
         with pytest.raises(ValueError, match='loss_options'):
             ASLSpace('BF1', loss_options=options)
-    pap = PAPSpace(['model.bbox_head.loss'], loss_options=dict(loc_measure='iou'))
+    pap = PAPSpace(['model.bbox_head.loss_ap'], loss_options=dict(loc_measure='iou'))
     (pap_loss, ) = pap.to_overrides(pap.initial_mean()).values()
     assert pap_loss['loc_measure'] == 'iou' and pap_loss['grad_scale'] == pytest.approx(1.0)
 
 
 def test_pap_grad_scale_none_reads_as_one():
-    space = PAPSpace(['model.bbox_head.loss'])
+    space = PAPSpace(['model.bbox_head.loss_ap'])
     loss = dict(type='ParamAPLoss', functions=None, grad_scale=None,
                 params=space.initial_mean()[:-1])
-    assert space.from_overrides({'model.bbox_head.loss': loss})[-1] == pytest.approx(0.5)
+    assert space.from_overrides({'model.bbox_head.loss_ap': loss})[-1] == pytest.approx(0.5)

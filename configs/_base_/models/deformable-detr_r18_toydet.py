@@ -2,7 +2,7 @@
 # network: one feature level (PAP section 4.1: "we also set the number of feature levels to 1
 # to further accelerate the training"), 30 queries, 1 encoder and 2 decoder layers (the first
 # decoder layer's loss is the auxiliary `d0.loss_ap`), with the Parameterized AP Loss at
-# identity f(x) = x, lambda = 1 (the search engine overrides `model.bbox_head.loss`).
+# identity f(x) = x, lambda = 1 (the search engine overrides `model.bbox_head.loss_ap`).
 _base_ = './r18_toydet.py'
 embed_dims = 128
 model = dict(
@@ -50,7 +50,7 @@ model = dict(
         num_classes=3,
         embed_dims=embed_dims,
         # identity f(x) = x for the five functions of eq. (6), lambda = 1
-        loss=dict(
+        loss_ap=dict(
             type='ParamAPLoss',
             functions=None,
             num_segments=5,

@@ -1,7 +1,7 @@
 # Faster R-CNN R18-FPN for 128x128 ToyDet images (3 classes), the PAP Faster R-CNN proxy
 # network, with the Parameterized AP Loss at identity f(x) = x, lambda = 1 in both the RPN and
 # the R-CNN head (the paper searches both at once: the search engine overrides
-# `model.rpn_head.loss` and `model.roi_head.bbox_head.loss` with each candidate).
+# `model.rpn_head.loss_ap` and `model.roi_head.bbox_head.loss_ap` with each candidate).
 _base_ = './r18_toydet.py'
 # identity f(x) = x for the five functions of eq. (6), lambda = 1
 identity_loss = dict(
@@ -34,7 +34,7 @@ model = dict(
             target_stds=[1.0, 1.0, 1.0, 1.0]),
         loss_cls=None,
         loss_bbox=None,
-        loss=identity_loss),
+        loss_ap=identity_loss),
     roi_head=dict(
         type='StandardRoIHead',
         bbox_roi_extractor=dict(
@@ -55,7 +55,7 @@ model = dict(
             reg_class_agnostic=False,
             loss_cls=None,
             loss_bbox=None,
-            loss=identity_loss)),
+            loss_ap=identity_loss)),
     train_cfg=dict(
         rpn=dict(
             assigner=dict(

@@ -1,6 +1,6 @@
 # RetinaNet R18-FPN for 128x128 ToyDet images (3 classes), the PAP RetinaNet proxy network,
 # with the Parameterized AP Loss at identity f(x) = x, lambda = 1 (the search engine
-# overrides `model.bbox_head.loss` with each candidate ParamAPLoss).
+# overrides `model.bbox_head.loss_ap` with each candidate ParamAPLoss).
 _base_ = './r18_toydet.py'
 model = dict(
     type='RetinaNet',
@@ -31,7 +31,7 @@ model = dict(
         loss_cls=None,
         loss_bbox=None,
         # identity f(x) = x for the five functions of eq. (6), lambda = 1
-        loss=dict(
+        loss_ap=dict(
             type='ParamAPLoss',
             functions=None,
             num_segments=5,

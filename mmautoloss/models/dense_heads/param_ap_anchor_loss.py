@@ -21,7 +21,7 @@ class ParamAPAnchorLossMixin:
 
     The host head must use sigmoid classification, ``reg_decoded_bbox=True`` (so that
     the regression targets are the matched GT boxes), hold the built loss as
-    ``self.ap_loss`` and name the reported loss in ``ap_loss_key``. The mixin comes first
+    ``self.loss_ap`` and name the reported loss in ``ap_loss_key``. The mixin comes first
     among the bases, so its ``loss_by_feat`` replaces mmdet's.
     """
     ap_loss_key = 'loss_ap'
@@ -69,6 +69,6 @@ class ParamAPAnchorLossMixin:
         pair_scores = scores[used].reshape(-1)
         pos_mask = F.one_hot(labels[used], self.num_classes + 1)[:, :self.num_classes]
         pos_boxes = get_box_tensor(self.bbox_coder.decode(anchors[positive], deltas[positive]))
-        loss = self.ap_loss(pair_scores, pos_mask.reshape(-1).bool(), pos_boxes,
+        loss = self.loss_ap(pair_scores, pos_mask.reshape(-1).bool(), pos_boxes,
                             gt_boxes[positive])
         return {self.ap_loss_key: loss}

@@ -11,15 +11,11 @@ import copy
 from typing import Dict, List, Optional
 
 import torch
-import torch.nn as nn
-from mmengine.model import BaseModule, bias_init_with_prob, constant_init
-from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.models.dense_heads import DeformableDETRHead
-from mmdet.registry import TASK_UTILS
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
-from mmdet.utils import ConfigType, InstanceList, OptInstanceList, OptMultiConfig
+from mmdet.utils import ConfigType, InstanceList, OptInstanceList
 from mmautoloss.registry import MODELS
 from ..param_ap_head_setup import build_ap_loss
 
@@ -50,64 +46,51 @@ class ParamAPDeformableDETRHead(DeformableDETRHead):
     Scores are per-(query, class) logits ranked independently, so inference takes the
     sigmoid of every pair and keeps the top ``max_per_img`` pairs.
 
+    Built through mmdet's own ``DeformableDETRHead`` / ``DETRHead`` constructor with
+    placeholder losses, as the anchor heads of this package are: ``loss_cls`` stays mmdet's
+    sigmoid focal loss placeholder (it tells mmdet's ``init_weights`` and
+    ``_predict_by_feat_single`` that scores are per-pair sigmoids; it is never called),
+    ``loss_bbox`` / ``loss_iou`` are dropped, and ``loss_ap`` is the only loss.
+
     Args:
         num_classes (int): Number of object classes (no background class).
-        loss (dict): Config of the loss; must build a ``ParamAPLoss``. It is the only loss
-            key (the search engine overrides ``bbox_head.loss``).
-        embed_dims (int): Transformer embedding size. Defaults to 256.
-        num_reg_fcs (int): Hidden layers of the regression branch. Defaults to 2.
-        share_pred_layer (bool): Share the prediction branches of all layers.
-        num_pred_layer (int): Number of prediction branches. Defaults to 6.
-        as_two_stage (bool): Whether the encoder proposes the queries.
-        train_cfg (dict): Holds the Hungarian ``assigner`` config (mmdet's costs).
-        test_cfg (dict): ``max_per_img`` detections kept per image.
-        init_cfg (dict, optional): Initialization config.
+        loss_ap (dict): Config of the loss; must build a ``ParamAPLoss``. It is the only
+            loss key (the search engine overrides ``bbox_head.loss_ap``).
+        loss_cls, loss_bbox, loss_iou: Must be None (mmdet's separate losses would be
+            silently unused).
+        train_cfg (dict): Holds the Hungarian ``assigner`` config (mmdet's costs, with the
+            focal classification cost of mmdet's Deformable DETR).
+        **kwargs: The other ``DeformableDETRHead`` arguments (``embed_dims``,
+            ``num_reg_fcs``, ``share_pred_layer``, ``num_pred_layer``, ``as_two_stage``,
+            ``test_cfg``, ``init_cfg``).
     """
 
     def __init__(self,
                  num_classes: int,
-                 loss: ConfigType = dict(type='ParamAPLoss'),
-                 embed_dims: int = 256,
-                 num_reg_fcs: int = 2,
-                 share_pred_layer: bool = False,
-                 num_pred_layer: int = 6,
-                 as_two_stage: bool = False,
+                 loss_ap: ConfigType = dict(type='ParamAPLoss'),
+                 loss_cls: Optional[dict] = None,
+                 loss_bbox: Optional[dict] = None,
+                 loss_iou: Optional[dict] = None,
                  train_cfg: Optional[ConfigType] = _HUNGARIAN_ASSIGNER,
-                 test_cfg: ConfigType = dict(max_per_img=100),
-                 init_cfg: OptMultiConfig = None) -> None:
-        # DETRHead.__init__ builds three separate losses (cls, L1, GIoU); eq. (6) replaces
-        # them with one, so the module is set up here from BaseModule instead.
-        BaseModule.__init__(self, init_cfg=init_cfg)
-        if not isinstance(num_classes, int) or num_classes < 1:
+                 **kwargs) -> None:
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or \
+                num_classes < 1:
             raise ValueError(f'num_classes must be a positive int, got {num_classes!r}')
-        self.ap_loss = build_ap_loss(type(self).__name__, loss)
-        self.num_classes = num_classes
-        self.cls_out_channels = num_classes
-        self.embed_dims = embed_dims
-        self.num_reg_fcs = num_reg_fcs
-        self.share_pred_layer = share_pred_layer
-        self.num_pred_layer = num_pred_layer
-        self.as_two_stage = as_two_stage
-        self.train_cfg = train_cfg
-        self.test_cfg = test_cfg
-        if train_cfg:
-            if 'assigner' not in train_cfg:
-                raise ValueError(
-                    f"train_cfg must hold an 'assigner', got train_cfg={train_cfg!r}")
-            self.assigner = TASK_UTILS.build(train_cfg['assigner'])
-        self._init_layers()
-
-    def init_weights(self) -> None:
-        """Initialize as mmdet's sigmoid-scored Deformable DETR head does."""
-        bias_init = bias_init_with_prob(0.01)
-        for m in self.cls_branches:
-            nn.init.constant_(m.bias, bias_init)
-        for m in self.reg_branches:
-            constant_init(m[-1], 0, bias=0)
-        nn.init.constant_(self.reg_branches[0][-1].bias.data[2:], -2.0)
-        if self.as_two_stage:
-            for m in self.reg_branches:
-                nn.init.constant_(m[-1].bias.data[2:], 0.0)
+        for key, value in (('loss_cls', loss_cls), ('loss_bbox', loss_bbox),
+                           ('loss_iou', loss_iou)):
+            if value is not None:
+                raise ValueError(f'{type(self).__name__} trains with the single ParamAPLoss '
+                                 f'given as `loss_ap`; set {key}=None, got {key}={value!r}')
+        if train_cfg and 'assigner' not in train_cfg:
+            raise ValueError(f"train_cfg must hold an 'assigner', got train_cfg={train_cfg!r}")
+        super().__init__(
+            num_classes,
+            loss_cls=dict(type='FocalLoss', use_sigmoid=True, loss_weight=1.0),
+            loss_bbox=dict(type='L1Loss'), loss_iou=dict(type='GIoULoss'),
+            train_cfg=train_cfg, **kwargs)
+        self.loss_bbox = None
+        self.loss_iou = None
+        self.loss_ap = build_ap_loss(type(self).__name__, loss_ap)
 
     def loss_by_feat(
         self,
@@ -186,33 +169,20 @@ class ParamAPDeformableDETRHead(DeformableDETRHead):
         # pos_mask.nonzero() that ParamAPLoss expects for the boxes.
         pos_pred_boxes = bbox_cxcywh_to_xyxy(bbox_preds.reshape(-1, 4)[pos_queries])
         pos_gt_boxes = bbox_cxcywh_to_xyxy(bbox_targets[pos_queries])
-        return self.ap_loss(flat_scores.reshape(-1), pos_mask.reshape(-1),
+        return self.loss_ap(flat_scores.reshape(-1), pos_mask.reshape(-1),
                             pos_pred_boxes, pos_gt_boxes)
 
-    def _predict_by_feat_single(self,
-                                cls_score: Tensor,
-                                bbox_pred: Tensor,
-                                img_meta: dict,
-                                rescale: bool = True) -> InstanceData:
-        """Top-scoring (query, class) pairs of one image, scored by sigmoid.
-
-        Args:
-            cls_score (Tensor): Logits of the last layer (num_queries, num_classes).
-            bbox_pred (Tensor): Normalized (cx, cy, w, h) boxes (num_queries, 4).
-            img_meta (dict): Image meta with ``img_shape`` (and ``scale_factor``).
-            rescale (bool): Map boxes back to the original image size.
-
-        Returns:
-            InstanceData: ``bboxes`` (xyxy), ``scores`` and ``labels``.
-        """
-        max_per_img = min(self.test_cfg.get('max_per_img', cls_score.numel()),
-                          cls_score.numel())
-        scores, indexes = cls_score.sigmoid().reshape(-1).topk(max_per_img)
-        det_labels = indexes % self.num_classes
-        det_bboxes = bbox_cxcywh_to_xyxy(bbox_pred[indexes // self.num_classes])
-        img_h, img_w = img_meta['img_shape']
-        det_bboxes[:, 0::2] = (det_bboxes[:, 0::2] * img_w).clamp(min=0, max=img_w)
-        det_bboxes[:, 1::2] = (det_bboxes[:, 1::2] * img_h).clamp(min=0, max=img_h)
-        if rescale:
-            det_bboxes /= det_bboxes.new_tensor(img_meta['scale_factor']).repeat((1, 2))
-        return InstanceData(bboxes=det_bboxes, scores=scores, labels=det_labels)
+    def _predict_by_feat_single(self, cls_score: Tensor, bbox_pred: Tensor, img_meta: dict,
+                                rescale: bool = True):
+        """mmdet's sigmoid prediction (the top ``max_per_img`` (query, class) pairs), with
+        ``max_per_img`` capped at the number of pairs: mmdet's ``topk`` fails when a small
+        model (e.g. the ToyDet proxy) has fewer pairs than ``max_per_img``."""
+        requested = self.test_cfg.get('max_per_img', cls_score.numel())
+        if requested <= cls_score.numel():
+            return super()._predict_by_feat_single(cls_score, bbox_pred, img_meta, rescale)
+        test_cfg, self.test_cfg = self.test_cfg, dict(self.test_cfg,
+                                                      max_per_img=cls_score.numel())
+        try:
+            return super()._predict_by_feat_single(cls_score, bbox_pred, img_meta, rescale)
+        finally:
+            self.test_cfg = test_cfg

@@ -20,10 +20,10 @@ class ParamAPRetinaHead(ParamAPAnchorLossMixin, RetinaHead):
     (ignored by ``MaxIoUAssigner`` or outside the image) are excluded. Predicted deltas
     of the positives are decoded to boxes for the localization score l(b) of eq. (4).
 
-    Config (the search engine overrides ``loss``)::
+    Config (the search engine overrides ``loss_ap``)::
 
         bbox_head=dict(type='ParamAPRetinaHead', loss_cls=None, loss_bbox=None,
-                       loss=dict(type='ParamAPLoss', functions=..., grad_scale=...))
+                       loss_ap=dict(type='ParamAPLoss', functions=..., grad_scale=...))
 
     ``loss_cls`` and ``loss_bbox`` must be ``None`` (they would be unused); the loss is
     reported as ``loss_ap``.
@@ -31,7 +31,7 @@ class ParamAPRetinaHead(ParamAPAnchorLossMixin, RetinaHead):
     Args:
         num_classes: Number of foreground categories.
         in_channels: Channels of the input feature maps.
-        loss: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
+        loss_ap: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
         loss_cls: Must be ``None``.
         loss_bbox: Must be ``None``.
         **kwargs: Remaining ``RetinaHead`` arguments (anchor generator, box coder,
@@ -41,7 +41,7 @@ class ParamAPRetinaHead(ParamAPAnchorLossMixin, RetinaHead):
     def __init__(self,
                  num_classes: int,
                  in_channels: int,
-                 loss: ConfigType = dict(type='ParamAPLoss'),
+                 loss_ap: ConfigType = dict(type='ParamAPLoss'),
                  loss_cls: Optional[dict] = None,
                  loss_bbox: Optional[dict] = None,
                  **kwargs) -> None:
@@ -49,4 +49,4 @@ class ParamAPRetinaHead(ParamAPAnchorLossMixin, RetinaHead):
             num_classes, in_channels,
             **unified_loss_parent_kwargs(type(self).__name__, loss_cls, loss_bbox, kwargs,
                                          use_sigmoid=True))
-        attach_ap_loss(self, loss)
+        attach_ap_loss(self, loss_ap)

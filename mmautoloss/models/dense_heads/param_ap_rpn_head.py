@@ -19,17 +19,17 @@ class ParamAPRPNHead(ParamAPAnchorLossMixin, RPNHead):
     logit, sigmoid as in mmdet); B is the set of anchors the RPN sampler keeps (label
     weight > 0) and P its positive anchors, whose decoded boxes give l(b) of eq. (4).
 
-    Config (the search engine overrides ``loss``)::
+    Config (the search engine overrides ``loss_ap``)::
 
         rpn_head=dict(type='ParamAPRPNHead', loss_cls=None, loss_bbox=None,
-                      loss=dict(type='ParamAPLoss', functions=..., grad_scale=...))
+                      loss_ap=dict(type='ParamAPLoss', functions=..., grad_scale=...))
 
     ``loss_cls`` and ``loss_bbox`` must be ``None``; the loss is reported as
     ``loss_rpn_ap`` (``TwoStageDetector`` keeps keys that contain ``rpn``).
 
     Args:
         in_channels: Channels of the input feature maps.
-        loss: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
+        loss_ap: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
         loss_cls: Must be ``None``.
         loss_bbox: Must be ``None``.
         **kwargs: Remaining ``RPNHead`` arguments.
@@ -39,7 +39,7 @@ class ParamAPRPNHead(ParamAPAnchorLossMixin, RPNHead):
 
     def __init__(self,
                  in_channels: int,
-                 loss: ConfigType = dict(type='ParamAPLoss'),
+                 loss_ap: ConfigType = dict(type='ParamAPLoss'),
                  loss_cls: Optional[dict] = None,
                  loss_bbox: Optional[dict] = None,
                  **kwargs) -> None:
@@ -47,4 +47,4 @@ class ParamAPRPNHead(ParamAPAnchorLossMixin, RPNHead):
             in_channels,
             **unified_loss_parent_kwargs(type(self).__name__, loss_cls, loss_bbox, kwargs,
                                          use_sigmoid=True))
-        attach_ap_loss(self, loss)
+        attach_ap_loss(self, loss_ap)

@@ -30,22 +30,22 @@ class ParamAPBBoxHead(Shared2FCBBoxHead):
     logit): the loss receives these logits, and at test time the class score is their
     sigmoid -- the same score the loss ranked -- instead of a softmax over C + 1.
 
-    Config (the search engine overrides ``loss``)::
+    Config (the search engine overrides ``loss_ap``)::
 
         bbox_head=dict(type='ParamAPBBoxHead', loss_cls=None, loss_bbox=None,
-                       loss=dict(type='ParamAPLoss', functions=..., grad_scale=...))
+                       loss_ap=dict(type='ParamAPLoss', functions=..., grad_scale=...))
 
     ``loss_cls`` and ``loss_bbox`` must be ``None``; the loss is reported as ``loss_ap``.
 
     Args:
-        loss: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
+        loss_ap: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
         loss_cls: Must be ``None``.
         loss_bbox: Must be ``None``.
         **kwargs: Remaining ``Shared2FCBBoxHead`` arguments.
     """
 
     def __init__(self,
-                 loss: ConfigType = dict(type='ParamAPLoss'),
+                 loss_ap: ConfigType = dict(type='ParamAPLoss'),
                  loss_cls: Optional[dict] = None,
                  loss_bbox: Optional[dict] = None,
                  **kwargs) -> None:
@@ -55,7 +55,7 @@ class ParamAPBBoxHead(Shared2FCBBoxHead):
             self.fc_cls = MMDET_MODELS.build(
                 dict(self.cls_predictor_cfg, in_features=self.cls_last_dim,
                      out_features=self.num_classes))
-        attach_ap_loss(self, loss)
+        attach_ap_loss(self, loss_ap)
 
     def loss(self,
              cls_score: Tensor,
@@ -84,7 +84,7 @@ class ParamAPBBoxHead(Shared2FCBBoxHead):
             pos_deltas = bbox_pred.view(bbox_pred.size(0), self.num_classes,
                                         -1)[positive, labels[positive]]
         pos_boxes = get_box_tensor(self.bbox_coder.decode(rois[positive, 1:], pos_deltas))
-        return dict(loss_ap=self.ap_loss(cls_score[used].reshape(-1),
+        return dict(loss_ap=self.loss_ap(cls_score[used].reshape(-1),
                                          pos_mask.reshape(-1).bool(), pos_boxes,
                                          bbox_targets[positive]))
 

@@ -23,9 +23,9 @@ class PAPSpace(BaseSpace):
     """Search space of ``ParamAPLoss`` over one or more detection heads.
 
     Args:
-        keys: config keys of the heads' ``loss`` dicts, e.g. ``['model.bbox_head.loss']``
-            (RetinaNet, Deformable DETR) or ``['model.rpn_head.loss',
-            'model.roi_head.bbox_head.loss']`` (Faster R-CNN).
+        keys: config keys of the heads' ``loss`` dicts, e.g. ``['model.bbox_head.loss_ap']``
+            (RetinaNet, Deformable DETR) or ``['model.rpn_head.loss_ap',
+            'model.roi_head.bbox_head.loss_ap']`` (Faster R-CNN).
         num_segments: segments M of every piecewise linear function (5 = 6 knots).
         loss_options: fixed (not searched) ``ParamAPLoss`` settings for every candidate,
             e.g. ``dict(loc_measure='iou')``.
