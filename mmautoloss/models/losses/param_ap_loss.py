@@ -57,6 +57,19 @@ def _functions_from_params(params: Sequence[float],
     ]
 
 
+def _share_of_positives(pos_mask: Tensor) -> Tensor:
+    """``|P_rank| / mean_ranks |P|`` under an initialised process group (an all-reduce of
+    one number, as mmdet's ``reduce_mean`` of ``avg_factor``), else 1."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()) or \
+            torch.distributed.get_world_size() == 1:
+        return pos_mask.new_ones((), dtype=torch.float32)
+    local = pos_mask.sum().float()
+    mean = local.clone()
+    torch.distributed.all_reduce(mean)
+    mean = mean / torch.distributed.get_world_size()
+    return local / mean.clamp_min(torch.finfo(torch.float32).eps)
+
+
 @MODELS.register_module()
 class ParamAPLoss(nn.Module):
     """Parameterized AP Loss, PAP eq. (6), value ``1 - AP``-like (see ``ap_surrogate``).
@@ -83,6 +96,15 @@ class ParamAPLoss(nn.Module):
             scores in [0, 1]); off by default because reading values back synchronises the
             device with the host on every iteration. Shapes are always checked, and the
             functions were validated here, at construction.
+        reduce_num_pos: under DDP, weight each rank's loss by its share of the positives
+            of all ranks (``loss * |P_rank| / mean_ranks |P|``, the normalisation mmdet's
+            heads give ``avg_factor`` with ``reduce_mean``), so that DDP's gradient average
+            is the gradient of the mean over every positive of the global batch. Off by
+            default: the authors' release normalises by the rank's own positives (each rank's
+            eq. (6) over its mini-batch; DDP then averages the per-rank means), which is what
+            the released functions were searched and trained with. Without an initialised
+            process group (one process) both are the same. The pairs of eq. (6) are the
+            rank's own in both cases: no score is ranked against another rank's.
     """
 
     def __init__(self,
@@ -95,7 +117,8 @@ class ParamAPLoss(nn.Module):
                  loss_weight: float = 1.0,
                  formulation: str = 'paper',
                  num_topk: int = RELEASE_TOPK,
-                 debug: bool = False) -> None:
+                 debug: bool = False,
+                 reduce_num_pos: bool = False) -> None:
         super().__init__()
         MonotoneFunction.num_points('linear', num_segments)  # validates num_segments
         if functions is not None and params is not None:
@@ -120,9 +143,11 @@ class ParamAPLoss(nn.Module):
             raise ValueError(f'formulation must be one of {FORMULATIONS}, got {formulation!r}')
         if isinstance(num_topk, bool) or not isinstance(num_topk, int) or num_topk < 1:
             raise ValueError(f'num_topk must be a positive int, got {num_topk!r}')
-        if not isinstance(debug, bool):
-            raise ValueError(f'debug must be True or False, got {debug!r}')
+        for name, flag in (('debug', debug), ('reduce_num_pos', reduce_num_pos)):
+            if not isinstance(flag, bool):
+                raise ValueError(f'{name} must be True or False, got {flag!r}')
         self.debug = debug
+        self.reduce_num_pos = reduce_num_pos
         self.formulation = formulation
         self.num_topk = num_topk
         self.num_segments = num_segments
@@ -170,6 +195,8 @@ class ParamAPLoss(nn.Module):
                 raise ValueError(f'pos_pred_boxes must hold one box per positive of pos_mask, '
                                  f'got {pos_pred_boxes.shape[0]} boxes: {error}') from error
             raise
+        if self.reduce_num_pos:
+            value = value * _share_of_positives(pos_mask)
         return value * self.loss_weight
 
     def extra_repr(self) -> str:
