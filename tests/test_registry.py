@@ -71,7 +71,7 @@ def test_every_search_config_type_is_registered_where_the_config_builds_it():
 
     from mmautoloss.registry import EXECUTORS, SEARCHERS, SPACES
     from mmautoloss.search.search_config import load_search_config
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    from mmautoloss.testing import REPO as repo
     configs = sorted(glob.glob(os.path.join(repo, 'configs', 'search', '*.py')))
     assert len(configs) >= 18
     for path in configs:

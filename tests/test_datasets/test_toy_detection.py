@@ -13,7 +13,7 @@ from mmautoloss.datasets.toy_detection import (TOYDET_CLASSES, TOYDET_PALETTE,
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from mmautoloss.testing import REPO
 
 
 @pytest.fixture(scope='module')

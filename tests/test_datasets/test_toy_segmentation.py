@@ -12,7 +12,7 @@ from mmautoloss.datasets.toy_segmentation import (IGNORE_INDEX, TOYSEG_CLASSES, 
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from mmautoloss.testing import REPO
 
 
 def _samples(split='train', count=30, seed=0):

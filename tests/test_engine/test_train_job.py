@@ -1,7 +1,6 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -9,7 +8,7 @@ from mmengine.runner import Runner
 
 from mmautoloss.engine.train_job import build_config, parse_args
 
-REPO = Path(__file__).resolve().parents[2]
+from mmautoloss.testing import REPO
 TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
 TOY_CONFIG = str(TOY_DIR / 'toy_job_config.py')
 

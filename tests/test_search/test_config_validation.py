@@ -10,7 +10,7 @@ from mmautoloss.search.search_config import (SearchConfigError, build_executor, 
                                              check_reward_key, load_search_config,
                                              metric_keys, validate_search_config)
 from mmautoloss.search.searchers import PPO2Searcher
-from search_test_utils import REPO, write_proxy, write_search_config
+from mmautoloss.testing import REPO, write_proxy, write_search_config
 
 
 def settings_for(tmp_path, extra='', **kwargs):

@@ -12,8 +12,8 @@ from mmengine.config import Config
 from mmautoloss.datasets.toy_detection import generate_toydet
 from mmautoloss.functional.formulas import parse_formula
 from mmautoloss.search.journal import read_journal
-from search_test_utils import OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed
-from test_resume import env_with_counter, trial_events
+from mmautoloss.testing import OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed
+from mmautoloss.testing import env_with_counter, trial_events
 
 KEY = 'model.roi_head.bbox_head.loss_cls'
 

@@ -18,8 +18,8 @@ from mmautoloss.search.search_loop import SearchLoop
 from mmautoloss.search.searchers import RandomFormulaSearcher
 from mmautoloss.search.spaces import FormulaSpace
 from mmautoloss.search.variation import random_formula
-from search_test_utils import REPO, sigkill_after_trials, write_proxy, write_search_config
-from test_resume import env_with_counter, search_cmd, trial_events
+from mmautoloss.testing import REPO, sigkill_after_trials, write_proxy, write_search_config
+from mmautoloss.testing import env_with_counter, search_cmd, trial_events
 
 KEY = 'model.decode_head.loss_decode'
 PROXY_CE = """

@@ -3,29 +3,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 
-from mmautoloss.search.journal import read_journal
 from mmautoloss.search.search_config import (build_executor, build_searcher, load_search_config,
                                              validate_search_config)
 from mmautoloss.search.search_loop import SearchLoop
-from search_test_utils import REPO, SEARCH_TOOL, write_proxy, write_search_config
-
-
-def env_with_counter(counter_path):
-    env = dict(os.environ, OBJ_SLEEP='0.1', OBJ_COUNTER=str(counter_path), OMP_NUM_THREADS='1')
-    env['PYTHONPATH'] = os.pathsep.join([str(REPO), env.get('PYTHONPATH', '')])
-    return env
-
-
-def search_cmd(config, work_dir, *extra):
-    return [sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir), *extra]
-
-
-def trial_events(work_dir):
-    return [e for e in read_journal(str(work_dir / 'journal.jsonl')) if e['event'] == 'trial']
+from mmautoloss.testing import (REPO, env_with_counter, search_cmd, trial_events, write_proxy,
+                                write_search_config)
 
 
 def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ from mmautoloss.search.journal import read_journal
 from mmautoloss.search.search_config import (SearchConfigError, build_executor, build_searcher,
                                              load_search_config, validate_search_config)
 from mmautoloss.search.search_loop import SearchLoop
-from search_test_utils import objective, write_proxy, write_search_config
+from mmautoloss.testing import objective, write_proxy, write_search_config
 
 
 def make_loop(tmp_path, work_dir, resume=False, max_concurrent=1, **kwargs):

@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'test_search'))
-from search_test_utils import REPO, SEARCH_TOOL, write_proxy, write_search_config  # noqa: E402
+from mmautoloss.testing import REPO, SEARCH_TOOL, write_proxy, write_search_config
 
 
 @pytest.fixture(scope='module')

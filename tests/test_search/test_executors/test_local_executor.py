@@ -3,7 +3,6 @@ import os
 import os.path as osp
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,7 +11,7 @@ from mmautoloss.search.executors import LocalExecutor, Slot
 from mmautoloss.search.executors import local as local_executor
 from mmautoloss.search.trial import TrialSpec
 
-REPO = Path(__file__).resolve().parents[2]
+from mmautoloss.testing import REPO
 TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
 TOY_CONFIG = str(TOY_DIR / 'toy_job_config.py')
 FAKE_JOB = str(TOY_DIR / 'fake_job.py')

@@ -8,7 +8,7 @@ from mmautoloss.datasets.toy_detection import generate_toydet
 from mmautoloss.datasets.toy_segmentation import generate_toyseg
 from mmautoloss.functional.formulas import get_primitive_set
 from mmautoloss.search.filters import LossRejection, capture_loss_calls
-from search_test_utils import REPO
+from mmautoloss.testing import REPO
 
 SEG_KEY = 'model.decode_head.loss_decode'
 CE = 'Neg(Mul(Y,Log(P)))'

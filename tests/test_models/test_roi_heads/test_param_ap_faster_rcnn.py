@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from param_ap_head_reference import (RecordingLoss, build_released_detector,
+from mmautoloss.testing.param_ap_reference import (RecordingLoss, build_released_detector,
                                      check_anchor_head_feeds_loss, decode_deltas, one_image_loss)
-from toydet_proxy_run import train_toydet_proxy
+from mmautoloss.testing.toydet_training import train_toydet_proxy
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from mmautoloss.testing import REPO
 PROXY = os.path.join(REPO, 'configs', 'proxies', 'paploss_toydet_faster-rcnn.py')
 RELEASED = os.path.join(REPO, 'configs', 'paploss',
                         'faster-rcnn_r50_fpn_paploss_8xb8-1x_coco.py')

@@ -11,7 +11,7 @@ import mmautoloss  # noqa: F401  (registers AutoSegLoss and the metrics)
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from mmautoloss.testing import REPO
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'asl', '*.py')))
 SIX_METRICS = ['IoUMetric', 'FWIoUMetric', 'BoundaryIoUMetric', 'BoundaryF1Metric']
 

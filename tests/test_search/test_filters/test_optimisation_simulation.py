@@ -11,7 +11,7 @@ from pycocotools.coco import COCO
 from mmautoloss.datasets.toy_detection import generate_toydet
 from mmautoloss.search.filters import OptimisationSimulation
 from mmautoloss.search.trial import TrialSpec, write_trial_config
-from search_test_utils import REPO
+from mmautoloss.testing import REPO
 
 PROXY = os.path.join(REPO, 'configs/proxies/cse_toydet_faster-rcnn_ce-giou.py')
 

@@ -14,7 +14,7 @@ from mmengine.registry import DefaultScope
 
 import mmautoloss  # noqa: F401  (registers AutoSegLoss and ParamAPLoss)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from mmautoloss.testing import REPO
 LOSSES = os.path.join(REPO, 'configs', '_base_', 'losses')
 PAPLOSS = os.path.join(REPO, 'configs', 'paploss')
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from mmautoloss.testing import REPO
 METHODS = ('asl', 'paploss', 'alz', 'cse')
 
 

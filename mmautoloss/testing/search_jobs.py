@@ -1,8 +1,13 @@
-"""Shared builders of the search tests: a tiny proxy config, a search config and the
-deterministic objective job (tests/assets/search_job/objective_job.py) as the trial job."""
+"""Builders shared by the search tests of this repository: a tiny proxy config, a search
+config, the deterministic objective job (``tests/assets/search_job/objective_job.py``) as
+the trial job, running ``tools/search.py`` and killing it. They need a source checkout
+(``REPO`` is the checkout holding this package)."""
+import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
+
+from mmautoloss.search.journal import read_journal
 
 REPO = Path(__file__).resolve().parents[2]
 OBJECTIVE_JOB = str(REPO / 'tests' / 'assets' / 'search_job' / 'objective_job.py')
@@ -102,3 +107,21 @@ def killed_and_resumed(config: str, env: dict, tmp_path, trials: int):
     with open(work_dir / 'best.json') as f:
         assert _json.load(f) == expected
     return reference, expected, work_dir
+
+
+def env_with_counter(counter_path) -> dict:
+    """The environment of a search whose objective jobs append their trial ids to
+    ``counter_path`` (to count how often each trial ran)."""
+    env = dict(os.environ, OBJ_SLEEP='0.1', OBJ_COUNTER=str(counter_path), OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join([str(REPO), env.get('PYTHONPATH', '')])
+    return env
+
+
+def search_cmd(config, work_dir, *extra) -> List[str]:
+    """``python tools/search.py CONFIG --work-dir WORK_DIR [extra...]``."""
+    return [sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir), *extra]
+
+
+def trial_events(work_dir) -> List[dict]:
+    """The ``trial`` events of a search's journal."""
+    return [e for e in read_journal(str(work_dir / 'journal.jsonl')) if e['event'] == 'trial']

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mmautoloss.search.executors.stale_jobs import PGID_NAME, kill_stale_job
 
-REPO = Path(__file__).resolve().parents[2]
+from mmautoloss.testing import REPO
 TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
 
 

@@ -14,7 +14,7 @@ from mmautoloss.datasets.toy_segmentation import generate_toyseg
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from mmautoloss.testing import REPO
 METRIC_KEYS = ('aAcc', 'mIoU', 'mAcc', 'FWIoU', 'BIoU', 'BF1')
 ITERS = 3
 

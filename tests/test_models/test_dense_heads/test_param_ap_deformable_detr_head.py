@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from toydet_proxy_run import train_toydet_proxy
+from mmautoloss.testing.toydet_training import train_toydet_proxy
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from mmautoloss.testing import REPO
 PAPLOSS = os.path.join(REPO, 'configs', 'paploss')
 PROXY = os.path.join(REPO, 'configs', 'proxies', 'paploss_toydet_deformable-detr.py')
 RELEASED = os.path.join(PAPLOSS, 'deformable-detr_r50_paploss_8xb4-50e_coco.py')

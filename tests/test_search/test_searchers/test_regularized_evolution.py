@@ -13,8 +13,8 @@ from mmautoloss.functional.formulas import get_primitive_set, parse_formula
 from mmautoloss.search.filters import Verdict
 from mmautoloss.search.journal import read_journal
 from mmautoloss.search.searchers import RegularizedEvolutionSearcher
-from search_test_utils import OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed
-from test_resume import env_with_counter, trial_events
+from mmautoloss.testing import OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed
+from mmautoloss.testing import env_with_counter, trial_events
 
 KEY = 'model.decode_head.loss_decode'
 
