@@ -110,11 +110,12 @@ def _pairwise_rank_sum(sorted_scores: Tensor, sorted_weights: Tensor, anchors: T
     """``sum_{j != i} w_j f(d_ji)`` for every anchor ``i``, via binary search and prefix sums.
 
     Args:
-        sorted_scores: (N,) all scores in ascending order.
-        sorted_weights: (N,) ``w_j`` in the same order.
-        anchors: (P,) the scores ``s_i`` of the anchors (each also present in sorted_scores).
-        anchor_weights: (P,) ``w_i`` of the anchors, to remove the ``j = i`` term.
-        knot: (M + 1, 2) knots of ``f``.
+        sorted_scores (Tensor): (N,) all scores in ascending order.
+        sorted_weights (Tensor): (N,) ``w_j`` in the same order.
+        anchors (Tensor):
+            (P,) the scores ``s_i`` of the anchors (each also present in sorted_scores).
+        anchor_weights (Tensor): (P,) ``w_i`` of the anchors, to remove the ``j = i`` term.
+        knot (Tensor): (M + 1, 2) knots of ``f``.
 
     Returns:
         (P,) the sums, differentiable w.r.t. all four tensor inputs but ``knot``.
@@ -171,12 +172,14 @@ def param_ap_surrogate(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor,
     """``1 - (1/|P|) sum_i T_i`` of PAP eq. (6); equals ``1 - AP`` (eq. 1-2) at step functions.
 
     Args:
-        scores: (N,) classification logits of every (anchor-or-query, class) pair.
-        pos_mask: (N,) bool, the positives P of the detector's assigner.
-        pos_loc: (P,) localization scores ``l(b_i)`` in [0, 1] of the positives, in the order
+        scores (Tensor): (N,) classification logits of every (anchor-or-query, class) pair.
+        pos_mask (Tensor): (N,) bool, the positives P of the detector's assigner.
+        pos_loc (Tensor):
+            (P,) localization scores ``l(b_i)`` in [0, 1] of the positives, in the order
             of ``pos_mask.nonzero()`` (eq. 4; negatives have l = 0 implicitly).
-        knots: (5, M + 1, 2) full knots of the five functions, order :data:`FUNCTION_NAMES`.
-        validate: check the values of the inputs and the knots (see :func:`_positives`).
+        knots (Tensor):
+            (5, M + 1, 2) full knots of the five functions, order :data:`FUNCTION_NAMES`.
+        validate (bool): check the values of the inputs and the knots (see :func:`_positives`).
 
     Returns:
         Scalar in the dtype of ``scores`` (at least float32). With no positive it is 0 and

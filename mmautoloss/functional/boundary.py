@@ -99,10 +99,10 @@ def biou_band(one_hot: Tensor, tolerance: int = 5, ignore_background: bool = Tru
     ``ignore_background``) and dilated by max-pooling with kernel ``2 * tolerance + 1``.
 
     Args:
-        one_hot: (N, C, H, W) {0, 1} ground truth, all-zero rows at ignored pixels.
-        tolerance: band half-width in pixels (``tolerance=0`` keeps the edge pixels only).
-        ignore_background: drop edges that only the background channel has.
-        validate: check that ``one_hot`` holds only 0 and 1 (a read-back from the device;
+        one_hot (Tensor): (N, C, H, W) {0, 1} ground truth, all-zero rows at ignored pixels.
+        tolerance (int): band half-width in pixels (``tolerance=0`` keeps the edge pixels only).
+        ignore_background (bool): drop edges that only the background channel has.
+        validate (bool): check that ``one_hot`` holds only 0 and 1 (a read-back from the device;
             the surrogates build it themselves and skip it).
     """
     _check_map('one_hot', one_hot)

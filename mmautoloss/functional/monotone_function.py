@@ -49,11 +49,12 @@ class MonotoneFunction:
     """A monotone curve through (0, 0) and (1, 1), called elementwise on tensors.
 
     Args:
-        kind: ``'bezier'`` (piecewise quadratic Bezier, ASL eq. 12-13) or ``'linear'``.
-        points: (K, 2) interior control points (bezier, K = 2n - 1) or knots (linear,
+        kind (str): ``'bezier'`` (piecewise quadratic Bezier, ASL eq. 12-13) or ``'linear'``.
+        points (FloatsLike):
+            (K, 2) interior control points (bezier, K = 2n - 1) or knots (linear,
             K = n - 1), without the end points; validated to be finite, inside [0, 1] and
             non-decreasing along both axes.
-        name: how error messages refer to the points (e.g. a config key).
+        name (str): how error messages refer to the points (e.g. a config key).
     """
 
     def __init__(self, kind: str, points: FloatsLike, name: str = 'theta') -> None:

@@ -41,8 +41,9 @@ def piecewise_bezier(y: Tensor, points: Tensor) -> Tensor:
     """Evaluate the monotone piecewise quadratic Bezier curve g(y) elementwise (ASL eq. 13).
 
     Args:
-        y: any shape; values are clamped to [0, 1].
-        points: (2n - 1, 2) interior control points (u, v), non-decreasing in both axes.
+        y (Tensor): any shape; values are clamped to [0, 1].
+        points (Tensor):
+            (2n - 1, 2) interior control points (u, v), non-decreasing in both axes.
 
     Returns:
         g(y) with the shape of y, differentiable in y with the exact slope.

@@ -32,7 +32,7 @@ def piecewise_linear(x: Tensor, knot_x: Tensor, knot_y: Tensor) -> Tensor:
     """Evaluate the piecewise linear function through ``(knot_x, knot_y)`` elementwise.
 
     Args:
-        x: any shape; values are clamped to [0, 1].
+        x (Tensor): any shape; values are clamped to [0, 1].
         knot_x, knot_y: (K + 2,) knots from (0, 0) to (1, 1), non-decreasing.
 
     Returns:

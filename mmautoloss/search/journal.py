@@ -41,7 +41,7 @@ class Journal:
     """Append-only JSONL event log (see module docstring).
 
     Args:
-        path: journal file; created if missing. An unterminated last line left by a
+        path (str): journal file; created if missing. An unterminated last line left by a
             killed writer is removed first (the event it held was never acknowledged).
     """
 

@@ -28,9 +28,10 @@ class ProgressReporter:
     installed and ``stream`` is a terminal, else one line per finished trial.
 
     Args:
-        total: trials in the whole search.
-        done: trials already finished (a resumed search); the ETA uses only this run's pace.
-        stream: where progress and round tables go.
+        total (int): trials in the whole search.
+        done (int):
+            trials already finished (a resumed search); the ETA uses only this run's pace.
+        stream (Optional[TextIO]): where progress and round tables go.
     """
 
     def __init__(self, total: int, done: int = 0, stream: Optional[TextIO] = None) -> None:

@@ -46,11 +46,11 @@ class SearchLoop:
     """Runs a validated search in ``work_dir`` (see module docstring).
 
     Args:
-        settings: the validated search config.
-        searcher: a fresh searcher built from it.
-        executor: where trials run.
-        work_dir: journal, state, best.json, plots, exported config and trial dirs.
-        resume: continue the search recorded in ``work_dir``; without it a ``work_dir``
+        settings (SearchSettings): the validated search config.
+        searcher (BaseSearcher): a fresh searcher built from it.
+        executor (BaseExecutor): where trials run.
+        work_dir (str): journal, state, best.json, plots, exported config and trial dirs.
+        resume (bool): continue the search recorded in ``work_dir``; without it a ``work_dir``
             that already holds a journal is refused.
         reporter_stream: where progress and round tables are written (default stderr).
     """

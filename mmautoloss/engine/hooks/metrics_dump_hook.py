@@ -41,7 +41,7 @@ class MetricsDumpHook(Hook):
     ``Infinity`` so that the reader can see and reject them.
 
     Args:
-        filename: name of the file inside ``runner.work_dir``.
+        filename (str): name of the file inside ``runner.work_dir``.
     """
 
     priority = 'LOW'

@@ -44,7 +44,7 @@ class NonFiniteLossHook(Hook):
     iteration and the offending values, and raises :class:`NonFiniteLossError`.
 
     Args:
-        check_iters: number of first iterations to check (AutoLoss-Zero uses 20).
+        check_iters (int): number of first iterations to check (AutoLoss-Zero uses 20).
     """
 
     priority = 'VERY_HIGH'

@@ -20,7 +20,7 @@ class FWIoUMetric(BaseMetric):
     """Frequency-weighted IoU, ASL Table 1 eq. (4); reports ``'FWIoU'`` (x100).
 
     Args:
-        ignore_index: label of ignored pixels.
+        ignore_index (int): label of ignored pixels.
     """
 
     def __init__(self,

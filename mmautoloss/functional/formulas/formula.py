@@ -30,9 +30,9 @@ class Formula:
     :func:`~.parse.parse_formula` or from a tree made of ``pset.deap_set(kind)`` nodes).
 
     Args:
-        tree: the DEAP tree.
-        pset: its primitive set.
-        kind: its branch kind (decides the inputs).
+        tree (gp.PrimitiveTree): the DEAP tree.
+        pset (PrimitiveSet): its primitive set.
+        kind (str): its branch kind (decides the inputs).
     """
 
     def __init__(self, tree: gp.PrimitiveTree, pset: PrimitiveSet, kind: str) -> None:

@@ -114,7 +114,8 @@ class ParamAPDeformableDETRHead(DeformableDETRHead):
             enc_bbox_preds (Tensor, optional): Encoder proposal boxes (bs, num_points, 4).
             batch_gt_instances (list[InstanceData]): ``bboxes`` (xyxy pixels), ``labels``.
             batch_img_metas (list[dict]): Image metas with ``img_shape``.
-            batch_gt_instances_ignore: Must be None (DETR matching has no ignore set).
+            batch_gt_instances_ignore (OptInstanceList):
+                Must be None (DETR matching has no ignore set).
 
         Returns:
             dict[str, Tensor]: ``loss_ap`` of the last layer, ``d{i}.loss_ap`` of the

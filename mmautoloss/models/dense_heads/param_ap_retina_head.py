@@ -29,11 +29,12 @@ class ParamAPRetinaHead(ParamAPAnchorLossMixin, RetinaHead):
     reported as ``loss_ap``.
 
     Args:
-        num_classes: Number of foreground categories.
-        in_channels: Channels of the input feature maps.
-        loss_ap: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
-        loss_cls: Must be ``None``.
-        loss_bbox: Must be ``None``.
+        num_classes (int): Number of foreground categories.
+        in_channels (int): Channels of the input feature maps.
+        loss_ap (ConfigType):
+            Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
+        loss_cls (Optional[dict]): Must be ``None``.
+        loss_bbox (Optional[dict]): Must be ``None``.
         **kwargs: Remaining ``RetinaHead`` arguments (anchor generator, box coder,
             train / test cfg, init cfg, ...).
     """

@@ -28,10 +28,11 @@ class ParamAPRPNHead(ParamAPAnchorLossMixin, RPNHead):
     ``loss_rpn_ap`` (``TwoStageDetector`` keeps keys that contain ``rpn``).
 
     Args:
-        in_channels: Channels of the input feature maps.
-        loss_ap: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
-        loss_cls: Must be ``None``.
-        loss_bbox: Must be ``None``.
+        in_channels (int): Channels of the input feature maps.
+        loss_ap (ConfigType):
+            Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
+        loss_cls (Optional[dict]): Must be ``None``.
+        loss_bbox (Optional[dict]): Must be ``None``.
         **kwargs: Remaining ``RPNHead`` arguments.
     """
 

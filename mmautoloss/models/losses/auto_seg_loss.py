@@ -45,29 +45,37 @@ class AutoSegLoss(nn.Module):
     """Auto Seg-Loss surrogate loss ``loss_weight * (1 - xi_Theta)`` (ASL eq. 9, Table 1).
 
     Args:
-        metric: ``'mIoU'``, ``'FWIoU'``, ``'BIoU'``, ``'BF1'``, ``'mAcc'`` or ``'gAcc'``.
-        num_classes: expected number of logit channels (checked in ``forward``); None skips
+        metric (str): ``'mIoU'``, ``'FWIoU'``, ``'BIoU'``, ``'BF1'``, ``'mAcc'`` or ``'gAcc'``.
+        num_classes (Optional[int]):
+            expected number of logit channels (checked in ``forward``); None skips
             the check.
-        parameterization: ``'bezier'`` (piecewise quadratic Bezier, eq. 12-13) or ``'linear'``.
-        num_segments: segments per curve; None uses :func:`default_num_segments`.
-        theta: interior control-point coordinates of all curves of the metric, flat and
+        parameterization (str):
+            ``'bezier'`` (piecewise quadratic Bezier, eq. 12-13) or ``'linear'``.
+        num_segments (Optional[int]):
+            segments per curve; None uses :func:`default_num_segments`.
+        theta (Optional[Sequence[float]]):
+            interior control-point coordinates of all curves of the metric, flat and
             concatenated in the metric's curve order (mIoU / FWIoU / BIoU: AND, OR; mAcc /
             gAcc: AND; BF1, paper form: XOR-OR, XOR-AND, precision AND, recall AND; BF1,
             release form: AND(p), AND(erode p), OR(p), OR(erode p)), e.g. 12 numbers
             ``[c1x, c1y, e1x, e1y, c2x, c2y] * 2`` for mIoU with 2-piece Bezier curves (the
             released format). None (and no ``params``) gives the identity curves, eq. (8).
-        params: the same curves as search parameters in [0, 1] (eq. 13 parameterization), the
+        params (Optional[Sequence[float]]):
+            the same curves as search parameters in [0, 1] (eq. 13 parameterization), the
             form the search engine passes; mutually exclusive with ``theta``.
-        ignore_index: label of ignored pixels, used when ``forward`` is given none.
-        loss_weight: multiplies the loss.
-        boundary_tolerance: BIoU band half-width / BF1 dilation radius in pixels (default 5).
-        ignore_background_boundary: BIoU only, leave background edges out of the band
+        ignore_index (int): label of ignored pixels, used when ``forward`` is given none.
+        loss_weight (float): multiplies the loss.
+        boundary_tolerance (int):
+            BIoU band half-width / BF1 dilation radius in pixels (default 5).
+        ignore_background_boundary (Optional[bool]):
+            BIoU only, leave background edges out of the band
             (None = True for BIoU); BF1 always includes the background.
-        formulation: ``'paper'`` (default) or ``'release'``, see :data:`FORMULATIONS` and
+        formulation (str): ``'paper'`` (default) or ``'release'``, see :data:`FORMULATIONS` and
             :mod:`mmautoloss.functional.seg_surrogates_release` for the differences.
-        loss_name: key of the loss in mmseg's loss dict; must start with ``'loss_'``
+        loss_name (Optional[str]):
+            key of the loss in mmseg's loss dict; must start with ``'loss_'``
             (default ``'loss_asl_<metric>'``).
-        debug: also check the values in ``forward`` (probabilities in [0, 1], labels in
+        debug (bool): also check the values in ``forward`` (probabilities in [0, 1], labels in
             range); off by default because reading values back synchronises the device
             with the host on every iteration. Shapes and types are always checked.
     """

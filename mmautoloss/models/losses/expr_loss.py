@@ -67,24 +67,28 @@ class ExprLoss(nn.Module):
     """A loss written as a formula over a primitive set.
 
     Args:
-        formula: a formula string in DEAP notation (``'Neg(Mul(Y,Log(P)))'``) or the name
+        formula (str): a formula string in DEAP notation (``'Neg(Mul(Y,Log(P)))'``) or the name
             of a released loss (``'CSE-A/cls'``, ``'CSE-B/reg'``, ``'CEI'``, ``'FLI'``,
             ``'GIoU'``; see :mod:`mmautoloss.functional.formulas.released`), which also
             fixes ``primitive_set``, ``branch`` and ``alpha``.
-        primitive_set: ``'alz'`` (ALZ Table 1), ``'cse'`` (CSE section 3.1), another
+        primitive_set (Union[str, dict, PrimitiveSet]):
+            ``'alz'`` (ALZ Table 1), ``'cse'`` (CSE section 3.1), another
             registered set, or ``dict(base=name, operators=[...])``.
-        branch: ``'seg'``, ``'sigmoid_cls'``, ``'softmax_cls'``, ``'box'``, ``'mask'`` or
+        branch (Optional[str]):
+            ``'seg'``, ``'sigmoid_cls'``, ``'softmax_cls'``, ``'box'``, ``'mask'`` or
             ``'heatmap'`` (see the module docstring).
-        loss_weight: multiplies the loss.
-        reduction: ``'mean'``, ``'sum'`` or ``'none'`` (per location).
-        channel_reduction: ``'sum'`` (ALZ eq. 3) or ``'mean'`` over the channels of o.
-        alpha: classification only; weights positives' elements by ``alpha`` and the others
+        loss_weight (float): multiplies the loss.
+        reduction (str): ``'mean'``, ``'sum'`` or ``'none'`` (per location).
+        channel_reduction (str): ``'sum'`` (ALZ eq. 3) or ``'mean'`` over the channels of o.
+        alpha (Optional[float]):
+            classification only; weights positives' elements by ``alpha`` and the others
             by ``1 - alpha`` (mmdet's focal alpha; the CSE-B release uses 0.25).
-        use_sigmoid: read by mmdet's anchor heads to size their classifier; when given it
+        use_sigmoid (Optional[bool]):
+            read by mmdet's anchor heads to size their classifier; when given it
             must agree with ``branch``.
-        ignore_index: ``'seg'`` only; ignored label when the head passes none.
-        avg_non_ignore: ``'seg'`` only; average over non-ignored pixels (mmseg's option).
-        loss_name: key in mmseg's loss dict (must start with ``'loss_'``).
+        ignore_index (int): ``'seg'`` only; ignored label when the head passes none.
+        avg_non_ignore (bool): ``'seg'`` only; average over non-ignored pixels (mmseg's option).
+        loss_name (str): key in mmseg's loss dict (must start with ``'loss_'``).
         max_depth, max_size: bounds on the formula (default: the primitive set's).
     """
 

@@ -75,28 +75,33 @@ class ParamAPLoss(nn.Module):
     """Parameterized AP Loss, PAP eq. (6), value ``1 - AP``-like (see ``ap_surrogate``).
 
     Args:
-        functions: the five piecewise linear functions, each a flat list of
+        functions (Optional[Sequence[Sequence[float]]]):
+            the five piecewise linear functions, each a flat list of
             ``2 * (num_segments + 1)`` numbers from (0, 0) to (1, 1) inclusive, in the order
             of the authors' release (``ctrl_points[0..4]`` of their paploss.py):
             0 = f(s_j - s_i; theta2), 1 = f(l(b_j); theta3), 2 = f(l(b_i); theta5),
             3 = f(l(b_i); theta1), 4 = f(s_j - s_i; theta4).
-        params: alternative to ``functions``: ``5 * (num_segments - 1) * 2`` search
+        params (Optional[Sequence[float]]):
+            alternative to ``functions``: ``5 * (num_segments - 1) * 2`` search
             parameters in [0, 1] (eq. 8), per function the interior points' (x, y) pairs.
             With neither, every f is the identity (the search's initialisation).
-        num_segments: M, segments per function (section 4.1: 5).
-        grad_scale: lambda > 0 multiplying the box-branch gradient (section 3.2); 1 if unset.
-        grad_scale_param: alternative to ``grad_scale``: theta_lambda in [0, 1],
+        num_segments (int): M, segments per function (section 4.1: 5).
+        grad_scale (Optional[float]):
+            lambda > 0 multiplying the box-branch gradient (section 3.2); 1 if unset.
+        grad_scale_param (Optional[float]):
+            alternative to ``grad_scale``: theta_lambda in [0, 1],
             ``lambda = 10 ** (2 theta_lambda - 1)``.
-        loc_measure: l(b) of eq. (4): ``'giou'`` (default), ``'iou'`` or ``'l1'`` (Table 5).
-        loss_weight: multiplies the loss value.
-        formulation: ``'paper'`` (default) or ``'release'`` (:data:`FORMULATIONS`).
-        num_topk: release form only, the number of highest scores kept as candidates
+        loc_measure (str):
+            l(b) of eq. (4): ``'giou'`` (default), ``'iou'`` or ``'l1'`` (Table 5).
+        loss_weight (float): multiplies the loss value.
+        formulation (str): ``'paper'`` (default) or ``'release'`` (:data:`FORMULATIONS`).
+        num_topk (int): release form only, the number of highest scores kept as candidates
             (the release's 100000).
-        debug: also check values in ``forward`` (finite scores and boxes, localization
+        debug (bool): also check values in ``forward`` (finite scores and boxes, localization
             scores in [0, 1]); off by default because reading values back synchronises the
             device with the host on every iteration. Shapes are always checked, and the
             functions were validated here, at construction.
-        reduce_num_pos: under DDP, weight each rank's loss by its share of the positives
+        reduce_num_pos (bool): under DDP, weight each rank's loss by its share of the positives
             of all ranks (``loss * |P_rank| / mean_ranks |P|``, the normalisation mmdet's
             heads give ``avg_factor`` with ``reduce_mean``), so that DDP's gradient average
             is the gradient of the mean over every positive of the global batch. Off by
@@ -165,11 +170,12 @@ class ParamAPLoss(nn.Module):
         """Loss over one mini-batch.
 
         Args:
-            cls_scores: (N,) logits of all (anchor-or-query, class) pairs of the batch.
-            pos_mask: (N,) bool, True at the positives (assigned anchor x its GT class).
-            pos_pred_boxes: (P, 4) decoded predicted boxes (xyxy) of the positives, in
+            cls_scores (Tensor): (N,) logits of all (anchor-or-query, class) pairs of the batch.
+            pos_mask (Tensor):
+                (N,) bool, True at the positives (assigned anchor x its GT class).
+            pos_pred_boxes (Tensor): (P, 4) decoded predicted boxes (xyxy) of the positives, in
                 the order of ``pos_mask.nonzero()``.
-            pos_gt_boxes: (P, 4) their assigned ground-truth boxes (xyxy).
+            pos_gt_boxes (Tensor): (P, 4) their assigned ground-truth boxes (xyxy).
 
         Returns:
             Scalar loss; the gradient into ``pos_pred_boxes`` is scaled by lambda.

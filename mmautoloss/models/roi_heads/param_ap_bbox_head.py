@@ -38,9 +38,10 @@ class ParamAPBBoxHead(Shared2FCBBoxHead):
     ``loss_cls`` and ``loss_bbox`` must be ``None``; the loss is reported as ``loss_ap``.
 
     Args:
-        loss_ap: Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
-        loss_cls: Must be ``None``.
-        loss_bbox: Must be ``None``.
+        loss_ap (ConfigType):
+            Config of the unified loss, normally ``dict(type='ParamAPLoss', ...)``.
+        loss_cls (Optional[dict]): Must be ``None``.
+        loss_bbox (Optional[dict]): Must be ``None``.
         **kwargs: Remaining ``Shared2FCBBoxHead`` arguments.
     """
 

@@ -61,12 +61,14 @@ class SlotPool:
     """Hands out disjoint :class:`Slot` s and takes them back.
 
     Args:
-        gpus: GPUs on this node for the search; 0 runs CPU processes.
-        gpus_per_trial: GPUs per trial (must be 1 when ``gpus`` is 0).
-        max_concurrent: number of CPU slots when ``gpus`` is 0 (``None`` means 1). With GPUs
+        gpus (int): GPUs on this node for the search; 0 runs CPU processes.
+        gpus_per_trial (int): GPUs per trial (must be 1 when ``gpus`` is 0).
+        max_concurrent (int | None):
+            number of CPU slots when ``gpus`` is 0 (``None`` means 1). With GPUs
             the slot count is ``gpus // gpus_per_trial`` and ``max_concurrent`` is not used,
             so one search config serves CPU machines and ``--gpus N`` nodes alike.
-        visible_devices: the device ids to share out (default ``0 .. gpus-1``); pass the parent
+        visible_devices (Sequence[int] | None):
+            the device ids to share out (default ``0 .. gpus-1``); pass the parent
             ``CUDA_VISIBLE_DEVICES`` through :func:`parse_visible_devices` to honour it.
     """
 

@@ -69,21 +69,26 @@ class LocalExecutor(BaseExecutor):
     every ``poll_interval_s``. The proxy config is parsed once, here.
 
     Args:
-        proxy_config: mmengine config of the proxy training job: a file, or the Config the
+        proxy_config (str | Config):
+            mmengine config of the proxy training job: a file, or the Config the
             search config's validation has already parsed.
-        reward_key: key of ``metrics.json`` used as the reward (e.g. ``'mIoU'``).
-        gpus: GPUs to use on this machine; 0 runs CPU processes.
-        gpus_per_trial: GPUs per trial.
-        max_concurrent: most CPU trials at once (``None`` means 1); with GPUs the number of
+        reward_key (str): key of ``metrics.json`` used as the reward (e.g. ``'mIoU'``).
+        gpus (int): GPUs to use on this machine; 0 runs CPU processes.
+        gpus_per_trial (int): GPUs per trial.
+        max_concurrent (int | None):
+            most CPU trials at once (``None`` means 1); with GPUs the number of
             slots, ``gpus // gpus_per_trial``, decides instead.
-        timeout_s: wall-clock limit of one trial in seconds.
-        failure_reward: reward of every failed trial.
-        nonfinite_check_iters: iterations in which a NaN / Inf loss stops the job.
-        job_entry: command prefix of a job (default: ``python -m mmautoloss.engine.train_job``,
+        timeout_s (float): wall-clock limit of one trial in seconds.
+        failure_reward (float): reward of every failed trial.
+        nonfinite_check_iters (int): iterations in which a NaN / Inf loss stops the job.
+        job_entry (list[str] | None):
+            command prefix of a job (default: ``python -m mmautoloss.engine.train_job``,
             or torchrun of it when ``gpus_per_trial > 1``); used verbatim when given.
-        poll_interval_s: how often running jobs are checked where pidfds are not available.
-        kill_grace_s: seconds between SIGTERM and SIGKILL when a job is killed.
-        keep_checkpoints: let the proxy jobs save checkpoints (off: a trial keeps only its
+        poll_interval_s (float):
+            how often running jobs are checked where pidfds are not available.
+        kill_grace_s (float): seconds between SIGTERM and SIGKILL when a job is killed.
+        keep_checkpoints (bool):
+            let the proxy jobs save checkpoints (off: a trial keeps only its
             config, log and metrics).
     """
 

@@ -77,21 +77,23 @@ class ConvergenceCheck:
     """The checks of the module docstring for the searched branches of a formula space.
 
     Args:
-        branches: config key -> (primitive set, branch kind), from the formula space.
-        num_classes: foreground classes C of the classification grid (softmax rows have
+        branches (Mapping[str, Tuple[PrimitiveSet, str]]):
+            config key -> (primitive set, branch kind), from the formula space.
+        num_classes (int): foreground classes C of the classification grid (softmax rows have
             C + 1 columns, the last one background, as mmdet's R-CNN heads).
-        score_range: lowest and highest logit of the grid.
-        grid_points: points along each path.
-        grad_ratio: the convergence bound (module docstring).
-        monotone_tol: a step against the required direction up to this fraction of the
+        score_range (Sequence[float]): lowest and highest logit of the grid.
+        grid_points (int): points along each path.
+        grad_ratio (float): the convergence bound (module docstring).
+        monotone_tol (float): a step against the required direction up to this fraction of the
             path's loss range is accepted (rounding).
-        min_change: the least end-to-end change of the loss along a path.
-        box_sizes: (width, height) of the ground-truth boxes of the regression paths, in
+        min_change (float): the least end-to-end change of the loss along a path.
+        box_sizes (Sequence[Sequence[float]]):
+            (width, height) of the ground-truth boxes of the regression paths, in
             pixels.
         max_shift, max_scale: how far the regression paths move a prediction.
-        num_random: rows of random inputs of the validity check.
-        seed: draws the random inputs and the grid's base rows.
-        properties: False checks validity only (the vanilla evolution of the paper's
+        num_random (int): rows of random inputs of the validity check.
+        seed (int): draws the random inputs and the grid's base rows.
+        properties (bool): False checks validity only (the vanilla evolution of the paper's
             Table 2, first row).
     """
 

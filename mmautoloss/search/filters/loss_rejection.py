@@ -65,17 +65,18 @@ class LossRejection:
     """The protocol over the searched branches of one proxy.
 
     Args:
-        proxy_cfg: the proxy training config (its model, data and loss settings).
-        branches: config key -> (primitive set, branch kind), from the formula space.
-        metric: the segmentation target metric (``'mIoU'``, ``'BF1'``, ...); detection
+        proxy_cfg (Config): the proxy training config (its model, data and loss settings).
+        branches (Mapping[str, Tuple[PrimitiveSet, str]]):
+            config key -> (primitive set, branch kind), from the formula space.
+        metric (str): the segmentation target metric (``'mIoU'``, ``'BF1'``, ...); detection
             branches use their own (module docstring).
-        num_samples: B (paper: 5).
-        threshold: eta on the [0, 1] metric scale (paper: 0.6).
+        num_samples (int): B (paper: 5).
+        threshold (float): eta on the [0, 1] metric scale (paper: 0.6).
         steps, lr, momentum: SGD on the predictions.
-        box_lr: the learning rate of box regression branches, whose predictions are box
+        box_lr (float): the learning rate of box regression branches, whose predictions are box
             coordinates in pixels (a loss over areas has gradients of about 1 / box size).
-        seed: draws the B samples and the network initialisation.
-        tolerance: boundary tolerance of BIoU / BF1 (the proxy evaluator's).
+        seed (int): draws the B samples and the network initialisation.
+        tolerance (int): boundary tolerance of BIoU / BF1 (the proxy evaluator's).
         early_check, early_gain: after ``early_check`` steps a candidate whose mean gain is
             still below ``early_gain`` is rejected without the remaining steps (most random
             losses are; 0 turns the early exit off). A speed-up of this implementation, not

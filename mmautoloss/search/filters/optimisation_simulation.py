@@ -36,14 +36,15 @@ class OptimisationSimulation:
     """Builds D_verify and the overrides of a simulation trial.
 
     Args:
-        proxy_cfg: the proxy config: an iteration-based mmdet detector trained on a
+        proxy_cfg (Config): the proxy config: an iteration-based mmdet detector trained on a
             COCO-format dataset and evaluated by ``CocoMetric``.
-        iters: training iterations of a simulation.
-        images_per_category: images drawn per category (paper: 1).
-        warmup_fraction: linear warm-up over this fraction of ``iters``.
-        load_from: a checkpoint every simulation starts from (default: the proxy's seeded
+        iters (int): training iterations of a simulation.
+        images_per_category (int): images drawn per category (paper: 1).
+        warmup_fraction (float): linear warm-up over this fraction of ``iters``.
+        load_from (Optional[str]):
+            a checkpoint every simulation starts from (default: the proxy's seeded
             initialisation, the same for every candidate).
-        seed: draws the images.
+        seed (int): draws the images.
     """
 
     def __init__(self, proxy_cfg: Config, iters: int = 60, images_per_category: int = 1,

@@ -59,9 +59,9 @@ class BaseSearcher:
     """Round-based searcher over any genotype (see :data:`Genotype`).
 
     Args:
-        num_rounds: rounds T of the search budget (generations for evolution).
-        samples_per_round: candidates M (ASL) / S (PAP) evaluated per round.
-        seed: seeds every random draw; a round's draws depend on the state at its start.
+        num_rounds (int): rounds T of the search budget (generations for evolution).
+        samples_per_round (int): candidates M (ASL) / S (PAP) evaluated per round.
+        seed (int): seeds every random draw; a round's draws depend on the state at its start.
     """
 
     def __init__(self, num_rounds: int, samples_per_round: int, seed: int = 0) -> None:
@@ -169,9 +169,10 @@ class VectorSearcher(BaseSearcher):
     """A searcher over [0, 1]^dim (PPO2, random search).
 
     Args:
-        dim: number of search parameters.
+        dim (int): number of search parameters.
         num_rounds, samples_per_round, seed: see :class:`BaseSearcher`.
-        initial_mean: starting point (the identity curves for ASL / PAP), in [0, 1]^dim.
+        initial_mean (Optional[Sequence[float]]):
+            starting point (the identity curves for ASL / PAP), in [0, 1]^dim.
     """
 
     def __init__(self, dim: int, num_rounds: int, samples_per_round: int, seed: int = 0,

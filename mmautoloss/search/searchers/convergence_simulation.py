@@ -59,18 +59,21 @@ class ConvergenceSimulationSearcher(BaseSearcher):
     """CSE-Autoloss's evolution (module docstring).
 
     Args:
-        branches: config key -> (primitive set, branch kind), from the formula space; one
+        branches (Dict[str, Tuple[PrimitiveSet, str]]):
+            config key -> (primitive set, branch kind), from the formula space; one
             key.
-        num_rounds: E, generations.
-        samples_per_round: K, losses trained on the proxy per generation.
-        seed: seeds every draw.
-        initial_loss: L_I, a formula of the branch's primitive set or a released name
+        num_rounds (int): E, generations.
+        samples_per_round (int): K, losses trained on the proxy per generation.
+        seed (int): seeds every draw.
+        initial_loss (Optional[str]):
+            L_I, a formula of the branch's primitive set or a released name
             (default: CEI / FLI / GIoU by branch kind).
-        population_size: N, offspring per generation.
-        num_parents: P.
+        population_size (int): N, offspring per generation.
+        num_parents (int): P.
         crossover_prob, mutation_prob: p1 and p2.
-        depth: the largest depth of a subtree grown by a uniform mutation.
-        max_simulated: at most this many simulations per generation (None: all survivors).
+        depth (int): the largest depth of a subtree grown by a uniform mutation.
+        max_simulated (Optional[int]):
+            at most this many simulations per generation (None: all survivors).
         convergence: an object with ``judge_many(key, formulas)`` (built by the search
             config from ``convergence=dict(...)``), or None for no check at all.
         simulation: an :class:`OptimisationSimulation` (built from ``simulation=dict(...)``)

@@ -50,16 +50,17 @@ class PPO2Searcher(VectorSearcher):
     Args:
         dim, num_rounds, samples_per_round, seed, initial_mean: see
             :class:`~.base.VectorSearcher`.
-        sigma: standard deviation of the parent normal (0.2 in both papers).
-        sigma_schedule: ``'constant'`` (ASL) or ``'linear'`` decay towards 0 (PAP).
-        clip_eps: PPO2 ratio clip range epsilon.
-        clip: ``'per_dimension'`` (PAP section 4.1, default) or ``'joint'`` (one ratio of the
+        sigma (float): standard deviation of the parent normal (0.2 in both papers).
+        sigma_schedule (str): ``'constant'`` (ASL) or ``'linear'`` decay towards 0 (PAP).
+        clip_eps (float): PPO2 ratio clip range epsilon.
+        clip (str):
+            ``'per_dimension'`` (PAP section 4.1, default) or ``'joint'`` (one ratio of the
             whole candidate vector).
-        lr: Adam learning rate of the inner mean update.
-        num_steps: Adam iterations per round.
-        warmup_steps: linear learning-rate warm-up from 0 over the first steps.
-        sample_mean: make candidate 0 of every round the mean itself.
-        select: ``'mean'`` exports the best mean, ``'sample'`` the best sampled candidate.
+        lr (float): Adam learning rate of the inner mean update.
+        num_steps (int): Adam iterations per round.
+        warmup_steps (int): linear learning-rate warm-up from 0 over the first steps.
+        sample_mean (bool): make candidate 0 of every round the mean itself.
+        select (str): ``'mean'`` exports the best mean, ``'sample'`` the best sampled candidate.
     """
 
     def __init__(self, dim: int, num_rounds: int, samples_per_round: int, seed: int = 0,

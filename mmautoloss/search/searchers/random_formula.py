@@ -15,9 +15,10 @@ class RandomFormulaSearcher(BaseSearcher):
     draws depend only on (seed, t). The result is the best sample.
 
     Args:
-        branches: config key -> (primitive set, branch kind), given by the formula space.
+        branches (Dict[str, Tuple[PrimitiveSet, str]]):
+            config key -> (primitive set, branch kind), given by the formula space.
         num_rounds, samples_per_round, seed: see :class:`~.base.BaseSearcher`.
-        depth: depth D of the random trees (ALZ uses D = 3).
+        depth (int): depth D of the random trees (ALZ uses D = 3).
     """
 
     def __init__(self, branches: Dict[str, Tuple[PrimitiveSet, str]], num_rounds: int,

@@ -42,14 +42,15 @@ class RegularizedEvolutionSearcher(BaseSearcher):
     """Regularised evolution over one formula per branch (module docstring).
 
     Args:
-        branches: config key -> (primitive set, branch kind), given by the formula space.
-        num_rounds: generations (round 0 is the initial population).
-        samples_per_round: offspring trained per generation.
-        seed: seeds every draw.
-        population_size: K, random initial losses (paper: 20).
-        max_population: P, most recent losses kept (paper: 2500).
-        tournament_fraction: T (paper: 5% of the population; at least 2 members).
-        depth: D of the random trees (paper: 3).
+        branches (Dict[str, Tuple[PrimitiveSet, str]]):
+            config key -> (primitive set, branch kind), given by the formula space.
+        num_rounds (int): generations (round 0 is the initial population).
+        samples_per_round (int): offspring trained per generation.
+        seed (int): seeds every draw.
+        population_size (int): K, random initial losses (paper: 20).
+        max_population (int): P, most recent losses kept (paper: 2500).
+        tournament_fraction (float): T (paper: 5% of the population; at least 2 members).
+        depth (int): D of the random trees (paper: 3).
         copy_prob, reinit_prob: the offspring rule (paper: 0.1, 0.5).
         loss_rejection: an object with ``judge(key, formula) -> Verdict`` (built by the
             search config from its ``loss_rejection`` field), or None.

@@ -27,9 +27,9 @@ def truncnorm_sample(mean: Tensor, sigma: float, uniform: Tensor) -> Tensor:
     """Map uniform draws ``u`` in [0, 1) to samples of N_trunc[0,1](mean, sigma^2), elementwise.
 
     Args:
-        mean: (..., D) means; must lie in [0, 1].
-        sigma: standard deviation of the parent normal.
-        uniform: draws in [0, 1], broadcastable against ``mean``.
+        mean (Tensor): (..., D) means; must lie in [0, 1].
+        sigma (float): standard deviation of the parent normal.
+        uniform (Tensor): draws in [0, 1], broadcastable against ``mean``.
 
     Returns:
         Samples in [0, 1] with the broadcast shape, float64.

@@ -32,11 +32,12 @@ class ASLSpace(BaseSpace):
     """Search space of ``AutoSegLoss`` for one target metric (ASL eq. 12-13).
 
     Args:
-        metric: one of ``'mIoU', 'FWIoU', 'BIoU', 'BF1', 'mAcc', 'gAcc'``.
-        key: config key of the decode head's loss (a single loss dict).
-        parameterization: ``'bezier'`` (default) or ``'linear'``.
-        num_segments: segments per curve; default 2 (1 for BF1).
-        loss_options: fixed (not searched) ``AutoSegLoss`` settings for every candidate,
+        metric (str): one of ``'mIoU', 'FWIoU', 'BIoU', 'BF1', 'mAcc', 'gAcc'``.
+        key (str): config key of the decode head's loss (a single loss dict).
+        parameterization (str): ``'bezier'`` (default) or ``'linear'``.
+        num_segments (Optional[int]): segments per curve; default 2 (1 for BF1).
+        loss_options (Optional[dict]):
+            fixed (not searched) ``AutoSegLoss`` settings for every candidate,
             e.g. ``dict(boundary_tolerance=1)`` to match the proxy's boundary metrics.
     """
 

@@ -31,11 +31,14 @@ class FormulaSpace(BaseSpace):
     """One searched formula per branch.
 
     Args:
-        branches: config key -> branch kind (``'seg'``, ``'sigmoid_cls'``, ``'box'``, ...),
+        branches (Mapping[str, Union[str, dict]]):
+            config key -> branch kind (``'seg'``, ``'sigmoid_cls'``, ``'box'``, ...),
             or -> ``dict(branch=kind, primitive_set=...)`` for a branch with its own set
             (e.g. CSE's smaller regression set).
-        primitive_set: the set of every branch that names none (``'alz'``, ``'cse'``, ...).
-        loss_options: fixed ``ExprLoss`` settings for every branch (e.g. ``channel_reduction``).
+        primitive_set (Union[str, dict]):
+            the set of every branch that names none (``'alz'``, ``'cse'``, ...).
+        loss_options (Optional[dict]):
+            fixed ``ExprLoss`` settings for every branch (e.g. ``channel_reduction``).
         max_depth, max_size: bounds on every formula (default: the set's).
     """
 

@@ -23,11 +23,13 @@ class PAPSpace(BaseSpace):
     """Search space of ``ParamAPLoss`` over one or more detection heads.
 
     Args:
-        keys: config keys of the heads' ``loss`` dicts, e.g. ``['model.bbox_head.loss_ap']``
+        keys (Sequence[str]):
+            config keys of the heads' ``loss`` dicts, e.g. ``['model.bbox_head.loss_ap']``
             (RetinaNet, Deformable DETR) or ``['model.rpn_head.loss_ap',
             'model.roi_head.bbox_head.loss_ap']`` (Faster R-CNN).
-        num_segments: segments M of every piecewise linear function (5 = 6 knots).
-        loss_options: fixed (not searched) ``ParamAPLoss`` settings for every candidate,
+        num_segments (int): segments M of every piecewise linear function (5 = 6 knots).
+        loss_options (Optional[dict]):
+            fixed (not searched) ``ParamAPLoss`` settings for every candidate,
             e.g. ``dict(loc_measure='iou')``.
     """
 
