@@ -14,7 +14,7 @@ on CPU with a fixed number of torch threads:
   glibc returns every freed tensor buffer to the system at once (its default threshold
   adapts and keeps freed buffers resident, which inflates the peak at random).
 
-The AutoSegLoss cases use the released searched parameters (REFERENCE.md s.2), boundary
+The AutoSegLoss cases use the released searched parameters (the ASL public release), boundary
 tolerance 5; the baseline is ``CrossEntropyLoss(avg_non_ignore=True)``.
 
 Usage: ``python benchmarks/bench_auto_seg_loss.py [--repeats 5] [--threads 1]``.

@@ -3,7 +3,7 @@
 ``fast`` is :func:`mmautoloss.functional.ap_surrogate.param_ap_surrogate` (O((N + P M) log N)
 time, O(N + P M) memory). ``dense`` is the authors' formulation: the full
 [positives x candidates] matrix of f(d_ji), here in float32. Both run forward + backward on
-the same inputs (released RetinaNet functions, REFERENCE.md s.3).
+the same inputs (released RetinaNet functions of the PAP public release).
 
 Each (method, N, P) runs in its own subprocess with one torch thread. Peak memory is
 ``ru_maxrss`` of that process after the runs minus ``ru_maxrss`` after imports and input

@@ -13,7 +13,7 @@ from mmautoloss.functional.monotone_params import (identity_params, params_to_po
 from mmautoloss.functional.piecewise_bezier import piecewise_bezier
 from mmautoloss.functional.piecewise_linear import piecewise_linear
 
-# REFERENCE.md s.2: the released mIoU AND curve (interior control points, 2 segments).
+# The ASL release: the released mIoU AND curve (interior control points, 2 segments).
 RELEASED_MIOU_AND = [5.69728440e-04, 6.43720450e-01, 3.38589169e-01, 7.05543360e-01,
                      6.25281252e-01, 7.79551927e-01]
 
@@ -124,7 +124,7 @@ def test_extreme_inputs_give_finite_gradients(kind):
 
 
 def test_identity_curves_and_params():
-    # REFERENCE.md s.3 identity init for 4 interior points
+    # the PAP release's identity initialisation for 4 interior points
     np.testing.assert_allclose(identity_params(4)[:, 0], [0.2, 0.25, 1 / 3, 0.5])
     y = torch.rand(100, dtype=torch.float64)
     for kind, segments in [('bezier', 1), ('bezier', 2), ('bezier', 3), ('linear', 1),

@@ -17,6 +17,8 @@ from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 from deap import gp
 from torch import Tensor
 
+from ...utils.checks import check_int
+
 #: the quantities a loss branch can feed to a formula (see ``models/losses/expr_loss.py``)
 QUANTITIES = ('logits', 'probs', 'onehot', 'not_onehot', 'iou', 'iou_onehot',
               'intersection', 'union', 'enclosing', 'target')
@@ -47,9 +49,7 @@ class Operator:
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValueError(f'operator name must be an identifier, got {self.name!r}')
-        if isinstance(self.arity, bool) or not isinstance(self.arity, int) or self.arity < 1:
-            raise ValueError(f'operator {self.name!r}: arity must be an int >= 1, got '
-                             f'{self.arity!r}')
+        check_int(self.arity, f'operator {self.name!r}: arity', 1)
 
 
 @dataclass(frozen=True)

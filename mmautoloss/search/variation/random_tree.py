@@ -14,6 +14,7 @@ from deap import gp
 
 from ...functional.formulas import Formula, PrimitiveSet, check_formula
 from ...functional.formulas.primitive_set import constant_name
+from ...utils.checks import check_int
 
 #: draws before giving up on a tree that uses the prediction
 MAX_TRIES = 1000
@@ -39,8 +40,7 @@ def node_pools(pset: PrimitiveSet, kind: str) -> Tuple[list, list]:
 
 def random_formula(pset: PrimitiveSet, kind: str, depth: int, rng: random.Random) -> Formula:
     """A full random tree of depth ``depth`` that uses the prediction (Figure 2)."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= pset.max_depth:
-        raise ValueError(f'depth must be an int in [1, {pset.max_depth}], got {depth!r}')
+    check_int(depth, 'depth', 1, pset.max_depth)
     operators, leaves = node_pools(pset, kind)
     for _ in range(MAX_TRIES):
         nodes: list = []

@@ -92,7 +92,7 @@ def test_released_coco_config_builds_with_the_searched_loss():
     assert cfg.optim_wrapper.optimizer.lr == 0.016  # PAP section 4.1
     loss_ap = detector.bbox_head.loss_ap
     assert type(detector.bbox_head).__name__ == 'ParamAPRetinaHead'
-    assert loss_ap.grad_scale == pytest.approx(4.1231)  # REFERENCE s.3
+    assert loss_ap.grad_scale == pytest.approx(4.1231)  # the PAP release
     assert loss_ap.functions()[0] == pytest.approx(
         [0, 0, 0.4182, 0.0277, 0.4948, 0.2187, 0.6882, 0.2624, 0.802, 0.6688, 1, 1])
     losses = one_image_loss(detector)

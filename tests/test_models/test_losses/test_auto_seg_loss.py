@@ -16,7 +16,7 @@ from mmautoloss.functional.seg_surrogates import (bf1_surrogate, biou_surrogate,
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
-# Released ASL parameters (REFERENCE.md s.2), DeepLabV3+ R101 on PASCAL VOC.
+# Released ASL parameters (the authors' public release, github.com/fundamentalvision/Auto-Seg-Loss), DeepLabV3+ R101 on PASCAL VOC.
 RELEASED = {
     'mIoU': [5.69728440e-04, 6.43720450e-01, 3.38589169e-01, 7.05543360e-01, 6.25281252e-01,
              7.79551927e-01, 6.90375570e-01, 1.30628900e-02, 8.34170515e-01, 9.62431815e-01,

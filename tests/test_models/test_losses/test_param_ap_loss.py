@@ -1,7 +1,7 @@
 """``ParamAPLoss`` (PAP eq. 6 + eq. 4 + section 3.2) against a dense reference.
 
 The reference uses mmdet's own ``bbox_overlaps`` for (G)IoU, an explicit N x N pair matrix
-with the j = i mask, the released function order of REFERENCE.md s.3 and a detached
+with the j = i mask, the released function order of the PAP release and a detached
 denominator; lambda is checked by comparing box gradients with lambda x the reference's.
 """
 import pytest
@@ -14,7 +14,7 @@ from mmautoloss.models.losses.param_ap_loss import ParamAPLoss
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-# REFERENCE.md s.3, RetinaNet R50-FPN, lambda 4.1231.
+# the authors' public release, github.com/fundamentalvision/Parameterized-AP-Loss: RetinaNet R50-FPN, lambda 4.1231.
 RETINANET_FUNCTIONS = [
     [0, 0, 0.4182, 0.0277, 0.4948, 0.2187, 0.6882, 0.2624, 0.802, 0.6688, 1, 1],
     [0, 0, 0.1279, 0.3696, 0.3056, 0.4708, 0.5198, 0.529, 0.6983, 0.6709, 1, 1],

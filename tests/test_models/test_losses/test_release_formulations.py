@@ -12,7 +12,7 @@ from mmautoloss.functional.monotone_function import MonotoneFunction
 from mmautoloss.functional.seg_surrogates import SURROGATES
 from mmautoloss.functional.seg_surrogates_release import RELEASE_SURROGATES
 from mmautoloss.models.losses import ParamAPLoss
-from test_released_parameters import released_asl_theta, released_pap_functions
+from mmautoloss.testing.released_references import released_asl_theta, released_pap_functions
 
 EPS = 1e-8
 IGNORE = 255

@@ -154,7 +154,7 @@ def test_released_coco_config_builds_with_both_searched_losses():
     assert type(detector.rpn_head).__name__ == 'ParamAPRPNHead'
     assert type(detector.roi_head.bbox_head).__name__ == 'ParamAPBBoxHead'
     assert detector.roi_head.bbox_head.fc_cls.out_features == 80
-    # REFERENCE s.3
+    # the PAP release
     assert rpn_loss.grad_scale == pytest.approx(1.6950)
     assert rcnn_loss.grad_scale == pytest.approx(7.1324)
     assert rpn_loss.functions()[0] == pytest.approx(

@@ -11,7 +11,7 @@ from mmautoloss.functional.seg_surrogates import SURROGATES
 from mmautoloss.search.spaces import ASLSpace, PAPSpace
 from mmautoloss.search.spaces.asl_space import CURVE_NAMES
 
-# REFERENCE.md s.2 / s.3 released parameters (control-point coordinates)
+# released parameters of the ASL / PAP public releases (control-point coordinates)
 ASL_MIOU_THETA = [5.69728440e-04, 6.43720450e-01, 3.38589169e-01, 7.05543360e-01,
                   6.25281252e-01, 7.79551927e-01, 6.90375570e-01, 1.30628900e-02,
                   8.34170515e-01, 9.62431815e-01, 9.42998269e-01, 9.80038125e-01]
@@ -29,7 +29,7 @@ def seg_proxy(**loss):
 
 
 def points_by_recursion(raw):
-    """REFERENCE.md s.3: point_0 = raw_0, point_p = point_{p-1} + raw_p (1 - point_{p-1})."""
+    """The PAP release's parameterization: point_0 = raw_0, point_p = point_{p-1} + raw_p (1 - point_{p-1})."""
     points, previous = [], 0.0
     for value in raw:
         previous = previous + value * (1 - previous)
