@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 # Idempotent: when the whole stack imports, torch is the CPU 2.13 build and mmautoloss is
 # this checkout (editable), there is nothing to do (--force reinstalls anyway).
-if [ "${1:-}" != "--force" ] && "$PY" - "$PWD" <<'CHECK' 2>/dev/null; then
+# (The check runs from / so that the checkout itself is not on sys.path: what counts is
+# what an installed interpreter imports.)
+if [ "${1:-}" != "--force" ] && (cd / && "$PY" - "$OLDPWD") <<'CHECK' 2>/dev/null; then
 import os, sys
 import torch, mmcv.ops, mmdet, mmseg, mmpose, deap, pytest, pytest_timeout, mmautoloss
 assert torch.__version__.startswith('2.13.0'), torch.__version__

@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from .piecewise_linear import linear_slopes, piecewise_linear
+from ..utils.checks import check_int
 
 #: Order of the five functions in ``knots``: the released format (``ctrl_points[0..4]`` of the
 #: authors' paploss.py).
@@ -227,8 +228,7 @@ def param_ap_surrogate_release(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor
     prefix sums give the O((N + P M) log N) cost (top-k selection is a partial sort); a zero
     denominator is raised to 1e-12 where the release would divide by zero.
     """
-    if isinstance(num_topk, bool) or not isinstance(num_topk, int) or num_topk < 1:
-        raise ValueError(f'num_topk must be a positive int, got {num_topk!r}')
+    check_int(num_topk, 'num_topk', 1, expected='a positive int')
     pos_index = _positives(scores, pos_mask, pos_loc, knots, validate)
     out_dtype = torch.promote_types(scores.dtype, torch.float32)
     if not pos_index.numel():

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .soft_logic import Curve, apply_curve_or_identity
+from ..utils.checks import check_int
 
 
 def _check_map(name: str, value: Tensor) -> None:
@@ -36,8 +37,7 @@ def _check_map(name: str, value: Tensor) -> None:
 
 def check_tolerance(tolerance: int) -> None:
     """``ValueError`` unless ``tolerance`` (a pooling radius in pixels) is an int >= 0."""
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
-        raise ValueError(f'tolerance must be a non-negative int, got {tolerance!r}')
+    check_int(tolerance, 'tolerance', 0, expected='a non-negative int')
 
 
 def erode(maps: Tensor) -> Tensor:

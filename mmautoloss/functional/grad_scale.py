@@ -10,6 +10,8 @@ import math
 import torch
 from torch import Tensor
 
+from ..utils.checks import check_number
+
 
 class _GradScale(torch.autograd.Function):
 
@@ -25,19 +27,13 @@ class _GradScale(torch.autograd.Function):
 
 def check_grad_scale(scale: float, name: str = 'grad_scale') -> float:
     """Return ``scale`` as a float, raising ``ValueError`` naming ``name`` unless finite > 0."""
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or \
-            not math.isfinite(scale) or scale <= 0:
-        raise ValueError(f'{name} (lambda, PAP section 3.2) must be a finite number > 0, '
-                         f'got {scale!r}')
-    return float(scale)
+    return check_number(scale, f'{name} (lambda, PAP section 3.2)', 0, exclusive_low=True)
 
 
 def grad_scale_from_param(theta: float, name: str = 'grad_scale_param') -> float:
     """``lambda = 10 ** (2 theta - 1)`` for the searched ``theta`` in [0, 1] (PAP section 3.2)."""
-    if isinstance(theta, bool) or not isinstance(theta, (int, float)) or \
-            not 0 <= theta <= 1:
-        raise ValueError(f'{name} (theta_lambda, PAP section 3.2) must be a number in [0, 1], '
-                         f'got {theta!r}')
+    check_number(theta, f'{name} (theta_lambda, PAP section 3.2)', 0, 1,
+                 expected='a number in [0, 1]')
     return 10.0**(2 * float(theta) - 1)
 
 

@@ -10,11 +10,12 @@ All measures map a decoded predicted box and its assigned ground truth (xyxy) to
   with ``s = (w*, h*, w*, h*)`` the ground-truth width and height, so the deltas are
   scale-free, the score is 1 only for the exact box and its gradient never vanishes.
 """
-import math
 from typing import Optional
 
 import torch
 from torch import Tensor
+
+from ..utils.checks import check_number
 
 LOC_MEASURES = ('giou', 'iou', 'l1')
 
@@ -44,8 +45,7 @@ def localization_quality(pred_boxes: Tensor, gt_boxes: Tensor, measure: str = 'g
     """
     if measure not in LOC_MEASURES:
         raise ValueError(f'measure (loc_measure) must be one of {LOC_MEASURES}, got {measure!r}')
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < math.inf:
-        raise ValueError(f'eps must be a finite number > 0, got {eps!r}')
+    check_number(eps, 'eps', 0, exclusive_low=True)
     _check_boxes(pred_boxes, 'pred_boxes', validate=validate)
     _check_boxes(gt_boxes, 'gt_boxes', pred_boxes.shape[0], validate)
     gt_boxes = gt_boxes.to(pred_boxes)

@@ -35,6 +35,7 @@ from torch import Tensor
 
 from .boundary import biou_band, binary_boundary, dilate, soft_boundary
 from .soft_logic import Curve, apply_curve_or_identity
+from ..utils.checks import check_int
 
 Curves = Optional[Sequence[Optional[Curve]]]
 
@@ -54,8 +55,7 @@ def _check_inputs(probs: Tensor, labels: Tensor, ignore_index: int, curves: Curv
     if labels.shape != probs.shape[:1] + probs.shape[2:]:
         raise ValueError(f'labels shape {tuple(labels.shape)} does not match probs shape '
                          f'{tuple(probs.shape)} (expected (N, H, W) of (N, C, H, W))')
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
+    check_int(ignore_index, 'ignore_index')
     if validate and probs.numel():
         low, high = torch.aminmax(probs)
         if not (0 <= low.item() and high.item() <= 1):

@@ -3,11 +3,12 @@ from typing import Optional, Tuple
 
 from torch import Tensor
 
+from ...utils.checks import check_int
+
 
 def check_ignore_index(ignore_index: int) -> None:
     """``ValueError`` unless ``ignore_index`` (the label of ignored pixels) is an int."""
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
+    check_int(ignore_index, 'ignore_index')
 
 
 def num_classes_of(dataset_meta: Optional[dict], metric_name: str) -> int:

@@ -19,6 +19,7 @@ from mmautoloss.functional.monotone_function import KINDS, MonotoneFunction, fla
 from mmautoloss.functional.seg_surrogates import SURROGATES
 from mmautoloss.functional.seg_surrogates_release import RELEASE_SURROGATES
 from mmautoloss.registry import MODELS
+from mmautoloss.utils.checks import check_int
 from .loss_weight import check_loss_weight
 
 BOUNDARY_METRICS = ('BIoU', 'BF1')
@@ -100,15 +101,10 @@ class AutoSegLoss(nn.Module):
         if parameterization not in KINDS:
             raise ValueError(f'parameterization must be one of {KINDS}, got '
                              f'{parameterization!r}')
-        if num_classes is not None and (isinstance(num_classes, bool)
-                                        or not isinstance(num_classes, int) or num_classes < 1):
-            raise ValueError(f'num_classes must be a positive int or None, got {num_classes!r}')
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-            raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
-        if isinstance(boundary_tolerance, bool) or not isinstance(boundary_tolerance, int) \
-                or boundary_tolerance < 0:
-            raise ValueError('boundary_tolerance must be a non-negative int, got '
-                             f'{boundary_tolerance!r}')
+        if num_classes is not None:
+            check_int(num_classes, 'num_classes', 1, expected='a positive int or None')
+        check_int(ignore_index, 'ignore_index')
+        check_int(boundary_tolerance, 'boundary_tolerance', 0, expected='a non-negative int')
         if ignore_background_boundary is not None and metric != 'BIoU':
             raise ValueError('ignore_background_boundary applies to metric=BIoU only, got '
                              f'ignore_background_boundary={ignore_background_boundary!r} for '

@@ -38,6 +38,7 @@ from mmautoloss.functional.formulas.branch_inputs import (box_quantities, cls_qu
                                                           mask_quantities, seg_quantities)
 from mmautoloss.functional.formulas.released import RELEASED_FORMULAS
 from mmautoloss.registry import MODELS
+from mmautoloss.utils.checks import check_int, is_number
 from .loss_weight import check_loss_weight
 
 REDUCTIONS = ('none', 'mean', 'sum')
@@ -124,16 +125,13 @@ class ExprLoss(nn.Module):
             raise ValueError(f'channel_reduction must be one of {CHANNEL_REDUCTIONS}, got '
                              f'{channel_reduction!r}')
         is_cls = branch in ('sigmoid_cls', 'softmax_cls')
-        if alpha is not None and (not is_cls or isinstance(alpha, bool)
-                                  or not isinstance(alpha, (int, float))
-                                  or not 0 <= alpha <= 1):
+        if alpha is not None and (not is_cls or not is_number(alpha) or not 0 <= alpha <= 1):
             raise ValueError(f'alpha must be None or a number in [0, 1] for a classification '
                              f'branch, got alpha={alpha!r} for branch={branch!r}')
         if use_sigmoid is not None and (not is_cls
                                         or use_sigmoid != (branch == 'sigmoid_cls')):
             raise ValueError(f'use_sigmoid={use_sigmoid!r} contradicts branch={branch!r}')
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-            raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
+        check_int(ignore_index, 'ignore_index')
         if not isinstance(loss_name, str) or not loss_name.startswith('loss_'):
             raise ValueError(f"loss_name must be a str starting with 'loss_', got {loss_name!r}")
         self.formula = parse_formula(formula, primitive_set, branch, max_depth, max_size)

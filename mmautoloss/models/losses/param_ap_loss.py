@@ -18,6 +18,7 @@ from mmautoloss.functional.grad_scale import (check_grad_scale, grad_scale,
 from mmautoloss.functional.localization_quality import LOC_MEASURES, localization_quality
 from mmautoloss.functional.monotone_function import MonotoneFunction, flat_numbers
 from mmautoloss.registry import MODELS
+from mmautoloss.utils.checks import check_int
 from .loss_weight import check_loss_weight
 
 NUM_FUNCTIONS = len(FUNCTION_NAMES)
@@ -146,8 +147,7 @@ class ParamAPLoss(nn.Module):
             raise ValueError(f'loc_measure must be one of {LOC_MEASURES}, got {loc_measure!r}')
         if formulation not in FORMULATIONS:
             raise ValueError(f'formulation must be one of {FORMULATIONS}, got {formulation!r}')
-        if isinstance(num_topk, bool) or not isinstance(num_topk, int) or num_topk < 1:
-            raise ValueError(f'num_topk must be a positive int, got {num_topk!r}')
+        check_int(num_topk, 'num_topk', 1, expected='a positive int')
         for name, flag in (('debug', debug), ('reduce_num_pos', reduce_num_pos)):
             if not isinstance(flag, bool):
                 raise ValueError(f'{name} must be True or False, got {flag!r}')
