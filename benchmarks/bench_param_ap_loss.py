@@ -25,14 +25,9 @@ import torch
 
 from mmautoloss.functional.ap_surrogate import param_ap_surrogate
 from mmautoloss.functional.piecewise_linear import piecewise_linear
+from mmautoloss.testing.released_references import PAP_RETINANET
 
-RETINANET_FUNCTIONS = [
-    [0, 0, 0.4182, 0.0277, 0.4948, 0.2187, 0.6882, 0.2624, 0.802, 0.6688, 1, 1],
-    [0, 0, 0.1279, 0.3696, 0.3056, 0.4708, 0.5198, 0.529, 0.6983, 0.6709, 1, 1],
-    [0, 0, 0.0931, 0.0289, 0.3607, 0.5585, 0.4823, 0.7131, 0.6291, 0.8162, 1, 1],
-    [0, 0, 0.4914, 0.1499, 0.5492, 0.1664, 0.6259, 0.3051, 0.7945, 0.6195, 1, 1],
-    [0, 0, 0.413, 0.0798, 0.4356, 0.3571, 0.5361, 0.7063, 0.8097, 0.9083, 1, 1],
-]
+RETINANET_FUNCTIONS = PAP_RETINANET
 CASES = [(1_000, 10), (1_000, 100), (10_000, 100), (10_000, 1_000), (100_000, 100),
          (100_000, 1_000), (1_000_000, 1_000)]
 

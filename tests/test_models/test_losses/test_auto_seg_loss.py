@@ -14,25 +14,12 @@ from mmautoloss.functional.monotone_function import MonotoneFunction
 from mmautoloss.functional.seg_surrogates import (bf1_surrogate, biou_surrogate,
                                                   miou_surrogate)
 
+from mmautoloss.testing.released_references import released_asl_theta
+
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
-# Released ASL parameters (the authors' public release, github.com/fundamentalvision/Auto-Seg-Loss), DeepLabV3+ R101 on PASCAL VOC.
-RELEASED = {
-    'mIoU': [5.69728440e-04, 6.43720450e-01, 3.38589169e-01, 7.05543360e-01, 6.25281252e-01,
-             7.79551927e-01, 6.90375570e-01, 1.30628900e-02, 8.34170515e-01, 9.62431815e-01,
-             9.42998269e-01, 9.80038125e-01],
-    'FWIoU': [0.11907931, 0.669945, 0.19315827, 0.71179134, 0.46337387, 0.79494196,
-              0.5266451, 0.29869753, 0.706645, 0.4485701, 0.86858255, 0.7261703],
-    'BIoU': [3.65390355e-04, 9.84171689e-01, 9.69491959e-01, 9.92340326e-01, 9.88328516e-01,
-             9.95552719e-01, 3.54609758e-01, 2.67221928e-01, 5.60551465e-01, 4.35290039e-01,
-             5.65432191e-01, 6.01448298e-01],
-    'mAcc': [2.1453928e-02, 7.3905742e-01, 4.1163361e-01, 7.9865617e-01, 9.1986191e-01,
-             9.5041156e-01],
-    'gAcc': [2.1453928e-02, 7.3905742e-01, 4.1163361e-01, 7.9865617e-01, 9.1986191e-01,
-             9.5041156e-01],
-    'BF1': [0.8113003373146057, 0.8526162505149841, 0.17164576053619385, 0.03164796531200409,
-            0.20997394621372223, 0.44903290271759033, 0.07847517728805542, 0.8753038048744202],
-}
+# Released ASL parameters (the authors' public release), DeepLabV3+ R101 on PASCAL VOC.
+RELEASED = {metric: released_asl_theta(metric) for metric in ('mIoU', 'FWIoU', 'BIoU', 'mAcc', 'gAcc', 'BF1')}
 IGNORE = 255
 
 

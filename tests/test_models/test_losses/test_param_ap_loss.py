@@ -12,17 +12,12 @@ from mmdet.structures.bbox import bbox_overlaps
 import mmautoloss  # noqa: F401  (registers ParamAPLoss)
 from mmautoloss.models.losses.param_ap_loss import ParamAPLoss
 
+from mmautoloss.testing.released_references import PAP_RETINANET, PAP_RETINANET_LAMBDA
+
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-# the authors' public release, github.com/fundamentalvision/Parameterized-AP-Loss: RetinaNet R50-FPN, lambda 4.1231.
-RETINANET_FUNCTIONS = [
-    [0, 0, 0.4182, 0.0277, 0.4948, 0.2187, 0.6882, 0.2624, 0.802, 0.6688, 1, 1],
-    [0, 0, 0.1279, 0.3696, 0.3056, 0.4708, 0.5198, 0.529, 0.6983, 0.6709, 1, 1],
-    [0, 0, 0.0931, 0.0289, 0.3607, 0.5585, 0.4823, 0.7131, 0.6291, 0.8162, 1, 1],
-    [0, 0, 0.4914, 0.1499, 0.5492, 0.1664, 0.6259, 0.3051, 0.7945, 0.6195, 1, 1],
-    [0, 0, 0.413, 0.0798, 0.4356, 0.3571, 0.5361, 0.7063, 0.8097, 0.9083, 1, 1],
-]
-RETINANET_LAMBDA = 4.1231
+# the authors' public release: RetinaNet R50-FPN, lambda 4.1231.
+RETINANET_FUNCTIONS, RETINANET_LAMBDA = PAP_RETINANET, PAP_RETINANET_LAMBDA
 STEP_AT_HALF = [0, 0, 0.25, 0, 0.5, 0, 0.5, 1, 0.75, 1, 1, 1]
 STEP_AT_ZERO = [0, 0, 0, 1, 0.25, 1, 0.5, 1, 0.75, 1, 1, 1]
 
