@@ -10,11 +10,9 @@ import os.path as osp
 import signal
 import sys
 
-from mmengine.config import DictAction
-
 from mmautoloss.search.search_config import (SearchConfigError, build_executor,
                                              build_searcher, load_search_config,
-                                             validate_search_config)
+                                             parse_cfg_options, validate_search_config)
 from mmautoloss.search.search_loop import BEST_CONFIG_NAME, BEST_NAME, SearchLoop
 
 
@@ -28,7 +26,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--gpus', type=int, default=0, help='GPUs on this machine to use '
                         '(0 runs trials as CPU processes)')
     parser.add_argument('--gpus-per-trial', type=int, default=1, help='GPUs per trial')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                         help='override search config settings, e.g. budget.rounds=3')
     return parser.parse_args(argv)
 
@@ -58,7 +56,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         check_gpus(args.gpus)
-        cfg = load_search_config(args.config, args.cfg_options)
+        cfg = load_search_config(args.config, parse_cfg_options(args.cfg_options))
         settings = validate_search_config(cfg)
         searcher = build_searcher(settings)
         executor = build_executor(settings, gpus=args.gpus, gpus_per_trial=args.gpus_per_trial)

@@ -25,9 +25,15 @@ class _GradScale(torch.autograd.Function):
         return grad_output * ctx.scale, None
 
 
+#: the range of an explicit lambda: 1000x around the searched [0.1, 10]; beyond it a float32
+#: box gradient overflows to inf or vanishes (e.g. ``grad_scale=1e308`` gave inf)
+GRAD_SCALE_RANGE = (1e-4, 1e4)
+
+
 def check_grad_scale(scale: float, name: str = 'grad_scale') -> float:
-    """Return ``scale`` as a float, raising ``ValueError`` naming ``name`` unless finite > 0."""
-    return check_number(scale, f'{name} (lambda, PAP section 3.2)', 0, exclusive_low=True)
+    """Return ``scale`` as a float, raising ``ValueError`` naming ``name`` unless it is a
+    finite number in :data:`GRAD_SCALE_RANGE`."""
+    return check_number(scale, f'{name} (lambda, PAP section 3.2)', *GRAD_SCALE_RANGE)
 
 
 def grad_scale_from_param(theta: float, name: str = 'grad_scale_param') -> float:

@@ -107,6 +107,13 @@ def _int(value: object, key: str, low: int) -> int:
     return check_int(value, key, low, error=SearchConfigError)
 
 
+def _work_dir(value: object) -> Optional[str]:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise SearchConfigError(f'work_dir must be a non-empty path string or None, got '
+                                f'{value!r}')
+    return value
+
+
 def _evaluator_cfgs(proxy_cfg: Config) -> List[dict]:
     evaluator = proxy_cfg.get('val_evaluator', None)
     if evaluator is None:
@@ -205,6 +212,25 @@ def check_candidate_loss(space: BaseSpace) -> None:
                                     f'built: {type(error).__name__}: {error}') from error
 
 
+def parse_cfg_options(items: Optional[List[str]]) -> dict:
+    """``--cfg-options KEY=VALUE ...`` as a dict, values parsed as mmengine's ``DictAction``
+    parses them (numbers, bools, None, lists, tuples); ``SearchConfigError`` naming the
+    item when one is not ``KEY=VALUE`` or its value cannot be parsed."""
+    from mmengine.config import DictAction
+    options = {}
+    for item in items or []:
+        key, sep, value = item.partition('=')
+        if not sep or not key:
+            raise SearchConfigError(f'--cfg-options item {item!r} must be KEY=VALUE, e.g. '
+                                    'budget.rounds=3')
+        try:
+            options[key] = DictAction._parse_iterable(value)
+        except (ValueError, AssertionError, RecursionError) as error:
+            raise SearchConfigError(f'--cfg-options {key}: cannot parse the value {value!r} '
+                                    f'({type(error).__name__})') from error
+    return options
+
+
 def load_search_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a search config file (``SearchConfigError`` if it cannot be read)."""
     if not osp.isfile(path):
@@ -267,7 +293,7 @@ def validate_search_config(cfg: Config) -> SearchSettings:
                                'failure_reward'),
         trial_timeout=_number(cfg.get('trial_timeout', OPTIONAL_KEYS['trial_timeout']),
                               'trial_timeout', positive=True),
-        work_dir=cfg.get('work_dir', None))
+        work_dir=_work_dir(cfg.get('work_dir', None)))
     build_searcher(settings)
     _check_executor_cfg(settings.executor_cfg)
     return settings

@@ -70,12 +70,20 @@ class SearchLoop:
     def _start(self) -> Tuple[Journal, List[dict]]:
         """Open the journal and return it with its events; check or restore the state of a
         resumed search."""
-        os.makedirs(self.work_dir, exist_ok=True)
+        try:
+            os.makedirs(self.work_dir, exist_ok=True)
+        except OSError as error:  # an existing file, a path under a file, no permission
+            raise SearchConfigError(f'work_dir={self.work_dir!r} cannot be used as a '
+                                    f'directory: {type(error).__name__}: {error}') from error
         exists = osp.isfile(self.journal_path)
         if exists and not self.resume:
             raise SearchConfigError(f'work_dir={self.work_dir!r} already holds a search '
                                     'journal; pass --resume to continue it or choose another '
                                     '--work-dir')
+        if self.resume and not exists:
+            raise SearchConfigError(f'--resume: work_dir={self.work_dir!r} holds no search '
+                                    f'journal ({JOURNAL_NAME}); run without --resume to start '
+                                    'one')
         journal = Journal(self.journal_path)
         events = journal.events()
         fingerprint = self.settings.fingerprint()
@@ -116,6 +124,9 @@ class SearchLoop:
         ended = {e['round'] for e in events if e['event'] == 'round_end'}
         reporter = ProgressReporter(self.searcher.total_trials, done=len(trials),
                                     stream=self.reporter_stream)
+        if self.resume:
+            reporter.write(f'[search] resuming {self.work_dir}: round {self.searcher.round}, '
+                           f'{len(trials)} trials recorded')
         try:
             while not self.searcher.finished:
                 self._run_round(journal, trials, started, ended, reporter)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmautoloss.functional.grad_scale import grad_scale, grad_scale_from_param
+from mmautoloss.functional.grad_scale import check_grad_scale, grad_scale, grad_scale_from_param
 
 
 def test_forward_is_identity_and_backward_is_scaled():
@@ -30,3 +30,14 @@ def test_bad_scale_raises(scale):
 def test_bad_param_raises(theta):
     with pytest.raises(ValueError, match='grad_scale_param'):
         grad_scale_from_param(theta)
+
+
+@pytest.mark.parametrize('scale', [1e308, 1e5, 1e-5, 1e-308])
+def test_extreme_explicit_scales_are_refused_by_name(scale):
+    """1e308 made the box gradient inf; the accepted range keeps float32 gradients finite."""
+    from mmautoloss.functional.grad_scale import GRAD_SCALE_RANGE
+    assert GRAD_SCALE_RANGE == (1e-4, 1e4)
+    with pytest.raises(ValueError, match=r'grad_scale \(lambda, PAP section 3.2\) must be a '
+                                         r'finite number in \[0.0001, 10000.0\]'):
+        check_grad_scale(scale)
+    assert check_grad_scale(1e4) == 1e4 and check_grad_scale(1e-4) == 1e-4

@@ -111,3 +111,44 @@ def test_sigterm_stops_the_running_trials_and_exits_143(tmp_path):
         for pid in (pids['job'], pids['grandchild']):
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize('case, match', [
+    ('config_work_dir', 'work_dir must be a non-empty path string'),
+    ('work_dir_is_a_file', 'cannot be used as a directory'),
+    ('work_dir_under_a_file', 'cannot be used as a directory'),
+    ('cfg_option_without_value', "--cfg-options item 'budget.rounds' must be KEY=VALUE"),
+    ('cfg_option_unbalanced', '--cfg-options budget: cannot parse the value'),
+    ('resume_nothing', '--resume: work_dir='),
+])
+def test_edges_of_the_command_line_exit_2_naming_the_input(tmp_path, search_main, capsys,
+                                                           case, match):
+    proxy = write_proxy(tmp_path)
+    extra = 'work_dir = 3' if case == 'config_work_dir' else ''
+    config = write_search_config(tmp_path, proxy, extra=extra)
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('not a directory')
+    work_dir = {'work_dir_is_a_file': blocker,
+                'work_dir_under_a_file': blocker / 'sub'}.get(case, tmp_path / 'work')
+    args = [config, '--work-dir', str(work_dir)]
+    if case == 'cfg_option_without_value':
+        args += ['--cfg-options', 'budget.rounds']
+    if case == 'cfg_option_unbalanced':
+        args += ['--cfg-options', 'budget=[1,(2']
+    if case == 'resume_nothing':
+        args += ['--resume']
+    assert search_main(args) == 2
+    err = capsys.readouterr().err
+    assert match in err and 'Traceback' not in err
+    assert blocker.read_text() == 'not a directory'
+    assert not (tmp_path / 'work' / 'journal.jsonl').exists()
+
+
+def test_resume_says_what_it_found(tmp_path, search_main, capsys):
+    proxy = write_proxy(tmp_path)
+    config = write_search_config(tmp_path, proxy, rounds=1, samples=2)
+    work_dir = tmp_path / 'work'
+    assert search_main([config, '--work-dir', str(work_dir)]) == 0
+    capsys.readouterr()
+    assert search_main([config, '--work-dir', str(work_dir), '--resume']) == 0
+    assert f'[search] resuming {work_dir}: round 1, 2 trials recorded' in capsys.readouterr().err
