@@ -33,8 +33,27 @@ def read_journal(path: str) -> List[dict]:
                 from error
         if not isinstance(event, dict) or 'event' not in event:
             raise ValueError(f'journal {path!r} line {number} is not an event object')
+        missing = _missing_fields(event)
+        if missing:
+            raise ValueError(f'journal {path!r} line {number}: a {event["event"]!r} event '
+                             f'without {missing}')
         events.append(event)
     return events
+
+
+#: fields each event needs for a search to resume from the journal
+REQUIRED_FIELDS = dict(round_start=('round', 'candidates'), round_end=('round', ),
+                       trial=('round', 'candidate', 'result'))
+REQUIRED_RESULT_FIELDS = ('trial_id', 'status', 'reward')
+
+
+def _missing_fields(event: dict) -> list:
+    missing = [k for k in REQUIRED_FIELDS.get(event['event'], ()) if k not in event]
+    if event['event'] == 'trial' and isinstance(event.get('result'), dict):
+        missing += [f'result.{k}' for k in REQUIRED_RESULT_FIELDS if k not in event['result']]
+    elif event['event'] == 'trial' and 'result' in event:
+        missing.append('result (a dict)')
+    return missing
 
 
 class Journal:

@@ -39,6 +39,10 @@ OPTIONAL_KEYS = {'executor': dict(type='LocalExecutor'), 'seed': 0, 'failure_rew
 #: executor arguments that the search config sets through its own top-level fields or the CLI
 EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus',
                      'gpus_per_trial')
+#: executor settings that schedule trials without changing any outcome; they may change
+#: between a run and its --resume
+EXECUTOR_SCHEDULING_KEYS = ('max_concurrent', 'poll_interval_s', 'kill_grace_s',
+                            'keep_checkpoints')
 #: keys of the metrics written by mmautoloss's own segmentation evaluators
 MMAUTOLOSS_METRIC_KEYS = {'FWIoUMetric': ('FWIoU', ), 'BoundaryIoUMetric': ('BIoU', ),
                           'BoundaryF1Metric': ('BF1', )}
@@ -69,10 +73,15 @@ class SearchSettings:
         """Settings that decide the search's results; a resumed search must match them.
 
         The proxy config counts by content (a digest of the resolved config, its bases
-        included), so editing it between a run and its ``--resume`` is caught.
+        included), so editing it between a run and its ``--resume`` is caught; so do the
+        trial timeout and the executor settings that decide a trial's outcome (all but
+        :data:`EXECUTOR_SCHEDULING_KEYS`, which only decide how trials are scheduled).
         """
         resolved = json.dumps(_plain(self.proxy_cfg.to_dict()), sort_keys=True, default=repr)
-        return dict(proxy_config=self.proxy_config,
+        executor = {k: v for k, v in self.executor_cfg.items()
+                    if k not in EXECUTOR_SCHEDULING_KEYS}
+        return dict(proxy_config=self.proxy_config, trial_timeout=self.trial_timeout,
+                    executor=executor,
                     proxy_config_sha256=hashlib.sha256(resolved.encode()).hexdigest(),
                     search_space=self.space_cfg,
                     reward_key=self.reward_key, searcher=self.searcher_cfg,

@@ -19,12 +19,13 @@ result of an uninterrupted one with the same seed, and a journaled trial never r
 """
 import os
 import os.path as osp
+import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
 from .executors import BaseExecutor
 from ..utils.atomic_json import read_json, write_json_atomic
-from .journal import Journal
+from .journal import Journal, read_journal
 from .reporting import (ProgressReporter, export_best_config, format_round_table,
                         format_stage_row, format_stage_table, plot_rewards, write_best)
 from .search_config import SearchConfigError, SearchSettings
@@ -84,8 +85,14 @@ class SearchLoop:
             raise SearchConfigError(f'--resume: work_dir={self.work_dir!r} holds no search '
                                     f'journal ({JOURNAL_NAME}); run without --resume to start '
                                     'one')
+        try:
+            events = read_journal(self.journal_path)
+        except ValueError as error:  # a damaged line before the end: nothing is guessed
+            raise SearchConfigError(
+                f'{error}; the recorded search cannot be resumed as it is. Move the journal '
+                f'aside (mv {self.journal_path} {self.journal_path}.damaged) to start again, '
+                'or repair that line') from error
         journal = Journal(self.journal_path)
-        events = journal.events()
         fingerprint = self.settings.fingerprint()
         if not events:
             start = dict(event='search_start', time=time.time(), fingerprint=fingerprint,
@@ -100,9 +107,27 @@ class SearchLoop:
                 f'cannot resume: the search config differs from the recorded search in '
                 f'{changed}: recorded {[recorded.get(k) for k in changed]}, now '
                 f'{[fingerprint.get(k) for k in changed]}')
-        if osp.isfile(self.state_path):
-            self.searcher.load_state_dict(read_json(self.state_path)['searcher'])
+        self._restore_state(events)
         return journal, events
+
+    def _restore_state(self, events: List[dict]) -> None:
+        """Load ``state.json``; when it is missing or unreadable, rebuild it from the journal
+        (the state is derived data: every ``round_start`` holds the searcher's snapshot)."""
+        try:
+            self.searcher.load_state_dict(read_json(self.state_path)['searcher'])
+            return
+        except FileNotFoundError:
+            problem = 'is missing'
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            problem = f'cannot be read ({type(error).__name__}: {error})'
+        snapshots = [e for e in events if e['event'] == 'round_start' and 'searcher' in e]
+        if snapshots:
+            self.searcher.load_state_dict(snapshots[-1]['searcher'])
+        # no round started yet: the fresh searcher is the state
+        print(f'[search] {self.state_path} {problem}; rebuilt from the journal '
+              f'(round {self.searcher.round})', file=self.reporter_stream or sys.stderr)
+        write_json_atomic(self.state_path, dict(round=self.searcher.round,
+                                                searcher=self.searcher.state_dict()))
 
     def _trial_spec(self, candidate: Candidate) -> TrialSpec:
         work_dir = osp.join(self.work_dir, TRIALS_DIR, candidate.candidate_id)
