@@ -1,6 +1,7 @@
 """--resume after SIGKILL reaches exactly the uninterrupted result without rerunning trials."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -71,7 +72,6 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, monkeypatch):
 def _half_finished_search(tmp_path, monkeypatch, rounds=3, samples=2):
     """A reference run and a copy of its journal cut after round 1's trials: the state of a
     search killed mid-way (state.json saved at the start of round 1)."""
-    import shutil
     proxy = write_proxy(tmp_path)
     config = write_search_config(tmp_path, proxy, rounds=rounds, samples=samples, seed=5)
     monkeypatch.setenv('OBJ_SLEEP', '0')
@@ -102,7 +102,6 @@ def test_a_deleted_or_corrupted_state_is_rebuilt_from_the_journal(tmp_path, monk
     reference = json.loads((ref_dir / 'best.json').read_text())
     for damage in ('truncate', 'delete'):
         half = tmp_path / damage
-        import shutil
         shutil.copytree(work_dir, half)
         if damage == 'truncate':
             text = (half / 'state.json').read_text()
