@@ -67,6 +67,10 @@ def _raise_first_bad(name: str, values: Tensor, bad: Tensor, requirement: str) -
                          f'at flat index {first} ({int(bad.sum())} bad entries)')
 
 
+class PositiveCountError(ValueError):
+    """``pos_loc`` does not hold one localization score per positive of ``pos_mask``."""
+
+
 def _positives(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor, knots: Tensor,
                validate: bool) -> Tensor:
     """The positives' indices, after checking shapes and types; with ``validate`` also the
@@ -84,8 +88,9 @@ def _positives(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor, knots: Tensor,
     pos_index = pos_mask.nonzero().squeeze(1)
     num_pos = pos_index.numel()
     if not torch.is_tensor(pos_loc) or pos_loc.shape != (num_pos, ):
-        raise ValueError(f'pos_loc must have shape ({num_pos},) (one score per positive of '
-                         f'pos_mask), got {tuple(getattr(pos_loc, "shape", ()))}')
+        raise PositiveCountError(f'pos_loc must have shape ({num_pos},) (one score per '
+                                 f'positive of pos_mask), got '
+                                 f'{tuple(getattr(pos_loc, "shape", ()))}')
     if validate:
         _raise_first_bad('scores', scores.detach(), ~torch.isfinite(scores), 'finite')
         _raise_first_bad('pos_loc', pos_loc.detach(), ~((pos_loc >= 0) & (pos_loc <= 1)),

@@ -106,10 +106,10 @@ def _typed_dict(cfg: Config, key: str) -> dict:
 
 
 def _number(value: object, key: str, positive: bool = False) -> float:
-    value = check_number(value, key, error=SearchConfigError)
-    if positive and value <= 0:
-        raise SearchConfigError(f'{key} must be a finite positive number, got {value!r}')
-    return value
+    if positive:
+        return check_number(value, key, 0, exclusive_low=True, error=SearchConfigError,
+                            expected='a finite positive number')
+    return check_number(value, key, error=SearchConfigError)
 
 
 def _int(value: object, key: str, low: int) -> int:
@@ -308,13 +308,19 @@ def validate_search_config(cfg: Config) -> SearchSettings:
     return settings
 
 
+def check_known_type(registry, cfg: dict, key: str, what: str) -> None:
+    """``SearchConfigError`` naming ``key`` unless ``registry`` knows ``cfg['type']``
+    (asking imports the registry's locations first)."""
+    if registry.get(cfg['type']) is None:
+        raise SearchConfigError(f'{key}.type={cfg["type"]!r} is not a known {what}; known: '
+                                f'{sorted(registry.module_dict)}')
+
+
 def build_from_registry(registry, cfg: dict, key: str, what: str,
                         default_args: Optional[dict] = None):
     """``registry.build(cfg, default_args)``; ``SearchConfigError`` naming ``key`` for an
     unknown type or arguments the type refuses."""
-    if registry.get(cfg['type']) is None:  # imports the registry's locations first
-        raise SearchConfigError(f'{key}.type={cfg["type"]!r} is not a known {what}; known: '
-                                f'{sorted(registry.module_dict)}')
+    check_known_type(registry, cfg, key, what)
     try:
         return registry.build(dict(cfg), default_args=default_args)
     except (TypeError, ValueError) as error:
@@ -325,16 +331,13 @@ def build_searcher(settings: SearchSettings) -> BaseSearcher:
     """The searcher of the config, with what the space gives it (a vector space: ``dim``
     and the identity ``initial_mean``; a formula space: its ``branches``)."""
     cfg = dict(settings.searcher_cfg)
-    stype = cfg['type']
-    if SEARCHERS.get(stype) is None:
-        raise SearchConfigError(f'searcher.type={stype!r} is not a known searcher; known: '
-                                f'{sorted(SEARCHERS.module_dict)}')
+    check_known_type(SEARCHERS, cfg, 'searcher', 'searcher')  # before building its filters
     space_args = settings.space.searcher_args()
     for key in ('num_rounds', 'samples_per_round', 'seed', *space_args):
         if key in cfg:
             raise SearchConfigError(f'searcher.{key} is set by the search config itself '
                                     '(space, budget, seed); remove it')
-    for name in DEFAULT_FILTERS.get(stype, ()):
+    for name in DEFAULT_FILTERS.get(cfg['type'], ()):
         cfg.setdefault(name, {})
     for name in FILTER_FIELDS:
         if cfg.get(name) is not None:
@@ -380,9 +383,7 @@ def build_filter(settings: SearchSettings, name: str, options: object):
 
 
 def _check_executor_cfg(executor_cfg: dict) -> None:
-    if EXECUTORS.get(executor_cfg['type']) is None:
-        raise SearchConfigError(f'executor.type={executor_cfg["type"]!r} is not a known '
-                                f'executor; known: {sorted(EXECUTORS.module_dict)}')
+    check_known_type(EXECUTORS, executor_cfg, 'executor', 'executor')
     for key in EXECUTOR_RESERVED:
         if key in executor_cfg:
             raise SearchConfigError(f'executor.{key} is set by the search config or the '

@@ -123,11 +123,10 @@ class SearchLoop:
         snapshots = [e for e in events if e['event'] == 'round_start' and 'searcher' in e]
         if snapshots:
             self.searcher.load_state_dict(snapshots[-1]['searcher'])
-        # no round started yet: the fresh searcher is the state
+        # no round started yet: the fresh searcher is the state; the round that follows
+        # saves it again after its ask()
         print(f'[search] {self.state_path} {problem}; rebuilt from the journal '
               f'(round {self.searcher.round})', file=self.reporter_stream or sys.stderr)
-        write_json_atomic(self.state_path, dict(round=self.searcher.round,
-                                                searcher=self.searcher.state_dict()))
 
     def _trial_spec(self, candidate: Candidate) -> TrialSpec:
         work_dir = osp.join(self.work_dir, TRIALS_DIR, candidate.candidate_id)

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from mmautoloss.functional.ap_surrogate import (FUNCTION_NAMES, RELEASE_TOPK,
-                                                param_ap_surrogate,
+                                                PositiveCountError, param_ap_surrogate,
                                                 param_ap_surrogate_release)
 from mmautoloss.functional.grad_scale import (check_grad_scale, grad_scale,
                                               grad_scale_from_param)
@@ -195,12 +195,10 @@ class ParamAPLoss(nn.Module):
                                                    self.num_topk, self.debug)
             else:
                 value = param_ap_surrogate(cls_scores, pos_mask, loc, self.knots, self.debug)
-        except ValueError as error:
+        except PositiveCountError as error:
             # the surrogate counts the positives (one localization score, so one box each)
-            if str(error).startswith('pos_loc must have shape'):
-                raise ValueError(f'pos_pred_boxes must hold one box per positive of pos_mask, '
-                                 f'got {pos_pred_boxes.shape[0]} boxes: {error}') from error
-            raise
+            raise ValueError(f'pos_pred_boxes must hold one box per positive of pos_mask, '
+                             f'got {pos_pred_boxes.shape[0]} boxes: {error}') from error
         if self.reduce_num_pos:
             value = value * _share_of_positives(pos_mask)
         return value * self.loss_weight

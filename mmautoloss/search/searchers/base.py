@@ -102,16 +102,16 @@ class BaseSearcher:
         rewards = [self._pending[c.candidate_id] for c in ordered]
         # a pre-training stage (CSE-Autoloss's simulation) scores on another set: its
         # rewards rank candidates within the searcher but are not the proxy's
-        scored = [r for c, r in zip(ordered, rewards) if c.role in PROXY_ROLES]
-        for cand, reward_i in zip(ordered, rewards):
-            if cand.role in PROXY_ROLES and (self.best_sample is None
-                                              or reward_i > self.best_sample['reward']):
+        scored = [(c, r) for c, r in zip(ordered, rewards) if c.role in PROXY_ROLES]
+        for cand, reward_i in scored:
+            if self.best_sample is None or reward_i > self.best_sample['reward']:
                 self.best_sample = dict(candidate_id=cand.candidate_id, round=cand.round,
                                         genotype=copy.deepcopy(cand.genotype),
                                         reward=reward_i)
         if scored:
-            self.history.append(dict(round=self.round, mean_reward=sum(scored) / len(scored),
-                                     max_reward=max(scored)))
+            values = [r for _, r in scored]
+            self.history.append(dict(round=self.round, mean_reward=sum(values) / len(values),
+                                     max_reward=max(values)))
         self._update(ordered, rewards)
         self._pending = {}
         self.round += 1
