@@ -111,8 +111,9 @@ def format_round_table(round_index: int, trials: List[dict], summary: Dict[str, 
 #: the stage columns of CSE-Autoloss's Table 2, as the searcher's rows name them
 STAGE_COLUMNS = (('generated', 'generated'), ('duplicate', 'duplicate'),
                  ('invalid', 'invalid'), ('non_convergent', 'non-convergent'),
-                 ('simulated', 'simulated'), ('below_threshold', 'below threshold'),
-                 ('not_top_k', 'not top-K'), ('trained', 'trained'))
+                 ('over_max_simulated', 'over max_simulated'), ('simulated', 'simulated'),
+                 ('below_threshold', 'below threshold'), ('not_top_k', 'not top-K'),
+                 ('trained', 'trained'))
 
 
 def format_stage_row(row: dict) -> str:
@@ -139,7 +140,7 @@ def format_stage_table(rows: List[dict], reward_key: str) -> str:
         lines.append(f'{row["generation"]:<3} {cells} {threshold:>9} {best:>20}')
     total = {key: sum(row[key] for row in rows) for key, _ in STAGE_COLUMNS}
     removed = [f'{label} {100 * total[key] / max(total["generated"], 1):.1f}%'
-               for key, label in STAGE_COLUMNS[1:4]]
+               for key, label in STAGE_COLUMNS[1:5]]
     lines.append(f'removed before simulation: {", ".join(removed)} of '
                  f'{total["generated"]} generated')
     return '\n'.join(lines)

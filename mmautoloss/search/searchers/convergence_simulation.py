@@ -14,7 +14,8 @@ DEAP's operators (:mod:`mmautoloss.search.variation.deap_operators`). Each gener
 2. runs the computational-validity check (``invalid``) and the convergence-property
    verification (``non_convergent``), :class:`~mmautoloss.search.filters.ConvergenceCheck`,
    on all of them at once;
-3. simulates the survivors (at most ``max_simulated``) as short trials on D_verify
+3. simulates the survivors (at most ``max_simulated``, the others count as
+   ``over_max_simulated``) as short trials on D_verify
    (:class:`~mmautoloss.search.filters.OptimisationSimulation`): the candidates whose AP
    there is below that of the previous generation's best loss are dropped
    (``below_threshold``; generation 1 has no threshold) and the best K of the others
@@ -48,8 +49,8 @@ from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id
 INITIAL_LOSSES = dict(softmax_cls='CEI', sigmoid_cls='FLI', box='GIoU')
 #: batches of N offspring drawn before a generation without any survivor gives up
 MAX_BATCHES = 20
-STAGES = ('generated', 'duplicate', 'invalid', 'non_convergent', 'simulated',
-          'below_threshold', 'not_top_k', 'trained')
+STAGES = ('generated', 'duplicate', 'invalid', 'non_convergent', 'over_max_simulated',
+          'simulated', 'below_threshold', 'not_top_k', 'trained')
 SIMULATION_ROLE = 'simulation'
 
 
@@ -216,6 +217,7 @@ class ConvergenceSimulationSearcher(BaseSearcher):
                 f'non-convergent {row["non_convergent"]}); raise searcher.population_size or '
                 'searcher.mutation_prob, or relax searcher.convergence')
         if self.max_simulated is not None:
+            row['over_max_simulated'] = max(len(survivors) - self.max_simulated, 0)
             survivors = survivors[:self.max_simulated]
         gen = dict(generation=self.generation, survivors=survivors, simulated={},
                    selected=[], row=row)

@@ -203,3 +203,14 @@ def test_the_initial_loss_defaults_to_the_paper_s_by_branch_kind():
                                                  samples_per_round=1)
         from mmautoloss.functional.formulas.released import RELEASED_FORMULAS
         assert str(searcher.initial) == RELEASED_FORMULAS[name].formula
+
+
+def test_survivors_over_max_simulated_are_counted():
+    """Every generated offspring is in exactly one stage, also when the cap cuts survivors."""
+    searcher = make(max_simulated=1, population_size=12)
+    simulated = searcher.ask()
+    stats = searcher.proposal_stats()
+    assert len(simulated) == stats['simulated'] == 1
+    assert stats['over_max_simulated'] >= 1
+    assert stats['generated'] == sum(stats[k] for k in (
+        'duplicate', 'invalid', 'non_convergent', 'over_max_simulated', 'simulated'))
