@@ -41,9 +41,12 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
-def check_gpus(gpus: int) -> None:
+def check_gpus(gpus: int, gpus_per_trial: int) -> None:
     """``--gpus`` must not ask for more CUDA devices than this process can see; otherwise
     every trial would crash on a device it does not have."""
+    for option, value, low in (('--gpus', gpus, 0), ('--gpus-per-trial', gpus_per_trial, 1)):
+        if value < low:
+            raise SearchConfigError(f'{option} must be an integer >= {low}, got {value}')
     if gpus > 0:
         import torch
         visible = torch.cuda.device_count()
@@ -55,7 +58,7 @@ def check_gpus(gpus: int) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        check_gpus(args.gpus)
+        check_gpus(args.gpus, args.gpus_per_trial)
         cfg = load_search_config(args.config, parse_cfg_options(args.cfg_options))
         settings = validate_search_config(cfg)
         searcher = build_searcher(settings)

@@ -17,7 +17,6 @@ Names starting with ``_`` are helper variables and ignored; any other key is an 
 
 Every problem is reported as :class:`SearchConfigError` naming the key and its value.
 """
-import hashlib
 import json
 import os.path as osp
 import warnings
@@ -32,6 +31,7 @@ from ..utils.checks import check_int, check_number
 from .executors import BaseExecutor
 from .searchers import BaseSearcher
 from .spaces import BaseSpace
+from .spaces.base import get_config_key
 
 REQUIRED_KEYS = ('proxy_config', 'search_space', 'reward_key', 'searcher', 'budget')
 OPTIONAL_KEYS = {'executor': dict(type='LocalExecutor'), 'seed': 0, 'failure_reward': 0.0,
@@ -72,18 +72,18 @@ class SearchSettings:
     def fingerprint(self) -> dict:
         """Settings that decide the search's results; a resumed search must match them.
 
-        The proxy config counts by content (a digest of the resolved config, its bases
-        included), so editing it between a run and its ``--resume`` is caught; so do the
-        trial timeout and the executor settings that decide a trial's outcome (all but
-        :data:`EXECUTOR_SCHEDULING_KEYS`, which only decide how trials are scheduled).
+        The proxy config counts by content (the resolved config, its bases included, as
+        JSON would record it), so editing it between a run and its ``--resume`` is caught
+        and named setting by setting; so do the trial timeout and the executor settings
+        that decide a trial's outcome (all but :data:`EXECUTOR_SCHEDULING_KEYS`, which only
+        decide how trials are scheduled).
         """
-        resolved = json.dumps(_plain(self.proxy_cfg.to_dict()), sort_keys=True, default=repr)
+        resolved = json.loads(json.dumps(_plain(self.proxy_cfg.to_dict()), sort_keys=True,
+                                         default=repr))
         executor = {k: v for k, v in self.executor_cfg.items()
                     if k not in EXECUTOR_SCHEDULING_KEYS}
         return dict(proxy_config=self.proxy_config, trial_timeout=self.trial_timeout,
-                    executor=executor,
-                    proxy_config_sha256=hashlib.sha256(resolved.encode()).hexdigest(),
-                    search_space=self.space_cfg,
+                    executor=executor, proxy=resolved, search_space=self.space_cfg,
                     reward_key=self.reward_key, searcher=self.searcher_cfg,
                     rounds=self.rounds, samples_per_round=self.samples_per_round,
                     seed=self.seed, failure_reward=self.failure_reward)
@@ -208,12 +208,40 @@ def check_reward_key(reward_key: str, proxy_cfg: Config) -> None:
                             f"config's val_evaluator; it reports {sorted(known)}")
 
 
-def check_candidate_loss(space: BaseSpace) -> None:
+#: settings a loss and the head that calls it both hold; they must agree (a loss built for
+#: 5 classes under a 3-class head crashes every trial at its first forward)
+HEAD_SHARED_FIELDS = ('num_classes', )
+
+
+def check_loss_against_head(proxy_cfg: Config, key: str, loss: dict) -> None:
+    """``SearchConfigError`` when the loss written to ``key`` contradicts the proxy module
+    that holds it (the dict one level up, e.g. ``model.decode_head`` for
+    ``model.decode_head.loss_decode``) in one of :data:`HEAD_SHARED_FIELDS`."""
+    parent_key = key.rpartition('.')[0]
+    if not parent_key:
+        return
+    try:
+        head = get_config_key(proxy_cfg, parent_key)
+    except ValueError:  # the space's bind() has already checked the key exists
+        return
+    if not isinstance(head, dict):
+        return
+    for name in HEAD_SHARED_FIELDS:
+        if name in loss and name in head and loss[name] != head[name]:
+            raise SearchConfigError(
+                f'search_space: the loss written to {key!r} has {name}={loss[name]!r} but '
+                f"the proxy's {parent_key} has {name}={head[name]!r}; they must agree (set "
+                f'loss_options.{name} to {head[name]!r} or leave it out)')
+
+
+def check_candidate_loss(space: BaseSpace, proxy_cfg: Config) -> None:
     """Build the loss of an example candidate at every key, so that a loss the
-    proxy jobs cannot build (a misspelled ``loss_options`` key, a bad value) is reported
-    here instead of crashing every trial of the search."""
+    proxy jobs cannot build (a misspelled ``loss_options`` key, a bad value, a setting that
+    contradicts the proxy's head) is reported here instead of crashing every trial of the
+    search."""
     for key, loss in space.to_overrides(space.example()).items():
         loss = {k: v for k, v in loss.items() if k != '_delete_'}
+        check_loss_against_head(proxy_cfg, key, loss)
         try:
             MODELS.build(loss)
         except Exception as error:  # the loss's own check, whatever its type
@@ -280,7 +308,7 @@ def validate_search_config(cfg: Config) -> SearchSettings:
     except (TypeError, ValueError) as error:
         raise SearchConfigError(f'search_space: {error}') from error
 
-    check_candidate_loss(space)
+    check_candidate_loss(space, proxy_cfg)
 
     reward_key = cfg.reward_key
     if not isinstance(reward_key, str) or not reward_key:

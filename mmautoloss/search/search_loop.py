@@ -43,6 +43,24 @@ BEST_PLOT_NAME = 'best_curves.png'
 TRIALS_DIR = 'trials'
 
 
+_ABSENT = '<absent>'
+
+
+def fingerprint_changes(recorded: dict, now: dict, prefix: str = '') -> List[str]:
+    """``'key.sub: recorded X, now Y'`` for every leaf setting that differs between two
+    fingerprints (nested dicts compared key by key, so the message names the one setting
+    that changed, e.g. ``searcher.sigma``)."""
+    changes = []
+    for key in sorted(set(recorded) | set(now)):
+        name = f'{prefix}{key}'
+        old, new = recorded.get(key, _ABSENT), now.get(key, _ABSENT)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changes += fingerprint_changes(old, new, f'{name}.')
+        elif old != new:
+            changes.append(f'{name}: recorded {old!r}, now {new!r}')
+    return changes
+
+
 class SearchLoop:
     """Runs a validated search in ``work_dir`` (see module docstring).
 
@@ -76,6 +94,10 @@ class SearchLoop:
         except OSError as error:  # an existing file, a path under a file, no permission
             raise SearchConfigError(f'work_dir={self.work_dir!r} cannot be used as a '
                                     f'directory: {type(error).__name__}: {error}') from error
+        for path in (self.journal_path, self.state_path):
+            if osp.lexists(path) and not osp.isfile(path):
+                raise SearchConfigError(f'{path} is not a regular file (a directory or a '
+                                        'broken link); move it out of the work dir')
         exists = osp.isfile(self.journal_path)
         if exists and not self.resume:
             raise SearchConfigError(f'work_dir={self.work_dir!r} already holds a search '
@@ -99,14 +121,19 @@ class SearchLoop:
                          dim=self.settings.space.dim)
             journal.append(start)
             return journal, [start]
-        recorded = events[0].get('fingerprint', {})
-        changed = sorted(k for k in set(recorded) | set(fingerprint)
-                         if recorded.get(k) != fingerprint.get(k))
+        if events[0]['event'] != 'search_start' or not isinstance(
+                events[0].get('fingerprint'), dict):
+            raise SearchConfigError(
+                f'cannot resume: {self.journal_path} line 1 is not the search_start event '
+                'with the fingerprint of the recorded search; the journal was not written by '
+                f'tools/search.py or was cut at the front (mv {self.journal_path} '
+                f'{self.journal_path}.damaged to start again)')
+        changed = fingerprint_changes(events[0]['fingerprint'], fingerprint)
         if changed:
             raise SearchConfigError(
                 f'cannot resume: the search config differs from the recorded search in '
-                f'{changed}: recorded {[recorded.get(k) for k in changed]}, now '
-                f'{[fingerprint.get(k) for k in changed]}')
+                f'{len(changed)} setting(s): ' + '; '.join(changed) + '. Resume with the '
+                'recorded settings, or start a new search in another --work-dir')
         self._restore_state(events)
         return journal, events
 

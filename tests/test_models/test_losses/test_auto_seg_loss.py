@@ -145,7 +145,8 @@ def test_minimizing_the_loss_fits_the_labels():
     (dict(metric='BIoU', boundary_tolerance=-1), 'boundary_tolerance must be .*-1'),
     (dict(metric='mIoU', num_classes=0), 'num_classes must be a positive int or None, got 0'),
     (dict(metric='mIoU', loss_weight=float('nan')), 'loss_weight must be a finite number.*nan'),
-    (dict(metric='mIoU', loss_weight=-1.0), r'loss_weight must be a finite number >= 0.*-1\.0'),
+    (dict(metric='mIoU', loss_weight=-1.0), r'loss_weight must be a finite number in \[0.0, 10000.0\].*-1\.0'),
+    (dict(metric='mIoU', loss_weight=1e308), r'loss_weight must be a finite number in \[0.0, 10000.0\].*1e\+308'),
 ])
 def test_bad_config_raises_naming_key_and_value(kwargs, message):
     with pytest.raises(ValueError, match=message):
