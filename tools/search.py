@@ -9,7 +9,9 @@ import argparse
 import os.path as osp
 import signal
 import sys
+from typing import Optional
 
+from mmautoloss.search.executors.gpu_slots import check_gpus_per_trial
 from mmautoloss.search.search_config import (SearchConfigError, build_executor,
                                              build_searcher, load_search_config,
                                              parse_cfg_options, validate_search_config)
@@ -25,7 +27,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='continue the search recorded in the work dir')
     parser.add_argument('--gpus', type=int, default=0, help='GPUs on this machine to use '
                         '(0 runs trials as CPU processes)')
-    parser.add_argument('--gpus-per-trial', type=int, default=1, help='GPUs per trial')
+    parser.add_argument('--gpus-per-trial', type=float, default=None,
+                        help='GPUs per trial, or a fraction 1/k of one that k trials share '
+                        '(0.25); default: the executor config\'s gpus_per_trial, else 1')
     parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                         help='override search config settings, e.g. budget.rounds=3')
     return parser.parse_args(argv)
@@ -41,12 +45,16 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
-def check_gpus(gpus: int, gpus_per_trial: int) -> None:
+def check_gpus(gpus: int, gpus_per_trial: Optional[float]) -> None:
     """``--gpus`` must not ask for more CUDA devices than this process can see; otherwise
     every trial would crash on a device it does not have."""
-    for option, value, low in (('--gpus', gpus, 0), ('--gpus-per-trial', gpus_per_trial, 1)):
-        if value < low:
-            raise SearchConfigError(f'{option} must be an integer >= {low}, got {value}')
+    if gpus < 0:
+        raise SearchConfigError(f'--gpus must be an integer >= 0, got {gpus}')
+    if gpus_per_trial is not None:
+        try:
+            check_gpus_per_trial(gpus_per_trial)
+        except ValueError as error:
+            raise SearchConfigError(f'--gpus-per-trial: {error}') from error
     if gpus > 0:
         import torch
         visible = torch.cuda.device_count()

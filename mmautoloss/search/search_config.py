@@ -37,8 +37,7 @@ REQUIRED_KEYS = ('proxy_config', 'search_space', 'reward_key', 'searcher', 'budg
 OPTIONAL_KEYS = {'executor': dict(type='LocalExecutor'), 'seed': 0, 'failure_reward': 0.0,
                  'trial_timeout': 3600.0, 'work_dir': None}
 #: executor arguments that the search config sets through its own top-level fields or the CLI
-EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus',
-                     'gpus_per_trial')
+EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus')
 #: executor settings that schedule trials without changing any outcome; they may change
 #: between a run and its --resume
 EXECUTOR_SCHEDULING_KEYS = ('max_concurrent', 'poll_interval_s', 'kill_grace_s',
@@ -416,16 +415,19 @@ def _check_executor_cfg(executor_cfg: dict) -> None:
         if key in executor_cfg:
             raise SearchConfigError(f'executor.{key} is set by the search config or the '
                                     'command line (proxy_config, reward_key, failure_reward, '
-                                    'trial_timeout, --gpus, --gpus-per-trial); remove it')
+                                    'trial_timeout, --gpus); remove it')
 
 
 def build_executor(settings: SearchSettings, gpus: int = 0,
-                   gpus_per_trial: int = 1) -> BaseExecutor:
+                   gpus_per_trial: Optional[float] = None) -> BaseExecutor:
     """The executor of the config, running ``settings.proxy_config`` jobs (the config
-    parsed by validation is handed over, not read again)."""
-    return build_from_registry(
-        EXECUTORS, settings.executor_cfg, 'executor', 'executor',
-        dict(proxy_config=settings.proxy_cfg, reward_key=settings.reward_key,
-             failure_reward=settings.failure_reward, timeout_s=settings.trial_timeout,
-             gpus=gpus, gpus_per_trial=gpus_per_trial))
+    parsed by validation is handed over, not read again). ``gpus_per_trial`` (the CLI's
+    ``--gpus-per-trial``) replaces the executor config's when given."""
+    cfg = dict(settings.executor_cfg)
+    if gpus_per_trial is not None:
+        cfg['gpus_per_trial'] = int(gpus_per_trial) if gpus_per_trial >= 1 else gpus_per_trial
+    defaults = dict(proxy_config=settings.proxy_cfg, reward_key=settings.reward_key,
+                    failure_reward=settings.failure_reward, timeout_s=settings.trial_timeout,
+                    gpus=gpus)
+    return build_from_registry(EXECUTORS, cfg, 'executor', 'executor', defaults)
 

@@ -90,7 +90,8 @@ CASES = [
     ('cfg_option_unknown_key', '', ['--cfg-options', 'rouns=3'], None, "unknown search config key(s) ['rouns']"),
     ('cfg_option_bad_value', '', ['--cfg-options', 'budget.rounds=-2'], None, 'budget.rounds must be an int >= 1, got -2'),
     ('gpus_negative', '', ['--gpus', '-1'], None, '--gpus must be an integer >= 0, got -1'),
-    ('gpus_per_trial_zero', '', ['--gpus-per-trial', '0'], None, '--gpus-per-trial must be an integer >= 1, got 0'),
+    ('gpus_per_trial_zero', '', ['--gpus-per-trial', '0'], None, '--gpus-per-trial: gpus_per_trial must be a positive number, got gpus_per_trial=0.0'),
+    ('gpus_per_trial_uneven', '', ['--gpus-per-trial', '0.3'], None, 'must be 1/k so that k trials share each GPU exactly (0.5, 0.25, 0.2, ...), got gpus_per_trial=0.3'),
     ('gpus_not_an_int', '', ['--gpus', 'two'], None, "argument --gpus: invalid int value: 'two'"),
     ('gpus_not_there', '', ['--gpus', '64'], None, '--gpus=64 but this machine has'),
     # work dirs

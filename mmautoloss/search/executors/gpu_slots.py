@@ -1,7 +1,10 @@
 """Execution slots of a local executor: which devices and which master port a trial gets.
 
 A node with ``gpus`` GPUs is cut into ``gpus // gpus_per_trial`` disjoint slots (8 GPUs at
-2 per trial gives the slots (0, 1), (2, 3), (4, 5), (6, 7)). Without GPUs (``gpus=0``) the
+2 per trial gives the slots (0, 1), (2, 3), (4, 5), (6, 7)). A fraction of a GPU per trial
+(``gpus_per_trial=0.25``: Auto Seg-Loss trained 4 proxy models per GPU at once) gives each
+GPU ``1 / gpus_per_trial`` slots that share it, handed out round-robin over the GPUs (2 GPUs
+at 0.5 give the slots (0,), (1,), (0,), (1,)). Without GPUs (``gpus=0``) the
 node has ``max_concurrent`` CPU slots with no device. Every acquired slot carries a free TCP
 port that no other live slot holds, used as the trial's ``MASTER_PORT`` (torchrun
 ``--master_port``), so concurrent distributed trials never share a rendezvous.
@@ -41,6 +44,31 @@ def find_free_port(exclude: frozenset[int] | set[int] = frozenset(),
     raise RuntimeError(f'no free port outside exclude={sorted(exclude)} after {max_tries} tries')
 
 
+def check_gpus_per_trial(value: object) -> int | float:
+    """GPUs per trial as an ``int`` >= 1, or a fraction ``1 / k`` (0.5, 0.25, 0.2, ...) of
+    one GPU shared by ``k`` trials; ``ValueError`` naming the value otherwise (0.3 would
+    leave a tenth of every GPU unused, 1.5 would split a trial over a GPU another uses)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 \
+            or value != value or value == float('inf'):
+        raise ValueError(f'gpus_per_trial must be a positive number, got '
+                         f'gpus_per_trial={value!r}')
+    if value >= 1:
+        if value != int(value):
+            raise ValueError(f'gpus_per_trial above 1 must be a whole number of GPUs, got '
+                             f'gpus_per_trial={value!r}')
+        return int(value)
+    share = round(1 / value)
+    if abs(share * value - 1) > 1e-9:
+        raise ValueError(f'gpus_per_trial below 1 must be 1/k so that k trials share each GPU '
+                         f'exactly (0.5, 0.25, 0.2, ...), got gpus_per_trial={value!r}')
+    return 1 / share
+
+
+def trials_per_gpu(gpus_per_trial: int | float) -> int:
+    """How many trials share one GPU: ``k`` for ``1 / k``, else 1."""
+    return round(1 / gpus_per_trial) if gpus_per_trial < 1 else 1
+
+
 def parse_visible_devices(value: str | None, gpus: int) -> list[int]:
     """Device ids the slots may use: the first ``gpus`` entries of a parent
     ``CUDA_VISIBLE_DEVICES`` if one is set, else ``0 .. gpus-1``."""
@@ -62,7 +90,8 @@ class SlotPool:
 
     Args:
         gpus (int): GPUs on this node for the search; 0 runs CPU processes.
-        gpus_per_trial (int): GPUs per trial (must be 1 when ``gpus`` is 0).
+        gpus_per_trial (int | float): GPUs per trial, or a fraction ``1 / k`` of one
+            (see :func:`check_gpus_per_trial`); must be 1 when ``gpus`` is 0.
         max_concurrent (int | None):
             number of CPU slots when ``gpus`` is 0 (``None`` means 1). With GPUs
             the slot count is ``gpus // gpus_per_trial`` and ``max_concurrent`` is not used,
@@ -72,13 +101,12 @@ class SlotPool:
             ``CUDA_VISIBLE_DEVICES`` through :func:`parse_visible_devices` to honour it.
     """
 
-    def __init__(self, gpus: int = 0, gpus_per_trial: int = 1, max_concurrent: int | None = 1,
+    def __init__(self, gpus: int = 0, gpus_per_trial: int | float = 1,
+                 max_concurrent: int | None = 1,
                  visible_devices: Sequence[int] | None = None) -> None:
         if not isinstance(gpus, int) or gpus < 0:
             raise ValueError(f'gpus must be an integer >= 0, got gpus={gpus!r}')
-        if not isinstance(gpus_per_trial, int) or gpus_per_trial < 1:
-            raise ValueError(f'gpus_per_trial must be an integer >= 1, got '
-                             f'gpus_per_trial={gpus_per_trial!r}')
+        gpus_per_trial = check_gpus_per_trial(gpus_per_trial)
         if max_concurrent is not None and (not isinstance(max_concurrent, int)
                                            or max_concurrent < 1):
             raise ValueError(f'max_concurrent must be an integer >= 1 or None, got '
@@ -93,6 +121,9 @@ class SlotPool:
             raise ValueError(f'visible_devices={devices} must list exactly gpus={gpus} ids')
         if gpus == 0:
             self._slot_devices = [() for _ in range(max_concurrent or 1)]
+        elif gpus_per_trial < 1:
+            self._slot_devices = [(devices[i % gpus], )
+                                  for i in range(gpus * trials_per_gpu(gpus_per_trial))]
         else:
             self._slot_devices = [
                 tuple(devices[i * gpus_per_trial:(i + 1) * gpus_per_trial])

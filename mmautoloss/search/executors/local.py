@@ -21,7 +21,7 @@ from ..trial import (CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, check_nonfin
                      judge_trial, write_trial_config)
 from ...registry import EXECUTORS
 from .base import BaseExecutor
-from .gpu_slots import Slot, SlotPool, parse_visible_devices
+from .gpu_slots import Slot, SlotPool, check_gpus_per_trial, parse_visible_devices
 from .stale_jobs import die_with_parent, forget_job, kill_stale_job, record_job
 
 TRAIN_JOB_MODULE = 'mmautoloss.engine.train_job'
@@ -50,7 +50,8 @@ class _RunningTrial:
 class LocalExecutor(BaseExecutor):
     """Run each trial as its own process group on a slot of this machine.
 
-    With ``gpus > 0`` the GPUs are cut into ``gpus // gpus_per_trial`` disjoint slots (see
+    With ``gpus > 0`` the GPUs are cut into ``gpus // gpus_per_trial`` disjoint slots, or,
+    for a fraction ``gpus_per_trial = 1 / k``, into ``k`` slots per GPU that share it (see
     :class:`~.gpu_slots.SlotPool`); each trial sees only its slot's GPUs through
     ``CUDA_VISIBLE_DEVICES`` and gets its own free ``MASTER_PORT``. Trials with more than one
     GPU run under ``torchrun --nproc_per_node G --master_port P ... --launcher pytorch``.
@@ -74,7 +75,8 @@ class LocalExecutor(BaseExecutor):
             search config's validation has already parsed.
         reward_key (str): key of ``metrics.json`` used as the reward (e.g. ``'mIoU'``).
         gpus (int): GPUs to use on this machine; 0 runs CPU processes.
-        gpus_per_trial (int): GPUs per trial.
+        gpus_per_trial (int | float): GPUs per trial, or ``1 / k`` of one (0.25: four
+            trials share each GPU).
         max_concurrent (int | None):
             most CPU trials at once (``None`` means 1); with GPUs the number of
             slots, ``gpus // gpus_per_trial``, decides instead.
@@ -93,7 +95,7 @@ class LocalExecutor(BaseExecutor):
     """
 
     def __init__(self, proxy_config: str | Config, reward_key: str, gpus: int = 0,
-                 gpus_per_trial: int = 1, max_concurrent: int | None = None,
+                 gpus_per_trial: int | float = 1, max_concurrent: int | None = None,
                  timeout_s: float = 7200.0, failure_reward: float = 0.0,
                  nonfinite_check_iters: int = 20, job_entry: list[str] | None = None,
                  poll_interval_s: float = 0.05, kill_grace_s: float = 5.0,
@@ -125,7 +127,7 @@ class LocalExecutor(BaseExecutor):
                           Config.fromfile(proxy_config, import_custom_modules=False))
         self.reward_key = reward_key
         self.gpus = gpus
-        self.gpus_per_trial = gpus_per_trial
+        self.gpus_per_trial = check_gpus_per_trial(gpus_per_trial)
         self.max_concurrent = max_concurrent
         self.visible_devices = visible
         self.timeout_s = float(timeout_s)

@@ -2,7 +2,8 @@ import socket
 
 import pytest
 
-from mmautoloss.search.executors.gpu_slots import (Slot, SlotPool, find_free_port,
+from mmautoloss.search.executors.gpu_slots import (Slot, SlotPool, check_gpus_per_trial,
+                                                   find_free_port, trials_per_gpu,
                                                    parse_visible_devices)
 
 
@@ -84,3 +85,30 @@ def test_find_free_port_skips_excluded_ports():
     assert _bindable(first)
     excluded = {first} | {find_free_port() for _ in range(5)}
     assert find_free_port(exclude=excluded) not in excluded
+
+
+def test_fractional_gpus_give_each_device_k_slots_round_robin():
+    pool = SlotPool(gpus=2, gpus_per_trial=0.25, visible_devices=[3, 5])
+    assert pool.num_slots == 8
+    slots = [pool.acquire() for _ in range(8)]
+    assert [s.devices for s in slots[:4]] == [(3, ), (5, ), (3, ), (5, )]
+    assert sorted(d for s in slots for d in s.devices) == [3] * 4 + [5] * 4
+    assert pool.acquire() is None
+    assert len({s.port for s in slots}) == 8
+
+
+@pytest.mark.parametrize('value,match', [
+    (0.3, 'must be 1/k'), (0.4, 'must be 1/k'), (1.5, 'whole number of GPUs'),
+    (0, 'positive number'), (-0.5, 'positive number'), (float('nan'), 'positive number'),
+    (True, 'positive number'), ('0.5', 'positive number')])
+def test_uneven_gpu_fractions_are_refused_by_value(value, match):
+    with pytest.raises(ValueError, match=match):
+        check_gpus_per_trial(value)
+
+
+def test_accepted_gpu_fractions():
+    assert check_gpus_per_trial(0.5) == 0.5 and check_gpus_per_trial(1 / 3) == 1 / 3
+    assert check_gpus_per_trial(2.0) == 2 and isinstance(check_gpus_per_trial(2.0), int)
+    assert trials_per_gpu(0.25) == 4 and trials_per_gpu(2) == 1
+    with pytest.raises(ValueError, match='gpus_per_trial=0.5 needs GPUs'):
+        SlotPool(gpus=0, gpus_per_trial=0.5)

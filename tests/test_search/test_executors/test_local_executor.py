@@ -121,6 +121,28 @@ def test_gpu_slots_pin_devices_and_ports(tmp_path, monkeypatch):
     assert max_running == 4
 
 
+def test_fractional_gpus_pack_several_trials_per_device(tmp_path, monkeypatch):
+    # fake device ids 3 and 5 at a quarter GPU per trial: 8 slots, 4 trials per device
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '3,5')
+    executor = LocalExecutor(TOY_CONFIG, 'acc', gpus=2, gpus_per_trial=0.25, timeout_s=60,
+                             job_entry=_fake_entry('--mode', 'ok', '--sleep', '1.5'))
+    assert executor.num_slots == 8
+    results = list(executor.run([_spec(tmp_path, f't{i}') for i in range(12)]))
+    assert all(r.status == 'ok' for r in results) and len(results) == 12
+    envs = [json.loads((tmp_path / f't{i}' / 'job_env.json').read_text()) for i in range(12)]
+    # a trial sees exactly one device, and only one it was given
+    assert {e['CUDA_VISIBLE_DEVICES'] for e in envs} == {'3', '5'}
+    max_running = 0
+    for e in envs:
+        running = [o for o in envs if o['start'] <= e['start'] < o['end']]
+        max_running = max(max_running, len(running))
+        per_device = [sum(o['CUDA_VISIBLE_DEVICES'] == d for o in running) for d in '35']
+        assert max(per_device) <= 4, per_device
+        ports = [o['MASTER_PORT'] for o in running]
+        assert len(ports) == len(set(ports))
+    assert max_running == 8
+
+
 def test_parent_visible_devices_are_shared_out(tmp_path, monkeypatch):
     monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '3,5')
     executor = LocalExecutor(TOY_CONFIG, 'acc', gpus=2, job_entry=_fake_entry('--mode', 'ok'))
