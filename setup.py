@@ -22,7 +22,7 @@ setup(
         'det': ['mmdet>=3.3'],
         'seg': ['mmsegmentation>=1.2'],
         'pose': ['mmpose>=1.3'],
-        'ray': ['ray[default]'],
+        'ray': ['ray>=2.9,<3'],  # the RayExecutor; core Ray, no torch
     },
     license='Apache License 2.0',
 )

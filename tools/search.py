@@ -40,8 +40,14 @@ class Terminated(KeyboardInterrupt):
     groups instead of leaving their children (dataloader workers, torchrun ranks) behind."""
 
 
+#: the signal that stopped the search; kept apart from the exception because a library
+#: that waits in native code (Ray's ray.wait) re-raises a plain KeyboardInterrupt
+_received = {'signal': signal.SIGINT}
+
+
 def _raise_terminated(signum, frame) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup
+    _received['signal'] = signal.SIGTERM
     raise Terminated()
 
 
@@ -76,6 +82,7 @@ def main(argv=None) -> int:
         return 2
     work_dir = args.work_dir or settings.work_dir or osp.join(
         'work_dirs', 'search', osp.splitext(osp.basename(args.config))[0])
+    _received['signal'] = signal.SIGINT
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         best = SearchLoop(settings, searcher, executor, work_dir, resume=args.resume).run()
@@ -85,7 +92,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt as interrupt:  # the executor has already stopped the trials
         print(f'interrupted; continue with: python tools/search.py {args.config} '
               f'--work-dir {work_dir} --resume', file=sys.stderr)
-        return 128 + (signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT)
+        stopped_by = signal.SIGTERM if isinstance(interrupt, Terminated) else _received['signal']
+        return 128 + stopped_by
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     selected = best['selected']

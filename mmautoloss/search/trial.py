@@ -185,10 +185,12 @@ def _read_json(path: str) -> tuple[Any, str]:
 
 
 def judge_trial(spec: TrialSpec, *, returncode: int | None, timed_out: bool, duration_s: float,
-                reward_key: str, failure_reward: float, launch_error: str = '') -> TrialResult:
+                reward_key: str, failure_reward: float, launch_error: str = '',
+                lost: str = '') -> TrialResult:
     """Classify a finished trial job (see :class:`TrialResult` for the statuses).
 
-    Order: launch error / timeout / non-zero exit (``'nonfinite'`` when the NaN marker exists,
+    Order: launch error / a job lost with the machine that ran it (``lost``: why, e.g. a
+    Ray worker or node that died more often than the retries allow) / timeout / non-zero exit (``'nonfinite'`` when the NaN marker exists,
     else ``'crashed'``) / missing or unusable ``metrics.json`` or ``reward_key``
     (``'no_metric'``) / ``'ok'`` with ``reward = metrics[reward_key]``.
     """
@@ -201,6 +203,8 @@ def judge_trial(spec: TrialSpec, *, returncode: int | None, timed_out: bool, dur
 
     if launch_error:
         return failed('crashed', f'could not launch the trial: {launch_error}')
+    if lost:
+        return failed('crashed', f'the trial job was lost: {lost}')
     if timed_out:
         return failed('timeout', f'killed after {duration_s:.1f} s (time limit reached)')
     if returncode != 0:

@@ -27,6 +27,21 @@ from .stale_jobs import die_with_parent, forget_job, kill_stale_job, record_job
 TRAIN_JOB_MODULE = 'mmautoloss.engine.train_job'
 
 
+def job_command(config_path: str, work_dir: str, gpus_per_trial: int | float,
+                job_entry: list[str] | None, python: str, master_port: str) -> list[str]:
+    """The command of one trial job: ``job_entry`` verbatim when given, else the training
+    job under ``python``, through torchrun on ``master_port`` when the trial has several
+    GPUs."""
+    args = [config_path, '--work-dir', work_dir]
+    if job_entry is not None:
+        return [*job_entry, *args]
+    if gpus_per_trial > 1:
+        return [python, '-m', 'torch.distributed.run', f'--nproc_per_node={gpus_per_trial}',
+                f'--master_port={master_port}', '-m', TRAIN_JOB_MODULE, *args,
+                '--launcher', 'pytorch']
+    return [python, '-m', TRAIN_JOB_MODULE, *args]
+
+
 @dataclass
 class _RunningTrial:
     spec: TrialSpec
@@ -170,14 +185,8 @@ class LocalExecutor(BaseExecutor):
             self._kill(running)
 
     def _command(self, config_path: str, work_dir: str, slot: Slot) -> list[str]:
-        args = [config_path, '--work-dir', work_dir]
-        if self.job_entry is not None:
-            return [*self.job_entry, *args]
-        if self.gpus_per_trial > 1:
-            return [sys.executable, '-m', 'torch.distributed.run',
-                    f'--nproc_per_node={self.gpus_per_trial}', f'--master_port={slot.port}',
-                    '-m', TRAIN_JOB_MODULE, *args, '--launcher', 'pytorch']
-        return [sys.executable, '-m', TRAIN_JOB_MODULE, *args]
+        return job_command(config_path, work_dir, self.gpus_per_trial, self.job_entry,
+                           sys.executable, str(slot.port))
 
     def _env(self, slot: Slot) -> dict[str, str]:
         env = dict(os.environ)

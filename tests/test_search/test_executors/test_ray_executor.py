@@ -1,0 +1,215 @@
+"""RayExecutor on a Ray head started on this machine (CPU only, fake GPU ids): a search
+through Ray reaches the local executor's result, a killed worker's trial is retried or
+recorded as failed with the reason and leaves no process behind, a killed driver resumes
+against the same cluster, fractional GPUs are packed, timeouts and cancellation kill the
+job's process group."""
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mmautoloss.search.executors import RayExecutor
+from mmautoloss.search.trial import TrialSpec
+from mmautoloss.testing import (OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed,
+                                trial_events, write_proxy, write_search_config)
+from mmautoloss.testing.ray_cluster import ray_head
+
+FAKE_JOB = str(REPO / 'tests' / 'assets' / 'toy_job' / 'fake_job.py')
+
+
+@pytest.fixture(scope='module')
+def cluster():
+    import ray
+    with ray_head(num_cpus=4, num_gpus=2) as address:
+        yield address
+        ray.shutdown()
+
+
+@pytest.fixture(scope='module')
+def search_main():
+    spec = importlib.util.spec_from_file_location('search_tool_ray', SEARCH_TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def _executor(cluster, tmp_path, job_entry, **kwargs):
+    proxy = write_proxy(tmp_path)
+    return RayExecutor(proxy, kwargs.pop('reward_key', 'mIoU'), address=cluster,
+                       job_entry=job_entry, kill_grace_s=0.3, **kwargs)
+
+
+def _spec(tmp_path, trial_id, params=None):
+    return TrialSpec(trial_id=trial_id, candidate=[0.5],
+                     overrides={'model.decode_head.loss_decode': dict(params=params or [0.5])},
+                     work_dir=str(tmp_path / trial_id))
+
+
+def _is_dead(pid: int, wait_s: float = 20.0) -> bool:
+    end = time.monotonic() + wait_s
+    while True:
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                if f.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X'):
+                    return True
+        except FileNotFoundError:
+            return True
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.1)
+
+
+def _kill_worker_when_started(work_dir: Path, killed: dict, wait_for: str = '') -> threading.Thread:
+    """SIGKILL the Ray worker running the trial in ``work_dir`` once its task record (and
+    the file ``wait_for`` of the job, if given) exists; the record goes into ``killed``."""
+    record = work_dir / 'ray_task.json'
+
+    def kill() -> None:
+        deadline = time.monotonic() + 120
+        while not (record.exists() and (not wait_for or (work_dir / wait_for).exists())):
+            assert time.monotonic() < deadline, 'the trial did not start'
+            time.sleep(0.05)
+        time.sleep(0.3)
+        killed.update(json.loads(record.read_text()))
+        os.kill(killed['worker_pid'], signal.SIGKILL)
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_search_through_ray_gives_the_local_executors_result(tmp_path, cluster,
+                                                               search_main):
+    proxy = write_proxy(tmp_path)
+    local = write_search_config(tmp_path, proxy, name='local.py', rounds=2, samples=3)
+    on_ray = write_search_config(
+        tmp_path, proxy, name='ray.py', rounds=2, samples=3,
+        executor=f"dict(type='RayExecutor', address={cluster!r}, kill_grace_s=0.2, "
+        f"job_entry=[{sys.executable!r}, {OBJECTIVE_JOB!r}])")
+    assert search_main([local, '--work-dir', str(tmp_path / 'local')]) == 0
+    assert search_main([on_ray, '--work-dir', str(tmp_path / 'ray')]) == 0
+    best = [json.loads((tmp_path / d / 'best.json').read_text()) for d in ('local', 'ray')]
+    assert best[0] == best[1]
+    assert len(trial_events(tmp_path / 'ray')) == 6
+    log = (tmp_path / 'ray' / 'trials' / 'r000-c00' / 'trial.log').read_text()
+    assert log.startswith('# ray node ')
+
+
+def test_a_killed_worker_is_retried_and_no_finished_trial_runs_twice(tmp_path, cluster):
+    counter = tmp_path / 'counter.txt'
+    executor = _executor(cluster, tmp_path, [sys.executable, OBJECTIVE_JOB], max_retries=1,
+                         env_vars=dict(OBJ_COUNTER=str(counter),
+                                       OBJ_SLEEPS=json.dumps(dict(slow=4.0))))
+    killed: dict = {}
+    thread = _kill_worker_when_started(tmp_path / 'slow', killed)
+    specs = [_spec(tmp_path, name) for name in ('a', 'slow', 'b')]
+    results = {r.trial_id: r for r in executor.run(specs)}
+    thread.join()
+    assert all(r.status == 'ok' for r in results.values()), results
+    retried = json.loads((tmp_path / 'slow' / 'ray_task.json').read_text())
+    assert retried['worker_pid'] != killed['worker_pid']
+    assert _is_dead(killed['leader_pid'])  # the first attempt's job died with its worker
+    assert sorted(counter.read_text().split()) == ['a', 'b', 'slow']  # each ran to the end once
+
+
+def test_a_worker_that_dies_past_the_retries_fails_the_trial_with_the_reason(tmp_path,
+                                                                             cluster):
+    executor = _executor(cluster, tmp_path, [sys.executable, FAKE_JOB, '--mode', 'hang'],
+                         reward_key='acc', max_retries=0)
+    killed: dict = {}
+    thread = _kill_worker_when_started(tmp_path / 'hang', killed, wait_for='pids.json')
+    (result, ) = executor.run([_spec(tmp_path, 'hang')])
+    thread.join()
+    assert result.status == 'crashed' and result.reward == 0.0
+    assert 'the trial job was lost' in result.reason and 'retries' in result.reason
+    assert 'Worker' in result.reason or 'worker' in result.reason, result.reason
+    pids = json.loads((tmp_path / 'hang' / 'pids.json').read_text())
+    # the job and its child die with the worker (the keeper stops their process group)
+    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+
+
+def test_a_killed_driver_resumes_against_the_same_cluster(tmp_path, cluster):
+    proxy = write_proxy(tmp_path)
+    config = write_search_config(
+        tmp_path, proxy, rounds=2, samples=3,
+        executor=f"dict(type='RayExecutor', address={cluster!r}, kill_grace_s=0.2, "
+        f"max_concurrent=2, env_vars=dict(OBJ_SLEEP='0.5'), "
+        f"job_entry=[{sys.executable!r}, {OBJECTIVE_JOB!r}])")
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    _, best, work_dir = killed_and_resumed(config, env, tmp_path, trials=2)
+    ids = [e['result']['trial_id'] for e in trial_events(work_dir)]
+    assert len(ids) == len(set(ids)) == 6  # no journaled trial ran again
+    assert best['num_trials'] == 6
+
+
+def test_fractional_gpus_share_each_fake_device(tmp_path, cluster):
+    executor = _executor(cluster, tmp_path,
+                         [sys.executable, FAKE_JOB, '--mode', 'ok', '--sleep', '2.0'],
+                         reward_key='acc', gpus_per_trial=0.5, cpus_per_trial=0.5)
+    results = list(executor.run([_spec(tmp_path, f't{i}') for i in range(8)]))
+    assert all(r.status == 'ok' for r in results) and len(results) == 8
+    envs = [json.loads((tmp_path / f't{i}' / 'job_env.json').read_text()) for i in range(8)]
+    assert {e['CUDA_VISIBLE_DEVICES'] for e in envs} <= {'0', '1'}
+    max_running = 0
+    for e in envs:
+        running = [o for o in envs if o['start'] <= e['start'] < o['end']]
+        max_running = max(max_running, len(running))
+        assert max(sum(o['CUDA_VISIBLE_DEVICES'] == d for o in running) for d in '01') <= 2
+    assert max_running >= 3  # several trials per GPU at once (4 fit: 2 GPUs x 2)
+
+
+def test_a_timeout_kills_the_job_group_on_the_node(tmp_path, cluster):
+    executor = _executor(cluster, tmp_path,
+                         [sys.executable, FAKE_JOB, '--mode', 'hang', '--ignore-term'],
+                         reward_key='acc', timeout_s=3.0)
+    (result, ) = executor.run([_spec(tmp_path, 'hang')])
+    assert result.status == 'timeout' and result.duration_s >= 3.0
+    pids = json.loads((tmp_path / 'hang' / 'pids.json').read_text())
+    assert _is_dead(pids['job'], 5) and _is_dead(pids['grandchild'], 5)
+
+
+def test_sigterm_to_the_driver_stops_the_trials_on_the_cluster(tmp_path, cluster):
+    proxy = write_proxy(tmp_path)
+    config = write_search_config(
+        tmp_path, proxy, rounds=1, samples=2, trial_timeout=600,
+        executor=f"dict(type='RayExecutor', address={cluster!r}, kill_grace_s=0.5, "
+        f"job_entry=[{sys.executable!r}, {FAKE_JOB!r}, '--mode', 'hang'])")
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    work_dir = tmp_path / 'work'
+    driver = subprocess.Popen([sys.executable, SEARCH_TOOL, config, '--work-dir',
+                               str(work_dir)], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    pid_files = [work_dir / 'trials' / f'r000-c0{i}' / 'pids.json' for i in range(2)]
+    deadline = time.monotonic() + 120
+    while not all(p.exists() for p in pid_files):
+        assert time.monotonic() < deadline and driver.poll() is None, 'trials did not start'
+        time.sleep(0.1)
+    time.sleep(0.3)
+    driver.send_signal(signal.SIGTERM)
+    assert driver.wait(timeout=60) == 143
+    assert '--resume' in driver.stderr.read()
+    for path in pid_files:
+        pids = json.loads(path.read_text())
+        assert _is_dead(pids['job'], 15) and _is_dead(pids['grandchild'], 15)
+    assert trial_events(work_dir) == []
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(gpus=2), 'the Ray cluster assigns GPUs'),
+    (dict(gpus_per_trial=4), 'a trial asks for GPU=4 but the Ray cluster has GPU=2.0'),
+    (dict(gpus_per_trial=0.3), 'must be 1/k'),
+    (dict(cpus_per_trial=-1), 'cpus_per_trial must be a finite number >= 0'),
+    (dict(num_cpus=2), 'num_cpus / num_gpus size a local Ray instance'),
+    (dict(max_retries=-1), 'max_retries must be an int >= 0, got -1'),
+    (dict(env_vars=dict(A=1)), 'env_vars must be a dict of strings'),
+])
+def test_bad_settings_are_refused_by_name(tmp_path, cluster, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        _executor(cluster, tmp_path, None, **kwargs)
