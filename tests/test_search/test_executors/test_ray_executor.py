@@ -19,7 +19,7 @@ from mmautoloss.search.executors import RayExecutor
 from mmautoloss.search.trial import TrialSpec
 from mmautoloss.testing import (OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed,
                                 trial_events, write_proxy, write_search_config)
-from mmautoloss.testing.ray_cluster import ray_head
+from mmautoloss.testing.ray_cluster import ray_head, ray_node
 
 FAKE_JOB = str(REPO / 'tests' / 'assets' / 'toy_job' / 'fake_job.py')
 
@@ -147,6 +147,70 @@ def test_a_killed_driver_resumes_against_the_same_cluster(tmp_path, cluster):
     ids = [e['result']['trial_id'] for e in trial_events(work_dir)]
     assert len(ids) == len(set(ids)) == 6  # no journaled trial ran again
     assert best['num_trials'] == 6
+
+
+def test_a_dead_node_takes_only_its_running_trial_which_is_retried_elsewhere(tmp_path):
+    # a cluster of its own (the module's cluster has one node): a head that runs no trials
+    # and two nodes of one CPU each; the node running the slow trial is killed outright
+    proxy = write_proxy(tmp_path)
+    counter = tmp_path / 'counter.txt'
+    with ray_head(num_cpus=0) as address, ray_node(address, 1) as first, \
+            ray_node(address, 1) as second:
+        config = write_search_config(
+            tmp_path, proxy, rounds=1, samples=3,
+            executor=f"dict(type='RayExecutor', address={address!r}, max_retries=2, "
+            f"kill_grace_s=0.2, env_vars=dict(OBJ_COUNTER={str(counter)!r}, "
+            f"OBJ_SLEEPS={json.dumps(json.dumps({'r000-c00': 6.0}))}), "
+            f"job_entry=[{sys.executable!r}, {OBJECTIVE_JOB!r}])")
+        env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+        work_dir = tmp_path / 'work'
+        driver = subprocess.Popen([sys.executable, SEARCH_TOOL, config, '--work-dir',
+                                   str(work_dir)], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        record = work_dir / 'trials' / 'r000-c00' / 'ray_task.json'
+        deadline = time.monotonic() + 120
+        while not record.exists():
+            assert time.monotonic() < deadline and driver.poll() is None, 'no trial started'
+            time.sleep(0.05)
+        time.sleep(0.5)
+        first_attempt = json.loads(record.read_text())
+        # the node that runs the slow trial dies as a lost machine does: all its processes
+        # (ray start, raylet, workers, the trial job) at once
+        victim = next(n for n in (first, second)
+                      if _descends_from(first_attempt['worker_pid'], n.pid))
+        for pid in _tree(victim.pid):
+            os.kill(pid, signal.SIGKILL)
+        assert driver.wait(timeout=240) == 0, driver.stderr.read()[-3000:]
+        events = {e['result']['trial_id']: e['result'] for e in trial_events(work_dir)}
+        assert sorted(events) == ['r000-c00', 'r000-c01', 'r000-c02']
+        assert all(r['status'] == 'ok' for r in events.values()), events
+        retried = json.loads(record.read_text())
+        assert retried['worker_pid'] != first_attempt['worker_pid']
+        assert _is_dead(first_attempt['leader_pid'])
+        # every trial ran to its end exactly once
+        assert sorted(counter.read_text().split()) == sorted(events)
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return int(f.read().rsplit(')', 1)[1].split()[1])
+    except FileNotFoundError:
+        return 0
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        pid = _parent(pid)
+    return False
+
+
+def _tree(root: int) -> list:
+    """``root`` and every process descending from it."""
+    pids = [int(p) for p in os.listdir('/proc') if p.isdigit()]
+    return [p for p in pids if _descends_from(p, root)]
 
 
 def test_fractional_gpus_share_each_fake_device(tmp_path, cluster):
