@@ -12,6 +12,7 @@ A search config is an mmengine config (``_base_`` allowed) with these fields::
     failure_reward = 0.0           # reward of a crashed / timed-out / NaN trial
     trial_timeout = 3600           # seconds per trial
     work_dir = 'work_dirs/...'     # optional; the CLI's --work-dir wins
+    early_stopping = dict(reduction_factor=3, grace_validations=1)   # optional: ASHA
 
 Names starting with ``_`` are helper variables and ignored; any other key is an error.
 
@@ -28,6 +29,7 @@ from mmengine.registry import MODELS
 
 from ..registry import EXECUTORS, FILTERS, SEARCHERS, SPACES
 from ..utils.checks import check_int, check_number
+from .early_stopping import ASHAStopping
 from .executors import BaseExecutor
 from .searchers import BaseSearcher
 from .spaces import BaseSpace
@@ -35,9 +37,10 @@ from .spaces.base import get_config_key
 
 REQUIRED_KEYS = ('proxy_config', 'search_space', 'reward_key', 'searcher', 'budget')
 OPTIONAL_KEYS = {'executor': dict(type='LocalExecutor'), 'seed': 0, 'failure_reward': 0.0,
-                 'trial_timeout': 3600.0, 'work_dir': None}
+                 'trial_timeout': 3600.0, 'work_dir': None, 'early_stopping': None}
 #: executor arguments that the search config sets through its own top-level fields or the CLI
-EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus')
+EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus',
+                     'early_stopping')
 #: executor settings that schedule trials without changing any outcome; they may change
 #: between a run and its --resume
 EXECUTOR_SCHEDULING_KEYS = ('max_concurrent', 'poll_interval_s', 'kill_grace_s',
@@ -68,6 +71,7 @@ class SearchSettings:
     failure_reward: float
     trial_timeout: float
     work_dir: Optional[str]
+    early_stopping: Optional[dict] = None
 
     def fingerprint(self) -> dict:
         """Settings that decide the search's results; a resumed search must match them.
@@ -86,7 +90,8 @@ class SearchSettings:
                     executor=executor, proxy=resolved, search_space=self.space_cfg,
                     reward_key=self.reward_key, searcher=self.searcher_cfg,
                     rounds=self.rounds, samples_per_round=self.samples_per_round,
-                    seed=self.seed, failure_reward=self.failure_reward)
+                    seed=self.seed, failure_reward=self.failure_reward,
+                    early_stopping=self.early_stopping)
 
 
 def _plain(value: object) -> object:
@@ -330,10 +335,35 @@ def validate_search_config(cfg: Config) -> SearchSettings:
                                'failure_reward'),
         trial_timeout=_number(cfg.get('trial_timeout', OPTIONAL_KEYS['trial_timeout']),
                               'trial_timeout', positive=True),
-        work_dir=_work_dir(cfg.get('work_dir', None)))
-    build_searcher(settings)
+        work_dir=_work_dir(cfg.get('work_dir', None)),
+        early_stopping=_plain(cfg.get('early_stopping', None)))
+    searcher = build_searcher(settings)
     _check_executor_cfg(settings.executor_cfg)
+    if settings.early_stopping is not None:
+        build_early_stopping(settings)
+        if not searcher.allows_early_stopping:
+            raise SearchConfigError(
+                f'early_stopping: {settings.searcher_cfg["type"]} needs the final reward of '
+                'every trial (its update uses them all); remove early_stopping or use a '
+                'searcher that ranks by reward (RandomSearcher, RandomFormulaSearcher, '
+                'RegularizedEvolutionSearcher)')
     return settings
+
+
+def build_early_stopping(settings: SearchSettings) -> Optional[ASHAStopping]:
+    """The ASHA rule of ``early_stopping=dict(reduction_factor=..., grace_validations=...,
+    poll_interval_s=...)``, ranking by the reward key; ``None`` when it is off."""
+    options = settings.early_stopping
+    if options is None:
+        return None
+    if not isinstance(options, dict) or 'reward_key' in options:
+        raise SearchConfigError(f'early_stopping must be None or a dict of ASHA settings '
+                                f'(reduction_factor, grace_validations, poll_interval_s), got '
+                                f'{options!r}')
+    try:
+        return ASHAStopping(settings.reward_key, **options)
+    except (TypeError, ValueError) as error:
+        raise SearchConfigError(f'early_stopping: {error}') from error
 
 
 def check_known_type(registry, cfg: dict, key: str, what: str) -> None:
@@ -416,7 +446,7 @@ def _check_executor_cfg(executor_cfg: dict) -> None:
         if key in executor_cfg:
             raise SearchConfigError(f'executor.{key} is set by the search config or the '
                                     'command line (proxy_config, reward_key, failure_reward, '
-                                    'trial_timeout, --gpus); remove it')
+                                    'trial_timeout, early_stopping, --gpus); remove it')
 
 
 def build_executor(settings: SearchSettings, gpus: int = 0,
@@ -430,5 +460,8 @@ def build_executor(settings: SearchSettings, gpus: int = 0,
     defaults = dict(proxy_config=settings.proxy_cfg, reward_key=settings.reward_key,
                     failure_reward=settings.failure_reward, timeout_s=settings.trial_timeout,
                     gpus=gpus)
+    early_stopping = build_early_stopping(settings)
+    if early_stopping is not None:
+        defaults['early_stopping'] = early_stopping
     return build_from_registry(EXECUTORS, cfg, 'executor', 'executor', defaults)
 

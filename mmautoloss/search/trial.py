@@ -29,7 +29,7 @@ from mmengine.config import Config
 from mmautoloss.engine.hooks.metrics_dump_hook import METRICS_NAME
 from mmautoloss.engine.hooks.nonfinite_loss_hook import NONFINITE_MARKER_NAME
 
-TRIAL_STATUSES = ('ok', 'crashed', 'timeout', 'nonfinite', 'no_metric')
+TRIAL_STATUSES = ('ok', 'crashed', 'timeout', 'nonfinite', 'no_metric', 'stopped')
 CONFIG_NAME = 'config.py'
 LOG_NAME = 'trial.log'
 LOG_TAIL_LINES = 40
@@ -70,8 +70,10 @@ class TrialResult:
 
     ``status`` is one of ``'ok'`` (reward is the metric), ``'crashed'`` (non-zero exit or
     failed launch), ``'timeout'`` (killed after the time limit), ``'nonfinite'`` (stopped by
-    the NaN / Inf loss check) or ``'no_metric'`` (exited 0 without a usable reward metric).
-    Every status but ``'ok'`` has ``reward == failure_reward`` and a ``reason``.
+    the NaN / Inf loss check), ``'no_metric'`` (exited 0 without a usable reward metric) or
+    ``'stopped'`` (stopped early by the search's early-stopping rule: the reward is its
+    metric at the rung where it stopped). Every status but ``'ok'`` and ``'stopped'`` has
+    ``reward == failure_reward``; every status but ``'ok'`` has a ``reason``.
     """
 
     trial_id: str
@@ -232,3 +234,13 @@ def judge_trial(spec: TrialSpec, *, returncode: int | None, timed_out: bool, dur
                       'not a finite number', metrics)
     return TrialResult(trial_id=spec.trial_id, status='ok', reward=float(value), metrics=metrics,
                        duration_s=duration_s, log_path=log_path, reason='', log_tail='')
+
+
+def stopped_trial(spec: TrialSpec, *, reward: float, reason: str, metrics: dict,
+                  duration_s: float) -> TrialResult:
+    """The result of a trial stopped early (status ``'stopped'``), rewarded with the
+    validation it was stopped at."""
+    return TrialResult(trial_id=spec.trial_id, status='stopped', reward=float(reward),
+                       metrics=dict(metrics), duration_s=duration_s,
+                       log_path=osp.join(spec.work_dir, LOG_NAME), reason=reason,
+                       log_tail='')

@@ -13,8 +13,9 @@ TOY_DIR = Path(__file__).resolve().parents[1] / 'assets' / 'toy_job'
 
 def test_writes_latest_metrics_atomically(tmp_path):
     hook = MetricsDumpHook()
-    runner = SimpleNamespace(work_dir=str(tmp_path))
+    runner = SimpleNamespace(work_dir=str(tmp_path), iter=4, epoch=0)
     hook.after_val_epoch(runner, metrics={'mIoU': 1.0})
+    runner.iter = 8
     hook.after_val_epoch(runner, metrics={
         'mIoU': np.float32(45.5), 'coco/bbox_mAP': torch.tensor(0.25), 'n': np.int64(3),
         'per_class': np.array([1.0, 2.0]), 'bad': float('nan'), 'name': 'x', 'obj': object})
@@ -23,7 +24,12 @@ def test_writes_latest_metrics_atomically(tmp_path):
     assert written['per_class'] == [1.0, 2.0] and written['name'] == 'x'
     assert written['bad'] != written['bad']  # NaN kept visible for the reader to reject
     assert written['obj'] == str(object)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['metrics.json']
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['metrics.json',
+                                                          'metrics_history.jsonl']
+    # every validation in order, with its iteration, for early stopping to read
+    history = [json.loads(line) for line in
+               (tmp_path / 'metrics_history.jsonl').read_text().splitlines()]
+    assert [(h['iter'], h['metrics']['mIoU']) for h in history] == [(4, 1.0), (8, 45.5)]
 
 
 def test_no_metrics_no_file_and_bad_filename(tmp_path):
@@ -57,3 +63,6 @@ def test_real_runner_dumps_last_validation(tmp_path, monkeypatch):
     assert set(written) == {'toy/mse', 'toy/score'}
     assert written['toy/mse'] == pytest.approx(mse, rel=1e-5)
     assert written['toy/score'] == pytest.approx(-mse, rel=1e-5)
+    history = [json.loads(line) for line in
+               (tmp_path / 'metrics_history.jsonl').read_text().splitlines()]
+    assert [h['iter'] for h in history] == [4, 8] and history[-1]['metrics'] == written

@@ -60,7 +60,7 @@ def error_for(tmp_path, text_transform, proxy_text=None):
     (lambda t: t.replace("type='PPO2Searcher'", "type='Evolution'"), "'Evolution'"),
     (lambda t: t.replace("max_concurrent=1", "max_concurrent=1, timeout_s=3"),
      'executor.timeout_s'),
-    (lambda t: t.replace("type='LocalExecutor'", "type='RayExecutor'"), "'RayExecutor'"),
+    (lambda t: t.replace("type='LocalExecutor'", "type='SlurmExecutor'"), "'SlurmExecutor'"),
     (lambda t: t.replace("seed = 0", "seed = -4"), 'seed'),
     (lambda t: t.replace("failure_reward = 0.0", "failure_reward = float('nan')"),
      'failure_reward'),

@@ -4,10 +4,13 @@ This file is the trial job contract of the loss search: the reward of a candidat
 (mIoU, mAP, BF1, keypoint AP, ... as in Auto Seg-Loss eq. (5) / PAP eq. (9): the evaluation
 metric of the proxy network trained with the candidate) is read back from it. It is written
 after every validation epoch, atomically (temporary file + ``os.replace``), so a reader never
-sees a half-written file and a killed job leaves the last complete evaluation.
+sees a half-written file and a killed job leaves the last complete evaluation. Each
+validation is also appended as one line ``{"iter": ..., "epoch": ..., "metrics": {...}}`` to
+``metrics_history.jsonl``, which the search's early stopping (ASHA) reads while the job runs.
 """
 from __future__ import annotations
 
+import json
 import os.path as osp
 from typing import Any, Optional
 
@@ -20,6 +23,7 @@ from mmautoloss.registry import HOOKS
 from ...utils.atomic_json import write_json_atomic
 
 METRICS_NAME = 'metrics.json'
+HISTORY_NAME = 'metrics_history.jsonl'
 
 
 def _to_json_value(value: Any) -> Any:
@@ -56,3 +60,6 @@ class MetricsDumpHook(Hook):
             return
         flat = {str(k): _to_json_value(v) for k, v in metrics.items()}
         write_json_atomic(osp.join(runner.work_dir, self.filename), flat)
+        line = json.dumps(dict(iter=runner.iter, epoch=runner.epoch, metrics=flat))
+        with open(osp.join(runner.work_dir, HISTORY_NAME), 'a', encoding='utf-8') as f:
+            f.write(line + '\n')  # one write: a reader sees whole lines or a torn last one

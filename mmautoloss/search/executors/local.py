@@ -17,8 +17,9 @@ from typing import Iterator, Sequence
 
 from mmengine.config import Config
 
+from ..early_stopping import ASHAStopping
 from ..trial import (CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, check_nonfinite_check_iters,
-                     judge_trial, write_trial_config)
+                     judge_trial, stopped_trial, write_trial_config)
 from ...registry import EXECUTORS
 from .base import BaseExecutor
 from .gpu_slots import Slot, SlotPool, check_gpus_per_trial, parse_visible_devices
@@ -107,6 +108,8 @@ class LocalExecutor(BaseExecutor):
         keep_checkpoints (bool):
             let the proxy jobs save checkpoints (off: a trial keeps only its
             config, log and metrics).
+        early_stopping (ASHAStopping | None): stop running trials that fall behind at a
+            rung of their validations (see :mod:`~mmautoloss.search.early_stopping`).
     """
 
     def __init__(self, proxy_config: str | Config, reward_key: str, gpus: int = 0,
@@ -114,7 +117,8 @@ class LocalExecutor(BaseExecutor):
                  timeout_s: float = 7200.0, failure_reward: float = 0.0,
                  nonfinite_check_iters: int = 20, job_entry: list[str] | None = None,
                  poll_interval_s: float = 0.05, kill_grace_s: float = 5.0,
-                 keep_checkpoints: bool = False) -> None:
+                 keep_checkpoints: bool = False,
+                 early_stopping: ASHAStopping | None = None) -> None:
         if not isinstance(proxy_config, Config) and not osp.isfile(proxy_config):
             raise ValueError(f'proxy_config={proxy_config!r} is not a file')
         if not isinstance(reward_key, str) or not reward_key:
@@ -152,6 +156,7 @@ class LocalExecutor(BaseExecutor):
         self.poll_interval_s = float(poll_interval_s)
         self.kill_grace_s = float(kill_grace_s)
         self.keep_checkpoints = bool(keep_checkpoints)
+        self.early_stopping = early_stopping
 
     def run(self, specs: Sequence[TrialSpec]) -> Iterator[TrialResult]:
         """Run ``specs`` on the free slots; yield each result as its trial finishes."""
@@ -174,7 +179,7 @@ class LocalExecutor(BaseExecutor):
                         yield launched
                     else:
                         running.append(launched)
-                finished = self._collect_finished(running)
+                finished = self._collect_finished(running) + self._stop_hopeless(running)
                 for trial, result in finished:
                     running.remove(trial)
                     pool.release(trial.slot)
@@ -203,6 +208,8 @@ class LocalExecutor(BaseExecutor):
             # an interrupted earlier run of this trial: stop what is left of it, then start
             # from an empty work dir (the pgid record must be read before it is removed)
             kill_stale_job(spec.work_dir, osp.join(spec.work_dir, CONFIG_NAME))
+            if self.early_stopping is not None:  # a run again starts its rungs afresh
+                self.early_stopping.forget(spec.trial_id)
             if osp.isdir(spec.work_dir):
                 shutil.rmtree(spec.work_dir)
             config_path = write_trial_config(spec, self.proxy_cfg, self.nonfinite_check_iters,
@@ -226,9 +233,25 @@ class LocalExecutor(BaseExecutor):
         return _RunningTrial(spec=spec, slot=slot, proc=proc, pidfd=_open_pidfd(proc.pid),
                              start=start, deadline=start + self.timeout_s)
 
+    def _stop_hopeless(self, running: list[_RunningTrial]
+                       ) -> list[tuple[_RunningTrial, TrialResult]]:
+        """Kill the running trials the early-stopping rule gives up on."""
+        stopped = []
+        for trial in running if self.early_stopping is not None else ():
+            verdict = self.early_stopping.check(trial.spec.trial_id, trial.spec.work_dir)
+            if verdict is not None:
+                self._kill([trial])
+                stopped.append((trial, stopped_trial(
+                    trial.spec, reward=verdict.reward, reason=verdict.reason,
+                    metrics=verdict.metrics, duration_s=time.monotonic() - trial.start)))
+        return stopped
+
     def _wait_for_exit(self, running: list[_RunningTrial]) -> None:
-        """Block until a running job exits or the earliest deadline passes."""
+        """Block until a running job exits, the earliest deadline passes or (with early
+        stopping) the next look at the running trials' validations is due."""
         timeout = max(0.0, min(t.deadline for t in running) - time.monotonic())
+        if self.early_stopping is not None:
+            timeout = min(timeout, self.early_stopping.poll_interval_s)
         pidfds = [t.pidfd for t in running]
         if all(fd is not None for fd in pidfds):
             select.select(pidfds, [], [], timeout)
@@ -248,6 +271,8 @@ class LocalExecutor(BaseExecutor):
             if exited:
                 _signal_group(trial.proc.pid, signal.SIGKILL)
                 returncode, timed_out = trial.reap(), False
+                if self.early_stopping is not None:  # its validations count at the rungs
+                    self.early_stopping.check(trial.spec.trial_id, trial.spec.work_dir)
             elif now >= trial.deadline:
                 self._kill([trial])
                 returncode, timed_out = trial.proc.returncode, True

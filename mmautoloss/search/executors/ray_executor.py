@@ -18,8 +18,9 @@ from mmengine.config import Config
 
 from ...registry import EXECUTORS
 from ...utils.checks import check_int, check_number
+from ..early_stopping import ASHAStopping
 from ..trial import (LOG_NAME, TrialResult, TrialSpec, check_nonfinite_check_iters,
-                     judge_trial, proxy_config_copy, write_trial_config)
+                     judge_trial, proxy_config_copy, stopped_trial, write_trial_config)
 from . import gpu_slots, job_keeper, ray_trial_task
 from .base import BaseExecutor
 from .gpu_slots import check_gpus_per_trial
@@ -68,6 +69,9 @@ class RayExecutor(BaseExecutor):
         kill_grace_s (float): seconds between SIGTERM and SIGKILL when a job is stopped.
         keep_checkpoints (bool): let the proxy jobs save checkpoints.
         env_vars (dict | None): environment variables set in every trial job.
+        early_stopping (ASHAStopping | None): stop running trials that fall behind at a
+            rung of their validations (read from the shared work dirs; the task is
+            cancelled, which stops its job).
     """
 
     def __init__(self, proxy_config: str | Config, reward_key: str, gpus: int = 0,
@@ -78,7 +82,8 @@ class RayExecutor(BaseExecutor):
                  timeout_s: float = 7200.0, failure_reward: float = 0.0,
                  nonfinite_check_iters: int = 20, job_entry: list[str] | None = None,
                  kill_grace_s: float = 5.0, keep_checkpoints: bool = False,
-                 env_vars: dict | None = None) -> None:
+                 env_vars: dict | None = None,
+                 early_stopping: ASHAStopping | None = None) -> None:
         if gpus:
             raise ValueError(f'gpus={gpus!r}: the Ray cluster assigns GPUs to trials; set '
                              'executor.gpus_per_trial instead of --gpus')
@@ -118,6 +123,7 @@ class RayExecutor(BaseExecutor):
                 isinstance(k, str) and isinstance(v, str) for k, v in env_vars.items()):
             raise ValueError(f'env_vars must be a dict of strings, got env_vars={env_vars!r}')
         self.env_vars = dict(env_vars)
+        self.early_stopping = early_stopping
         self.proxy_cfg = proxy_config_copy(proxy_config)
         self.reward_key = reward_key
         self._ray = _connect(address, num_cpus, num_gpus)
@@ -159,10 +165,23 @@ class RayExecutor(BaseExecutor):
                         running[submitted] = (spec, time.monotonic())
                 if not running:
                     continue
-                ready, _ = self._ray.wait(list(running), num_returns=1)
+                poll = None if self.early_stopping is None else \
+                    self.early_stopping.poll_interval_s
+                ready, _ = self._ray.wait(list(running), num_returns=1, timeout=poll)
                 for ref in ready:
                     spec, start = running.pop(ref)
+                    if self.early_stopping is not None:  # its validations count at the rungs
+                        self.early_stopping.check(spec.trial_id, spec.work_dir)
                     yield self._judge(ref, spec, start)
+                for ref, (spec, start) in list(running.items()):
+                    verdict = None if self.early_stopping is None else \
+                        self.early_stopping.check(spec.trial_id, spec.work_dir)
+                    if verdict is not None:
+                        self._cancel([ref])
+                        del running[ref]
+                        yield stopped_trial(spec, reward=verdict.reward, reason=verdict.reason,
+                                            metrics=verdict.metrics,
+                                            duration_s=time.monotonic() - start)
         finally:
             self._cancel(list(running))
 
@@ -175,6 +194,8 @@ class RayExecutor(BaseExecutor):
             # earlier driver's Ray job) is removed; the trial starts from its config alone
             if osp.isdir(spec.work_dir):
                 shutil.rmtree(spec.work_dir)
+            if self.early_stopping is not None:  # a run again starts its rungs afresh
+                self.early_stopping.forget(spec.trial_id)
             config_path = write_trial_config(spec, self.proxy_cfg, self.nonfinite_check_iters,
                                              self.keep_checkpoints)
             cmd = job_command(config_path, spec.work_dir, self.gpus_per_trial, self.job_entry,

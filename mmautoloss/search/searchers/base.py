@@ -64,6 +64,10 @@ class BaseSearcher:
         seed (int): seeds every random draw; a round's draws depend on the state at its start.
     """
 
+    #: whether a trial's reward may be its last validation's when the search's early
+    #: stopping cuts it short (no for a policy gradient that needs every final reward)
+    allows_early_stopping = False
+
     def __init__(self, num_rounds: int, samples_per_round: int, seed: int = 0) -> None:
         self.num_rounds = check_int(num_rounds, 'num_rounds', 1)
         self.samples_per_round = check_int(samples_per_round, 'samples_per_round', 1)

@@ -21,6 +21,8 @@ class RandomFormulaSearcher(BaseSearcher):
         depth (int): depth D of the random trees (ALZ uses D = 3).
     """
 
+    allows_early_stopping = True  # ranks by reward; a truncated one ranks low
+
     def __init__(self, branches: Dict[str, Tuple[PrimitiveSet, str]], num_rounds: int,
                  samples_per_round: int, seed: int = 0, depth: int = 3) -> None:
         super().__init__(num_rounds, samples_per_round, seed)

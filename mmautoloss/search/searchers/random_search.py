@@ -12,6 +12,8 @@ class RandomSearcher(VectorSearcher):
     (seed, t). The result is the best sampled candidate (``initial_mean`` is unused by the
     draws and kept only for the common interface)."""
 
+    allows_early_stopping = True  # ranks by reward; a truncated one ranks low
+
     def _propose(self) -> List[Candidate]:
         rng = np.random.default_rng([self.seed, self.round])
         vectors = rng.random((self.samples_per_round, self.dim)).tolist()

@@ -56,6 +56,8 @@ class RegularizedEvolutionSearcher(BaseSearcher):
             search config from its ``loss_rejection`` field), or None.
     """
 
+    allows_early_stopping = True  # ranks by reward; a truncated one ranks low
+
     def __init__(self, branches: Dict[str, Tuple[PrimitiveSet, str]], num_rounds: int,
                  samples_per_round: int, seed: int = 0, population_size: int = 20,
                  max_population: int = 2500, tournament_fraction: float = 0.05,

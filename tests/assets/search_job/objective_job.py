@@ -12,6 +12,9 @@ the CRC-32 of its formula string scaled to [0, 1). Environment:
   OBJ_COUNTER  file to which '<trial_id>\n' is appended when the job finishes
   OBJ_SLEEP    seconds to sleep before finishing
   OBJ_SLEEPS   JSON {trial_id: seconds} overriding OBJ_SLEEP per trial
+  OBJ_VALIDATIONS  N: before finishing, report N validations to metrics_history.jsonl (as
+               MetricsDumpHook does), the v-th with reward * v / N, OBJ_VAL_SLEEP seconds
+               apart (for early stopping)
 """
 import json
 import os
@@ -36,6 +39,13 @@ else:
 fault = json.loads(os.environ.get('OBJ_FAULTS', '{}')).get(trial_id)
 time.sleep(json.loads(os.environ.get('OBJ_SLEEPS', '{}')).get(
     trial_id, float(os.environ.get('OBJ_SLEEP', '0'))))
+validations = int(os.environ.get('OBJ_VALIDATIONS', '0'))
+for v in range(1, validations + 1):
+    time.sleep(float(os.environ.get('OBJ_VAL_SLEEP', '0')))
+    line = json.dumps(dict(iter=v, epoch=0, metrics={
+        os.environ.get('OBJ_REWARD_KEY', 'mIoU'): reward * v / validations}))
+    with open(os.path.join(work_dir, 'metrics_history.jsonl'), 'a') as f:
+        f.write(line + '\n')
 if fault == 'crash':
     print('simulated crash', flush=True)
     sys.exit(3)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from mmautoloss.search.early_stopping import ASHAStopping
 from mmautoloss.search.executors import RayExecutor
 from mmautoloss.search.trial import TrialSpec
 from mmautoloss.testing import (OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed,
@@ -263,6 +264,21 @@ def test_sigterm_to_the_driver_stops_the_trials_on_the_cluster(tmp_path, cluster
         pids = json.loads(path.read_text())
         assert _is_dead(pids['job'], 15) and _is_dead(pids['grandchild'], 15)
     assert trial_events(work_dir) == []
+
+
+def test_early_stopping_cancels_a_trial_that_falls_behind(tmp_path, cluster):
+    rule = ASHAStopping('mIoU', reduction_factor=2, poll_interval_s=0.05)
+    executor = _executor(cluster, tmp_path, [sys.executable, OBJECTIVE_JOB], max_concurrent=1,
+                         early_stopping=rule,
+                         env_vars=dict(OBJ_VALIDATIONS='4', OBJ_VAL_SLEEP='0.5'))
+    # rewards 1 - |p - 0.3|: 1.0 for the first trial, 0.4 for the second
+    results = {r.trial_id: r for r in executor.run([_spec(tmp_path, 'good', [0.3]),
+                                                    _spec(tmp_path, 'bad', [0.9])])}
+    assert results['good'].status == 'ok' and results['good'].reward == pytest.approx(1.0)
+    bad = results['bad']
+    assert bad.status == 'stopped' and 'stopped early by ASHA at validation 1' in bad.reason
+    assert bad.reward == pytest.approx(0.4 / 4)
+    assert _is_dead(json.loads((tmp_path / 'bad' / 'ray_task.json').read_text())['leader_pid'])
 
 
 @pytest.mark.parametrize('kwargs,match', [
