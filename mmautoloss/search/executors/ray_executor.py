@@ -64,8 +64,9 @@ class RayExecutor(BaseExecutor):
         timeout_s (float): wall-clock limit of one trial, counted from its start on a node.
         failure_reward (float): reward of every failed trial.
         nonfinite_check_iters (int): iterations in which a NaN / Inf loss stops the job.
-        job_entry (list[str] | None): command prefix of a job, verbatim (default: the
-            training job, under torchrun for several GPUs).
+        job_entry (list[str] | None): command prefix of a job (default: the training job,
+            under torchrun for several GPUs); ``{PYTHON}`` and ``{MASTER_PORT}`` in it are
+            filled in on the worker (its interpreter, a port free on its node).
         kill_grace_s (float): seconds between SIGTERM and SIGKILL when a job is stopped.
         keep_checkpoints (bool): let the proxy jobs save checkpoints.
         env_vars (dict | None): environment variables set in every trial job.

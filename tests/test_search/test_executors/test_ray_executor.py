@@ -17,6 +17,8 @@ import pytest
 
 from mmautoloss.search.early_stopping import ASHAStopping
 from mmautoloss.search.executors import RayExecutor
+from mmautoloss.search.executors.local import job_command
+from mmautoloss.search.executors.ray_trial_task import MASTER_PORT_TOKEN, PYTHON_TOKEN
 from mmautoloss.search.trial import TrialSpec
 from mmautoloss.testing import (OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed,
                                 trial_events, write_proxy, write_search_config)
@@ -279,6 +281,34 @@ def test_early_stopping_cancels_a_trial_that_falls_behind(tmp_path, cluster):
     assert bad.status == 'stopped' and 'stopped early by ASHA at validation 1' in bad.reason
     assert bad.reward == pytest.approx(0.4 / 4)
     assert _is_dead(json.loads((tmp_path / 'bad' / 'ray_task.json').read_text())['leader_pid'])
+
+
+ARGV_JOB = ('import json, os, sys; work_dir = sys.argv[sys.argv.index("--work-dir") + 1]; '
+            'json.dump(dict(argv=sys.argv, executable=sys.executable, '
+            'port=os.environ["MASTER_PORT"], devices=os.environ["CUDA_VISIBLE_DEVICES"]), '
+            'open(os.path.join(work_dir, "argv.json"), "w"))')
+
+
+def test_the_worker_fills_in_its_python_and_a_free_master_port(tmp_path, cluster):
+    executor = _executor(cluster, tmp_path,
+                         ['{PYTHON}', '-c', ARGV_JOB, '--master_port={MASTER_PORT}'],
+                         gpus_per_trial=1)
+    (result, ) = executor.run([_spec(tmp_path, 'argv')])
+    assert result.status == 'no_metric'  # the job writes no metrics; its arguments are read
+    seen = json.loads((tmp_path / 'argv' / 'argv.json').read_text())
+    assert seen['executable'] == sys.executable
+    assert f'--master_port={seen["port"]}' in seen['argv'] and int(seen['port']) > 0
+    assert seen['devices'] in ('0', '1')  # the one GPU Ray gave this trial
+
+
+def test_a_multi_gpu_trial_runs_under_torchrun_with_the_workers_port():
+    from torch.distributed.run import get_args_parser
+    cmd = job_command('c.py', 'w', 2, None, PYTHON_TOKEN, MASTER_PORT_TOKEN)
+    assert cmd[:3] == [PYTHON_TOKEN, '-m', 'torch.distributed.run']
+    filled = [a.replace(MASTER_PORT_TOKEN, '29500') for a in cmd[3:]]
+    args = get_args_parser().parse_args(filled)
+    assert (args.nproc_per_node, args.master_port) == ('2', 29500)
+    assert args.training_script_args == ['c.py', '--work-dir', 'w', '--launcher', 'pytorch']
 
 
 @pytest.mark.parametrize('kwargs,match', [
