@@ -22,3 +22,14 @@ budget = dict(rounds=2, samples_per_round=3)
 seed = 0
 failure_reward = 0.0
 trial_timeout = 1800
+# Re-training stage (ASL section 5, shortened for a CPU): the best searched surrogate, the
+# identity surrogate (the proxy's own loss) and mmseg's CrossEntropyLoss, each trained again
+# with 3 new seeds on the proxy schedule; report.md tabulates mean +- std of every metric.
+retrain = dict(
+    top_k=1,
+    seeds=3,
+    baseline='identity',
+    baselines=dict(CrossEntropyLoss={
+        'model.decode_head.loss_decode':
+        dict(_delete_=True, type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)
+    }))

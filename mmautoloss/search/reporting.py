@@ -103,8 +103,12 @@ def format_round_table(round_index: int, trials: List[dict], summary: Dict[str, 
                                     if isinstance(candidate, dict) else '')
         lines.append(f'{result["trial_id"]:<10} {event["role"]:<10} {result["status"]:<9} '
                      f'{result["reward"]:>10.4f} {result["duration_s"]:>8.1f}  {note[:60]}')
+    for row in summary.get('seeds', ()):  # seeds_per_candidate > 1: the spread
+        lines.append(f'{row["candidate_id"]:<10} mean {row["mean"]:.4f} +- {row["std"]:.4f} '
+                     f'over {len(row["rewards"])} seeds ('
+                     + ', '.join(f'{r:.4f}' for r in row['rewards']) + ')')
     lines.append('  '.join(f'{k}={v:.4f}' if isinstance(v, float) else f'{k}={v}'
-                           for k, v in summary.items()))
+                           for k, v in summary.items() if k != 'seeds'))
     return '\n'.join(lines)
 
 

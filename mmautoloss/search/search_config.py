@@ -13,6 +13,7 @@ A search config is an mmengine config (``_base_`` allowed) with these fields::
     trial_timeout = 3600           # seconds per trial
     work_dir = 'work_dirs/...'     # optional; the CLI's --work-dir wins
     early_stopping = dict(reduction_factor=3, grace_validations=1)   # optional: ASHA
+    seeds_per_candidate = 1        # k > 1: k trials per candidate, rewarded with their mean
 
 Names starting with ``_`` are helper variables and ignored; any other key is an error.
 
@@ -30,6 +31,7 @@ from mmengine.registry import MODELS
 from ..registry import EXECUTORS, FILTERS, SEARCHERS, SPACES
 from ..utils.checks import check_int, check_number
 from .early_stopping import ASHAStopping
+from .retraining import check_retrain
 from .executors import BaseExecutor
 from .searchers import BaseSearcher
 from .spaces import BaseSpace
@@ -37,7 +39,8 @@ from .spaces.base import get_config_key
 
 REQUIRED_KEYS = ('proxy_config', 'search_space', 'reward_key', 'searcher', 'budget')
 OPTIONAL_KEYS = {'executor': dict(type='LocalExecutor'), 'seed': 0, 'failure_reward': 0.0,
-                 'trial_timeout': 3600.0, 'work_dir': None, 'early_stopping': None}
+                 'trial_timeout': 3600.0, 'work_dir': None, 'early_stopping': None,
+                 'seeds_per_candidate': 1, 'retrain': None}
 #: executor arguments that the search config sets through its own top-level fields or the CLI
 EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus',
                      'early_stopping')
@@ -72,6 +75,8 @@ class SearchSettings:
     trial_timeout: float
     work_dir: Optional[str]
     early_stopping: Optional[dict] = None
+    seeds_per_candidate: int = 1
+    retrain: Optional[dict] = None
 
     def fingerprint(self) -> dict:
         """Settings that decide the search's results; a resumed search must match them.
@@ -91,7 +96,8 @@ class SearchSettings:
                     reward_key=self.reward_key, searcher=self.searcher_cfg,
                     rounds=self.rounds, samples_per_round=self.samples_per_round,
                     seed=self.seed, failure_reward=self.failure_reward,
-                    early_stopping=self.early_stopping)
+                    early_stopping=self.early_stopping,
+                    seeds_per_candidate=self.seeds_per_candidate, retrain=self.retrain)
 
 
 def _plain(value: object) -> object:
@@ -336,7 +342,14 @@ def validate_search_config(cfg: Config) -> SearchSettings:
         trial_timeout=_number(cfg.get('trial_timeout', OPTIONAL_KEYS['trial_timeout']),
                               'trial_timeout', positive=True),
         work_dir=_work_dir(cfg.get('work_dir', None)),
-        early_stopping=_plain(cfg.get('early_stopping', None)))
+        early_stopping=_plain(cfg.get('early_stopping', None)),
+        seeds_per_candidate=_int(cfg.get('seeds_per_candidate', 1), 'seeds_per_candidate', 1),
+        retrain=None)
+    try:
+        settings.retrain = check_retrain(_plain(cfg.get('retrain', None)), list(space.keys),
+                                         proxy_cfg, SearchConfigError)
+    except ValueError as error:  # a target config whose schedule cannot be made longer
+        raise SearchConfigError(str(error)) from error
     searcher = build_searcher(settings)
     _check_executor_cfg(settings.executor_cfg)
     if settings.early_stopping is not None:

@@ -17,8 +17,10 @@ in the journal and runs only the others. A resumed search therefore reaches exac
 result of an uninterrupted one with the same seed, and a journaled trial never runs twice.
 (A trial that was running when the search was killed is not journaled and runs again.)
 """
+import copy
 import os
 import os.path as osp
+import statistics
 import sys
 import time
 from typing import Dict, List, Optional, Tuple
@@ -26,6 +28,9 @@ from typing import Dict, List, Optional, Tuple
 from .executors import BaseExecutor
 from ..utils.atomic_json import read_json, write_json_atomic
 from .journal import Journal, read_journal
+from .retraining import (RETRAIN_ROUND, build_targets, retrain_entries, retrain_trial_id,
+                         target_seed, top_candidates)
+from .search_report import format_retrain_table, retrain_table, retrain_winner, write_report
 from .reporting import (ProgressReporter, export_best_config, format_round_table,
                         format_stage_row, format_stage_table, plot_rewards, write_best)
 from .search_config import SearchConfigError, SearchSettings
@@ -44,6 +49,21 @@ TRIALS_DIR = 'trials'
 
 
 _ABSENT = '<absent>'
+
+
+def proxy_seed(proxy_cfg) -> int:
+    """The proxy config's ``randomness.seed`` (0 when it sets none)."""
+    seed = (proxy_cfg.get('randomness', None) or {}).get('seed', None)
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
+
+
+def seed_summary(candidate_id: str, events: List[dict]) -> dict:
+    """Mean, sample standard deviation (0 for one seed) and rewards of one candidate's
+    trials (one per seed)."""
+    rewards = [e['result']['reward'] for e in events]
+    std = statistics.stdev(rewards) if len(rewards) > 1 else 0.0
+    return dict(candidate_id=candidate_id, mean=sum(rewards) / len(rewards), std=std,
+                rewards=rewards)
 
 
 def fingerprint_changes(recorded: dict, now: dict, prefix: str = '') -> List[str]:
@@ -155,11 +175,23 @@ class SearchLoop:
         print(f'[search] {self.state_path} {problem}; rebuilt from the journal '
               f'(round {self.searcher.round})', file=self.reporter_stream or sys.stderr)
 
-    def _trial_spec(self, candidate: Candidate) -> TrialSpec:
-        work_dir = osp.join(self.work_dir, TRIALS_DIR, candidate.candidate_id)
+    def _total_trials(self) -> int:
+        """Trials of the whole search: the searcher's candidates times the seeds."""
+        return self.searcher.total_trials * self.settings.seeds_per_candidate
+
+    def _seed_trial_ids(self, candidate: Candidate) -> List[str]:
+        """The trials of a candidate: itself, or one per seed (``<id>-s<j>``)."""
+        k = self.settings.seeds_per_candidate if candidate.role in PROXY_ROLES else 1
+        return [candidate.candidate_id] if k == 1 else \
+            [f'{candidate.candidate_id}-s{j}' for j in range(k)]
+
+    def _trial_spec(self, candidate: Candidate, trial_id: str, seed_index: int) -> TrialSpec:
+        work_dir = osp.join(self.work_dir, TRIALS_DIR, trial_id)
         overrides = dict(self.settings.space.to_overrides(candidate.genotype),
                          **self.searcher.trial_overrides(candidate))
-        return TrialSpec(trial_id=candidate.candidate_id, candidate=candidate.genotype,
+        if trial_id != candidate.candidate_id:  # seed j of k: the proxy's seed + j
+            overrides['randomness.seed'] = proxy_seed(self.settings.proxy_cfg) + seed_index
+        return TrialSpec(trial_id=trial_id, candidate=candidate.genotype,
                          overrides=overrides, work_dir=osp.abspath(work_dir))
 
     def run(self) -> dict:
@@ -173,7 +205,7 @@ class SearchLoop:
         trials = {e['result']['trial_id']: e for e in events if e['event'] == 'trial'}
         started = {e['round'] for e in events if e['event'] == 'round_start'}
         ended = {e['round'] for e in events if e['event'] == 'round_end'}
-        reporter = ProgressReporter(self.searcher.total_trials, done=len(trials),
+        reporter = ProgressReporter(self._total_trials(), done=len(trials),
                                     stream=self.reporter_stream)
         if self.resume:
             reporter.write(f'[search] resuming {self.work_dir}: round {self.searcher.round}, '
@@ -181,11 +213,13 @@ class SearchLoop:
         try:
             while not self.searcher.finished:
                 self._run_round(journal, trials, started, ended, reporter)
+            write_json_atomic(self.state_path, dict(round=self.searcher.round,
+                                                    searcher=self.searcher.state_dict()))
+            if self.settings.retrain is not None:
+                self._run_retrain(journal, events, trials, reporter)
         finally:
             reporter.close()
-        write_json_atomic(self.state_path, dict(round=self.searcher.round,
-                                                searcher=self.searcher.state_dict()))
-        payload = self._report(list(trials.values()))
+        payload = self._report(list(trials.values()), journal)
         if payload.get('generations'):
             reporter.write(format_stage_table(payload['generations'],
                                               self.settings.reward_key))
@@ -216,29 +250,52 @@ class SearchLoop:
             if filter_stats is not None:
                 reporter.write(f'[search] round {round_index} candidates: ' + ', '.join(
                     f'{stage} {count}' for stage, count in filter_stats.items()))
-        for cand_id, event in trials.items():
+        seed_trials = {c.candidate_id: self._seed_trial_ids(c) for c in candidates}
+        owner = {tid: cid for cid, tids in seed_trials.items() for tid in tids}
+        for trial_id, event in trials.items():
             if event['round'] != round_index:
                 continue
-            if cand_id not in by_id or by_id[cand_id].genotype != event['candidate']:
-                raise SearchConfigError(f'cannot resume: journaled trial {cand_id!r} does not '
+            cand_id = owner.get(trial_id)
+            if cand_id is None or by_id[cand_id].genotype != event['candidate']:
+                raise SearchConfigError(f'cannot resume: journaled trial {trial_id!r} does not '
                                         'match the candidate the searcher proposes again')
-            self.searcher.tell(cand_id, event['result']['reward'])
+        told: set = set()
+
+        def tell_finished() -> None:
+            """Tell each candidate whose seeds have all finished the mean of their rewards."""
+            for cand_id, trial_ids in seed_trials.items():
+                if cand_id not in told and all(t in trials for t in trial_ids):
+                    rewards = [trials[t]['result']['reward'] for t in trial_ids]
+                    self.searcher.tell(cand_id, sum(rewards) / len(rewards))
+                    told.add(cand_id)
+
+        tell_finished()
         # a trial killed with the search is run again; the executor clears its work dir
-        specs = [self._trial_spec(c) for c in candidates if c.candidate_id not in trials]
+        specs = [self._trial_spec(by_id[cid], tid, index)
+                 for cid, tids in seed_trials.items() for index, tid in enumerate(tids)
+                 if tid not in trials]
         if specs:
             for result in self.executor.run(specs):
-                cand = by_id[result.trial_id]
+                cand = by_id[owner[result.trial_id]]
+                seed_index = seed_trials[cand.candidate_id].index(result.trial_id)
+                extra = {} if result.trial_id == cand.candidate_id else dict(
+                    candidate_id=cand.candidate_id, seed_index=seed_index)
                 event = dict(event='trial', round=round_index, index=cand.index,
                              role=cand.role, candidate=cand.genotype, time=time.time(),
-                             result=result.to_dict())
+                             result=result.to_dict(), **extra)
                 journal.append(event)
                 trials[result.trial_id] = event
-                self.searcher.tell(result.trial_id, result.reward)
+                tell_finished()
                 reporter.trial_done(result)
-        round_trials = [trials[c.candidate_id] for c in candidates]
-        rewards = [e['result']['reward'] for e in round_trials]
-        summary = dict(mean_reward=sum(rewards) / len(rewards), max_reward=max(rewards),
+        round_trials = [trials[t] for c in candidates for t in seed_trials[c.candidate_id]]
+        per_candidate = [seed_summary(c.candidate_id,
+                                      [trials[t] for t in seed_trials[c.candidate_id]])
+                         for c in candidates]
+        means = [row['mean'] for row in per_candidate]
+        summary = dict(mean_reward=sum(means) / len(means), max_reward=max(means),
                        failed=sum(e['result']['status'] != 'ok' for e in round_trials))
+        if self.settings.seeds_per_candidate > 1:
+            summary['seeds'] = per_candidate
         best = self.searcher.result()['selected']
         if best is not None:
             summary['best_so_far'] = best['reward']
@@ -252,10 +309,62 @@ class SearchLoop:
         reporter.write(format_round_table(round_index, round_trials, summary))
         for row in finished:
             reporter.write(format_stage_row(row))
-        reporter.set_total(self.searcher.total_trials)
+        reporter.set_total(self._total_trials())
 
-    def _report(self, trial_events: List[dict]) -> dict:
-        """Write best.json, the exported config and the plots; return the best.json payload."""
+    def _run_retrain(self, journal: Journal, events: List[dict], trials: Dict[str, dict],
+                     reporter: ProgressReporter) -> None:
+        """The re-training stage (:mod:`~.retraining`): plan it once (journaled), then run
+        every (target, entry, seed) trial not yet journaled."""
+        retrain = self.settings.retrain
+        targets = build_targets(retrain, list(self.settings.space.keys),
+                                self.settings.proxy_cfg)
+        start = next((e for e in events if e['event'] == 'retrain_start'), None)
+        if start is None:
+            entries = retrain_entries(retrain, top_candidates(list(trials.values()),
+                                                              retrain['top_k']))
+            start = dict(event='retrain_start', time=time.time(), entries=entries,
+                         targets=[t.name for t in targets], seeds=retrain['seeds'],
+                         reward_key=self.settings.reward_key)
+            journal.append(start)
+            events.append(start)
+        entries = start['entries']
+        planned = {}
+        for t, target in enumerate(targets):
+            for index, entry in enumerate(entries):
+                for j in range(retrain['seeds']):
+                    trial_id = retrain_trial_id(t, entry['name'], j)
+                    planned[trial_id] = (t, index, entry, j)
+        reporter.set_total(self._total_trials() + len(planned))
+        reporter.write(f'[search] re-training {len(entries)} losses '
+                       f'({", ".join(e["name"] for e in entries)}) x {retrain["seeds"]} seeds '
+                       f'on {", ".join(start["targets"])}')
+        specs = []
+        for trial_id, (t, index, entry, j) in planned.items():
+            if trial_id in trials:
+                continue
+            if entry['kind'] == 'searched':
+                overrides = self.settings.space.to_overrides(entry['genotype'])
+            else:
+                overrides = copy.deepcopy(entry['overrides'] or {})
+            overrides['randomness.seed'] = target_seed(targets[t].config, j)
+            specs.append(TrialSpec(trial_id=trial_id, candidate=entry.get('genotype') or {},
+                                   overrides=overrides, base_config=targets[t].config,
+                                   work_dir=osp.abspath(osp.join(self.work_dir, TRIALS_DIR,
+                                                                 trial_id))))
+        for result in self.executor.run(specs):
+            t, index, entry, j = planned[result.trial_id]
+            event = dict(event='trial', round=RETRAIN_ROUND, index=index, role='retrain',
+                         candidate=entry.get('genotype') or {'baseline': entry['name']},
+                         target=start['targets'][t], target_index=t, entry=entry['name'],
+                         seed_index=j, time=time.time(), result=result.to_dict())
+            journal.append(event)
+            trials[result.trial_id] = event
+            reporter.trial_done(result)
+        reporter.write(format_retrain_table(retrain_table(journal.events())))
+
+    def _report(self, trial_events: List[dict], journal: Journal) -> dict:
+        """Write best.json, the exported config (the re-training winner when there was a
+        re-training stage), the plots and report.md; return the best.json payload."""
         result = self.searcher.result()
         space = self.settings.space
 
@@ -277,10 +386,20 @@ class SearchLoop:
                                             if e['result']['status'] != 'ok'))
         if result.get('generations'):
             payload['generations'] = result['generations']
+        events = journal.events()
+        table = retrain_table(events)
+        winner = None if table is None else retrain_winner(table)
+        base_config = self.settings.proxy_cfg
+        exported = payload['selected']['overrides']
+        if winner is not None:
+            base_config = build_targets(self.settings.retrain, list(space.keys),
+                                        self.settings.proxy_cfg)[0].config
+            exported = space.to_overrides(winner['genotype'])
+            payload['retrain'] = dict(winner=winner, targets=table['targets'])
         write_best(osp.join(self.work_dir, BEST_NAME), payload)
         selected = payload['selected']
-        export_best_config(self.settings.proxy_cfg, selected['overrides'],
-                           osp.join(self.work_dir, BEST_CONFIG_NAME))
+        export_best_config(base_config, exported, osp.join(self.work_dir, BEST_CONFIG_NAME))
+        write_report(self.work_dir, events)
         plot_rewards([e for e in trial_events if e['role'] in PROXY_ROLES],
                      osp.join(self.work_dir, REWARDS_PLOT_NAME), self.settings.reward_key)
         space.plot(selected['genotype'], osp.join(self.work_dir, BEST_PLOT_NAME),

@@ -48,12 +48,15 @@ class TrialSpec:
             dict(type='AutoSegLoss', ...)}``. A dict value is merged into the dict already at
             that key; add ``_delete_=True`` to it to replace that dict instead.
         work_dir: directory of the trial (config, log, checkpoints, metrics).
+        base_config: the config the overrides apply to, when it is not the executor's
+            proxy config (a re-training target: a longer schedule, another dataset).
     """
 
     trial_id: str
     candidate: list[float] | dict[str, str]
     overrides: dict
     work_dir: str
+    base_config: Config | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.trial_id, str) or not self.trial_id:
@@ -127,7 +130,8 @@ def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
     """Derive and write ``<work_dir>/config.py`` for ``spec``; returns its path.
 
     The derived config is ``proxy_config`` (a path, or a parsed Config that is left
-    unchanged) with ``spec.overrides`` merged in, ``work_dir`` set,
+    unchanged; ``spec.base_config`` instead when the spec has one) with ``spec.overrides``
+    merged in, ``work_dir`` set,
     ``mmautoloss`` added to ``custom_imports`` and two hooks appended to ``custom_hooks``:
     ``NonFiniteLossHook(check_iters=nonfinite_check_iters)`` and ``MetricsDumpHook``.
     Stale ``metrics.json`` / NaN markers of an earlier run in the same directory are removed
@@ -137,7 +141,7 @@ def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
     of hundreds of trials would otherwise keep a model and optimizer state for each.
     """
     check_nonfinite_check_iters(nonfinite_check_iters)
-    cfg = proxy_config_copy(proxy_config)
+    cfg = proxy_config_copy(proxy_config if spec.base_config is None else spec.base_config)
     cfg.merge_from_dict(copy.deepcopy(spec.overrides))
     cfg.work_dir = spec.work_dir
     custom_imports = dict(cfg.get('custom_imports', None) or {})

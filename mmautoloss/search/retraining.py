@@ -1,0 +1,200 @@
+"""The re-training stage: the search's best losses trained again, on the target schedule,
+over several seeds, beside baseline losses.
+
+Every paper here searches on a cheap proxy and then re-trains what it found on the real
+schedule against the default loss (ASL section 5, PAP section 4, ALZ section 4, CSE section
+4); ASL Table 3 and ALZ Table 3 re-train on other datasets and backbones to measure
+transfer. A search config asks for it with::
+
+    retrain = dict(
+        config=None,        # the target(s): None is the proxy itself, run schedule_factor
+                            # times longer; a config file or a list of them (another
+                            # dataset, another backbone) holding the same loss keys
+        schedule_factor=1,  # for config=None: max_iters / max_epochs times this
+        top_k=3,            # the best distinct candidates of the search, by mean reward
+        seeds=3,            # each entry trains once per seed: the target's seed + 100 + j
+        baseline=True,      # also the target's own loss, as its config has it (a string
+                            # names it in the report, e.g. 'identity'; False: not)
+        baselines=dict(CrossEntropyLoss={'model.decode_head.loss_decode': dict(...)}))
+
+Each (target, entry, seed) is one trial of the search's own executor, journaled (round
+``'retrain'``, role ``'retrain'``) and resumable like any other; the plan (which candidates,
+which baselines) is journaled first (``retrain_start``), so a resumed stage re-trains the
+same losses. :mod:`~.search_report` turns the journal into the report.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from mmengine.config import Config
+
+from ..utils.checks import check_int, check_number
+from .searchers.base import PROXY_ROLES
+from .spaces.base import get_config_key
+from .trial import proxy_config_copy
+
+RETRAIN_KEYS = ('config', 'schedule_factor', 'top_k', 'seeds', 'baseline', 'baselines')
+RETRAIN_ROUND = 'retrain'
+#: retrain seeds start here above the target's seed, apart from a search's own seeds
+SEED_OFFSET = 100
+BASELINE_NAME = 'baseline'
+
+
+@dataclass
+class RetrainTarget:
+    """Where the entries re-train: a name for the report and the config they train with."""
+    name: str
+    config: Config
+
+
+def check_retrain(options: object, loss_keys: List[str], proxy_cfg: Config,
+                  error: type = ValueError) -> Optional[dict]:
+    """The ``retrain`` settings with defaults filled in; ``error`` naming the key and the
+    value for anything that cannot run (builds every target to check it)."""
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise error(f'retrain must be None or a dict of {list(RETRAIN_KEYS)}, got {options!r}')
+    unknown = sorted(set(options) - set(RETRAIN_KEYS))
+    if unknown:
+        raise error(f'retrain: unknown key(s) {unknown}; expected {list(RETRAIN_KEYS)}')
+    config = options.get('config', None)
+    configs = [config] if config is None or isinstance(config, str) else config
+    if not isinstance(configs, (list, tuple)) or not configs or not all(
+            c is None or (isinstance(c, str) and c) for c in configs):
+        raise error(f'retrain.config must be None, a config file or a list of them, got '
+                    f'{config!r}')
+    baselines = options.get('baselines', {}) or {}
+    if not isinstance(baselines, dict) or not all(
+            isinstance(k, str) and isinstance(v, dict) and v for k, v in baselines.items()):
+        raise error(f'retrain.baselines must map a name to config overrides (a non-empty '
+                    f'dict), got {baselines!r}')
+    for name in baselines:
+        if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9_.-]*', name) or name.startswith('rank'):
+            raise error(f'retrain.baselines: {name!r} must be letters, digits, _ . - (it names '
+                        "trial directories) and not start with 'rank'")
+    baseline = options.get('baseline', True)
+    if baseline is True:
+        baseline = BASELINE_NAME
+    if baseline is not False and (not isinstance(baseline, str) or not re.fullmatch(
+            r'[A-Za-z0-9][A-Za-z0-9_.-]*', baseline) or baseline in baselines):
+        raise error(f'retrain.baseline must be True, False or a name for the target\'s own '
+                    f'loss (letters, digits, _ . -, not one of retrain.baselines), got '
+                    f'{baseline!r}')
+    checked = dict(
+        config=list(configs),
+        schedule_factor=check_number(options.get('schedule_factor', 1), 'retrain.schedule_factor',
+                                     1, 100, error=error),
+        top_k=check_int(options.get('top_k', 3), 'retrain.top_k', 1, error=error),
+        seeds=check_int(options.get('seeds', 3), 'retrain.seeds', 1, error=error),
+        baseline=baseline, baselines=copy.deepcopy(baselines))
+    build_targets(checked, loss_keys, proxy_cfg, error)
+    return checked
+
+
+def build_targets(retrain: dict, loss_keys: List[str], proxy_cfg: Config,
+                  error: type = ValueError) -> List[RetrainTarget]:
+    """The target configs of a checked ``retrain`` (each must hold every loss key)."""
+    targets = []
+    for index, path in enumerate(retrain['config']):
+        if path is None:
+            cfg = longer_schedule(proxy_config_copy(proxy_cfg), retrain['schedule_factor'])
+            name = 'proxy' if retrain['schedule_factor'] == 1 else \
+                f'proxy-x{retrain["schedule_factor"]:g}'
+        else:
+            try:
+                cfg = Config.fromfile(path, import_custom_modules=False)
+            except Exception as err:  # mmengine raises many types for a broken file
+                raise error(f'retrain.config {path!r} cannot be read: {err}') from err
+            name = re.sub(r'[^A-Za-z0-9_.-]', '_', path.rsplit('/', 1)[-1].rsplit('.py', 1)[0])
+        for key in loss_keys:
+            try:
+                get_config_key(cfg, key)
+            except ValueError as err:
+                raise error(f'retrain.config {path!r}: {err}') from err
+        targets.append(RetrainTarget(name=f't{index}-{name}', config=cfg))
+    return targets
+
+
+def longer_schedule(cfg: Config, factor: float) -> Config:
+    """``cfg`` with its training ``factor`` times longer: ``train_cfg.max_iters`` (or
+    ``max_epochs``), and the validation interval, checkpoint interval and scheduler ends that
+    sat at the old end moved to the new one."""
+    if factor == 1:
+        return cfg
+    train_cfg = cfg.get('train_cfg', None) or {}
+    key = 'max_iters' if 'max_iters' in train_cfg else 'max_epochs'
+    if key not in train_cfg:
+        raise ValueError(f'retrain.schedule_factor={factor} needs train_cfg.max_iters or '
+                         'max_epochs in the proxy config')
+    old = train_cfg[key]
+    new = int(round(old * factor))
+    train_cfg[key] = new
+    if train_cfg.get('val_interval', None) == old:
+        train_cfg['val_interval'] = new
+    schedulers = cfg.get('param_scheduler', None) or []
+    for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
+        if scheduler.get('end', None) == old:
+            scheduler['end'] = new
+    checkpoint = (cfg.get('default_hooks', None) or {}).get('checkpoint', None)
+    if checkpoint is not None and checkpoint.get('interval', None) == old:
+        checkpoint['interval'] = new
+    return cfg
+
+
+def target_seed(cfg: Config, seed_index: int) -> int:
+    """Seed ``j`` of a re-training: the target's ``randomness.seed`` + 100 + j."""
+    seed = (cfg.get('randomness', None) or {}).get('seed', 0)
+    return (seed if isinstance(seed, int) and not isinstance(seed, bool) else 0) \
+        + SEED_OFFSET + seed_index
+
+
+def top_candidates(trial_events: List[dict], top_k: int) -> List[dict]:
+    """The ``top_k`` best distinct candidates of the search by mean reward over their
+    trials (seeds), among the proxy trainings that finished; each ``candidate_id``,
+    ``genotype``, ``reward``, in rank order (ties: the earlier candidate)."""
+    groups: Dict[str, dict] = {}
+    for event in trial_events:
+        if event['role'] not in PROXY_ROLES or event['round'] == RETRAIN_ROUND:
+            continue
+        cand_id = event.get('candidate_id', event['result']['trial_id'])
+        group = groups.setdefault(cand_id, dict(candidate_id=cand_id,
+                                                genotype=event['candidate'], rewards=[],
+                                                ok=True, order=len(groups)))
+        group['rewards'].append(event['result']['reward'])
+        group['ok'] &= event['result']['status'] == 'ok'
+    ranked = sorted((g for g in groups.values() if g['ok']),
+                    key=lambda g: (-sum(g['rewards']) / len(g['rewards']), g['order']))
+    chosen, seen = [], set()
+    for group in ranked:
+        key = json.dumps(group['genotype'], sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen.append(dict(candidate_id=group['candidate_id'], genotype=group['genotype'],
+                           reward=sum(group['rewards']) / len(group['rewards'])))
+        if len(chosen) == top_k:
+            break
+    return chosen
+
+
+def retrain_entries(retrain: dict, candidates: List[dict]) -> List[dict]:
+    """The plan: each chosen candidate (``rank1``, ``rank2``, ...) then the baselines; each
+    ``name``, ``kind`` ('searched' / 'baseline'), and its ``candidate_id`` and ``genotype``
+    or its ``overrides`` (None: the target config's own loss)."""
+    entries = [dict(name=f'rank{i + 1}', kind='searched', candidate_id=c['candidate_id'],
+                    genotype=c['genotype'], search_reward=c['reward'])
+               for i, c in enumerate(candidates)]
+    if retrain['baseline']:
+        entries.append(dict(name=retrain['baseline'], kind='baseline', overrides=None))
+    entries += [dict(name=name, kind='baseline', overrides=overrides)
+                for name, overrides in retrain['baselines'].items()]
+    return entries
+
+
+def retrain_trial_id(target_index: int, entry: str, seed_index: int) -> str:
+    return f'rt{target_index}-{entry}-s{seed_index}'

@@ -1,0 +1,166 @@
+"""The search report, from the journal alone: ``report.md`` and ``report.png``.
+
+The re-training stage's table (see :mod:`~.retraining`): for every target, each re-trained
+loss and baseline with the mean +- sample standard deviation over its seeds of the reward
+metric and of every other number the evaluator reported, the seeds finished, and what the
+loss is (the searched formulas, or the candidate vector of searched curve parameters).
+``report.png`` shows every seed's reward. Written at the end of a search and by
+``python tools/search_report.py WORK_DIR``, also while the search still runs (unfinished
+entries show the seeds they have).
+"""
+from __future__ import annotations
+
+import math
+import os.path as osp
+import statistics
+from typing import Dict, List, Optional
+
+from .retraining import RETRAIN_ROUND
+from .searchers.base import PROXY_ROLES
+
+REPORT_MD = 'report.md'
+REPORT_PNG = 'report.png'
+
+
+def _mean_std(values: List[float]) -> tuple:
+    return (sum(values) / len(values),
+            statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def retrain_table(events: List[dict]) -> Optional[dict]:
+    """Per target, per entry of the journaled plan: the seeds' rewards and metrics; None
+    when the search has no re-training stage (yet)."""
+    start = next((e for e in events if e['event'] == 'retrain_start'), None)
+    if start is None:
+        return None
+    done = [e for e in events if e['event'] == 'trial' and e['round'] == RETRAIN_ROUND]
+    targets = []
+    for index, target in enumerate(start['targets']):
+        rows = []
+        for entry in start['entries']:
+            trials = sorted((e for e in done if e['target_index'] == index
+                             and e['entry'] == entry['name']), key=lambda e: e['seed_index'])
+            ok = [e['result'] for e in trials if e['result']['status'] == 'ok']
+            metrics: Dict[str, tuple] = {}
+            for key in sorted({k for r in ok for k in r['metrics']}):
+                values = [r['metrics'][key] for r in ok if _is_number(r['metrics'].get(key))]
+                if len(values) == len(ok) and values:
+                    metrics[key] = _mean_std(values)
+            rewards = [e['result']['reward'] for e in trials]
+            rows.append(dict(entry=entry, rewards=rewards, failed=len(trials) - len(ok),
+                             reward=_mean_std(rewards) if rewards else None, metrics=metrics))
+        targets.append(dict(name=target, rows=rows))
+    return dict(reward_key=start['reward_key'], seeds=start['seeds'], targets=targets)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def retrain_winner(table: dict) -> Optional[dict]:
+    """The searched entry with the best mean reward on the first target, once all its
+    seeds are in (None before that, or with no searched entry)."""
+    rows = [r for r in table['targets'][0]['rows'] if r['entry']['kind'] == 'searched'
+            and len(r['rewards']) == table['seeds']]
+    return max(rows, key=lambda r: r['reward'][0])['entry'] if rows else None
+
+
+def describe_entry(entry: dict) -> str:
+    """What an entry trains: its formulas, its curve parameters, or the baseline's loss."""
+    if entry['kind'] == 'baseline':
+        if entry['overrides'] is None:
+            return "the target config's own loss"
+        return '; '.join(f'{k}: {v.get("type", v) if isinstance(v, dict) else v}'
+                         for k, v in entry['overrides'].items())
+    genotype = entry['genotype']
+    if isinstance(genotype, dict):
+        return ' | '.join(f'{k}: {v}' for k, v in genotype.items())
+    return f'{entry["candidate_id"]} (search reward {entry["search_reward"]:.4f}): [' + \
+        ', '.join(f'{v:.3f}' for v in genotype) + ']'
+
+
+def format_retrain_table(table: dict) -> str:
+    """Markdown tables (one per target) of the re-training stage."""
+    key = table['reward_key']
+    lines = []
+    for target in table['targets']:
+        others = sorted({k for r in target['rows'] for k in r['metrics'] if k != key})
+        lines += [f'### {target["name"]}', '',
+                  '| loss | seeds | ' + ' | '.join([key] + others) + ' | what it is |',
+                  '|---|---|' + '---|' * (len(others) + 1) + '---|']
+        for row in target['rows']:
+            cells = [_cell(row['reward'])] + [_cell(row['metrics'].get(k)) for k in others]
+            seeds = f'{len(row["rewards"])}/{table["seeds"]}' + \
+                (f' ({row["failed"]} failed)' if row['failed'] else '')
+            lines.append(f'| {row["entry"]["name"]} | {seeds} | ' + ' | '.join(cells) +
+                         f' | {describe_entry(row["entry"])} |')
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def _cell(value: Optional[tuple]) -> str:
+    return '-' if value is None else f'{value[0]:.4f} +- {value[1]:.4f}'
+
+
+def search_summary(events: List[dict]) -> List[str]:
+    """Lines on the search itself: searcher, trials, the best proxy reward."""
+    start = events[0] if events and events[0]['event'] == 'search_start' else {}
+    fingerprint = start.get('fingerprint', {})
+    trials = [e for e in events if e['event'] == 'trial' and e['round'] != RETRAIN_ROUND
+              and e['role'] in PROXY_ROLES]
+    lines = [f'- searcher: {fingerprint.get("searcher", {}).get("type", "?")}, reward '
+             f'`{fingerprint.get("reward_key", "?")}`, proxy `{fingerprint.get("proxy_config", "?")}`',
+             f'- proxy trainings journaled: {len(trials)} '
+             f'({sum(e["result"]["status"] != "ok" for e in trials)} failed)']
+    if trials:
+        best = max(trials, key=lambda e: e['result']['reward'])
+        lines.append(f'- best proxy trial: {best["result"]["trial_id"]} '
+                     f'({best["result"]["reward"]:.4f})')
+    if any(e['event'] == 'search_end' for e in events):
+        lines.append('- the search has ended')
+    return lines
+
+
+def write_report(work_dir: str, events: List[dict]) -> str:
+    """Write ``report.md`` (and ``report.png`` when there are re-trainings) into
+    ``work_dir``; returns the markdown text."""
+    table = retrain_table(events)
+    parts = ['# Search report', '', *search_summary(events), '']
+    if table is None:
+        parts.append('No re-training stage (set `retrain=dict(...)` in the search config).')
+    else:
+        winner = retrain_winner(table)
+        parts += [f'## Re-training: {table["seeds"]} seeds, mean +- std', '',
+                  format_retrain_table(table),
+                  f'Winner (best mean {table["reward_key"]} on {table["targets"][0]["name"]}):'
+                  f' {winner["name"] if winner else "not yet (seeds still running)"}', '']
+        plot_report(table, osp.join(work_dir, REPORT_PNG))
+    text = '\n'.join(parts) + '\n'
+    with open(osp.join(work_dir, REPORT_MD), 'w', encoding='utf-8') as f:
+        f.write(text)
+    return text
+
+
+def plot_report(table: dict, path: str) -> None:
+    """Every seed's reward per entry (one panel per target), with the mean marked."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    targets = table['targets']
+    fig, axes = plt.subplots(1, len(targets), figsize=(5 * len(targets), 4), squeeze=False)
+    for ax, target in zip(axes[0], targets):
+        names = [r['entry']['name'] for r in target['rows']]
+        for x, row in enumerate(target['rows']):
+            color = 'tab:blue' if row['entry']['kind'] == 'searched' else 'tab:gray'
+            ax.scatter([x] * len(row['rewards']), row['rewards'], color=color, alpha=0.7)
+            if row['reward'] is not None:
+                ax.plot([x - 0.25, x + 0.25], [row['reward'][0]] * 2, color='black')
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=20)
+        ax.set_title(target['name'])
+        ax.set_ylabel(table['reward_key'])
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

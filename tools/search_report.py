@@ -1,0 +1,37 @@
+"""Re-draw a search's report from its journal: ``python tools/search_report.py WORK_DIR``.
+
+Writes ``WORK_DIR/report.md`` (and ``report.png`` when the search has a re-training stage)
+and prints the markdown; works on a search that is still running. Exit code 2 when the
+work dir holds no readable journal.
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mmautoloss.search.journal import read_journal
+from mmautoloss.search.search_loop import JOURNAL_NAME
+from mmautoloss.search.search_report import REPORT_MD, write_report
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description='Write report.md / report.png of a search '
+                                     'from its journal.')
+    parser.add_argument('work_dir', help='the search work dir (holds journal.jsonl)')
+    args = parser.parse_args(argv)
+    path = osp.join(args.work_dir, JOURNAL_NAME)
+    if not osp.isfile(path):
+        print(f'search report error: {path} is not a file (no search recorded in '
+              f'{args.work_dir!r})', file=sys.stderr)
+        return 2
+    try:
+        events = read_journal(path)
+    except ValueError as error:  # a damaged line: the report would be a guess
+        print(f'search report error: {error}', file=sys.stderr)
+        return 2
+    print(write_report(args.work_dir, events))
+    print(f'written: {osp.join(args.work_dir, REPORT_MD)}', file=sys.stderr)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
