@@ -226,6 +226,7 @@ class SearchLoop:
         # the journal already ends the search only when a finished search was resumed
         if not any(e['event'] == 'search_end' for e in events):
             journal.append(dict(event='search_end', time=time.time(), best=payload))
+        write_report(self.work_dir, journal.events())
         return payload
 
     def _run_round(self, journal: Journal, trials: Dict[str, dict], started: set,
@@ -364,7 +365,7 @@ class SearchLoop:
 
     def _report(self, trial_events: List[dict], journal: Journal) -> dict:
         """Write best.json, the exported config (the re-training winner when there was a
-        re-training stage), the plots and report.md; return the best.json payload."""
+        re-training stage) and the plots; return the best.json payload."""
         result = self.searcher.result()
         space = self.settings.space
 
@@ -399,7 +400,6 @@ class SearchLoop:
         write_best(osp.join(self.work_dir, BEST_NAME), payload)
         selected = payload['selected']
         export_best_config(base_config, exported, osp.join(self.work_dir, BEST_CONFIG_NAME))
-        write_report(self.work_dir, events)
         plot_rewards([e for e in trial_events if e['role'] in PROXY_ROLES],
                      osp.join(self.work_dir, REWARDS_PLOT_NAME), self.settings.reward_key)
         space.plot(selected['genotype'], osp.join(self.work_dir, BEST_PLOT_NAME),

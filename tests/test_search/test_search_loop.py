@@ -102,3 +102,34 @@ def test_result_does_not_depend_on_trial_completion_order(tmp_path, monkeypatch)
         str(tmp_path / 'parallel' / 'journal.jsonl')) if e['event'] == 'trial']
     assert order[:3] == ['r000-c02', 'r000-c01', 'r000-c00']
     assert parallel == serial
+
+
+def test_seeds_per_candidate_reward_each_candidate_with_its_seeds_mean(tmp_path, monkeypatch):
+    # seeds 0, 1, 2 move the objective by -0.05, 0, +0.05: their mean is the objective
+    monkeypatch.setenv('OBJ_SEED_NOISE', '0.05')
+    work_dir = tmp_path / 'work'
+    loop = make_loop(tmp_path, work_dir, rounds=1, samples=2,
+                     extra='seeds_per_candidate = 3')
+    loop.run()
+    events = read_journal(str(work_dir / 'journal.jsonl'))
+    trials = [e for e in events if e['event'] == 'trial']
+    assert [e['result']['trial_id'] for e in trials] == [
+        f'r000-c0{c}-s{s}' for c in range(2) for s in range(3)]
+    for cand in ('r000-c00', 'r000-c01'):
+        seeds = [e for e in trials if e['candidate_id'] == cand]
+        assert [e['seed_index'] for e in seeds] == [0, 1, 2]
+        expected = objective(seeds[0]['candidate'])
+        assert [e['result']['reward'] for e in seeds] == pytest.approx(
+            [expected - 0.05, expected, expected + 0.05])
+    (end, ) = [e for e in events if e['event'] == 'round_end']
+    for row in end['seeds']:  # the spread is journaled: sample std of (-x, 0, +x) is x
+        assert row['std'] == pytest.approx(0.05)
+        assert row['mean'] == pytest.approx(objective(
+            next(e['candidate'] for e in trials if e['candidate_id'] == row['candidate_id'])))
+    # the searcher was told the means: its round statistics are theirs
+    assert loop.searcher.history[0]['mean_reward'] == pytest.approx(
+        sum(r['mean'] for r in end['seeds']) / 2)
+    assert loop.searcher.history[0]['max_reward'] == pytest.approx(
+        max(r['mean'] for r in end['seeds']))
+    config = (work_dir / 'trials' / 'r000-c01-s2' / 'config.py').read_text()
+    assert 'randomness = dict(seed=2)' in config.splitlines()

@@ -81,6 +81,9 @@ CASES = [
     ('early_stopping_with_ppo2', 'early_stopping = dict(reduction_factor=3)', [], None, 'early_stopping: PPO2Searcher needs the final reward of every trial'),
     ('early_stopping_bad_factor', "searcher = dict(type='RandomSearcher')\nearly_stopping = dict(reduction_factor=1)", [], None, 'early_stopping: reduction_factor must be an int >= 2, got 1'),
     ('early_stopping_not_a_dict', 'early_stopping = 3', [], None, 'early_stopping must be None or a dict of ASHA settings'),
+    ('seeds_per_candidate_zero', 'seeds_per_candidate = 0', [], None, 'seeds_per_candidate must be an int >= 1, got 0'),
+    ('retrain_bad_top_k', 'retrain = dict(top_k=0)', [], None, 'retrain.top_k must be an int >= 1, got 0'),
+    ('retrain_missing_target', "retrain = dict(config='nope/target.py')", [], None, "retrain.config 'nope/target.py' cannot be read"),
     # loss parameters
     ('loss_option_misspelled', "search_space = dict(type='ASLSpace', metric='mIoU', loss_options=dict(loss_wieght=2.0))", [], None, 'loss_wieght'),
     ('loss_weight_huge', "search_space = dict(type='ASLSpace', metric='mIoU', loss_options=dict(loss_weight=1e308))", [], None, 'loss_weight must be a finite number in [0.0, 10000.0], got 1e+308'),

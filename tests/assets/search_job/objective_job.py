@@ -12,6 +12,7 @@ the CRC-32 of its formula string scaled to [0, 1). Environment:
   OBJ_COUNTER  file to which '<trial_id>\n' is appended when the job finishes
   OBJ_SLEEP    seconds to sleep before finishing
   OBJ_SLEEPS   JSON {trial_id: seconds} overriding OBJ_SLEEP per trial
+  OBJ_SEED_NOISE   x: add x * (seed % 3 - 1) for the config's randomness.seed
   OBJ_VALIDATIONS  N: before finishing, report N validations to metrics_history.jsonl (as
                MetricsDumpHook does), the v-th with reward * v / N, OBJ_VAL_SLEEP seconds
                apart (for early stopping)
@@ -36,6 +37,10 @@ else:
     params = loss['params']
     reward = 1.0 - sum(abs(p - 0.3) for p in params) / len(params)
 
+# OBJ_SEED_NOISE: seeds s = 0, 1, 2 (mod 3) move the reward by -noise, 0, +noise, so the
+# mean over three consecutive seeds is the noiseless reward
+seed = (namespace.get('randomness') or {}).get('seed', 0)
+reward += float(os.environ.get('OBJ_SEED_NOISE', '0')) * (seed % 3 - 1)
 fault = json.loads(os.environ.get('OBJ_FAULTS', '{}')).get(trial_id)
 time.sleep(json.loads(os.environ.get('OBJ_SLEEPS', '{}')).get(
     trial_id, float(os.environ.get('OBJ_SLEEP', '0'))))

@@ -1,0 +1,133 @@
+"""The re-training stage: its settings, the longer schedule, the top-k distinct candidates,
+and end to end through tools/search.py, killed during the stage and resumed."""
+import json
+import os
+
+import pytest
+from mmengine.config import Config
+
+from mmautoloss.search.retraining import (check_retrain, longer_schedule, retrain_entries,
+                                          top_candidates)
+from mmautoloss.testing import (REPO, search_cmd, sigkill_after_trials, trial_events,
+                                write_proxy, write_search_config)
+
+KEY = 'model.decode_head.loss_decode'
+ASL_PROXY = str(REPO / 'configs' / 'proxies' / 'asl_toyseg.py')
+
+
+def _trial(trial_id, reward, genotype, status='ok', role='sample', round_=0, **extra):
+    return dict(event='trial', round=round_, role=role, candidate=genotype, index=0,
+                result=dict(trial_id=trial_id, reward=reward, status=status), **extra)
+
+
+def test_top_candidates_are_distinct_ranked_by_their_seeds_mean_and_finished():
+    events = [
+        _trial('r000-c00-s0', 0.9, [0.1], candidate_id='r000-c00'),
+        _trial('r000-c00-s1', 0.1, [0.1], candidate_id='r000-c00'),  # mean 0.5
+        _trial('r000-c01-s0', 0.6, [0.2], candidate_id='r000-c01'),
+        _trial('r000-c01-s1', 0.6, [0.2], candidate_id='r000-c01'),  # mean 0.6
+        _trial('r001-c00-s0', 0.7, [0.2], candidate_id='r001-c00'),  # same genotype as c01
+        _trial('r001-c00-s1', 0.7, [0.2], candidate_id='r001-c00'),
+        _trial('r001-c01-s0', 0.99, [0.3], candidate_id='r001-c01', status='crashed'),
+        _trial('r001-c01-s1', 0.99, [0.3], candidate_id='r001-c01'),
+        _trial('rt0-rank1-s0', 1.0, [0.4], role='retrain', round_='retrain'),
+        _trial('r001-c02', 0.55, [0.5], role='simulation'),
+    ]
+    chosen = top_candidates(events, top_k=3)
+    assert [(c['candidate_id'], c['reward']) for c in chosen] == [
+        ('r001-c00', pytest.approx(0.7)), ('r000-c00', pytest.approx(0.5))]
+
+
+def test_the_plan_lists_the_candidates_then_the_baselines():
+    retrain = check_retrain(dict(top_k=2, baseline='identity', baselines=dict(
+        CE={KEY: dict(type='CrossEntropyLoss')})), [KEY], Config.fromfile(ASL_PROXY))
+    entries = retrain_entries(retrain, [dict(candidate_id='r0', genotype=[0.1], reward=0.5)])
+    assert [(e['name'], e['kind']) for e in entries] == [
+        ('rank1', 'searched'), ('identity', 'baseline'), ('CE', 'baseline')]
+    assert entries[1]['overrides'] is None and entries[2]['overrides'] == {
+        KEY: dict(type='CrossEntropyLoss')}
+
+
+def test_a_longer_schedule_moves_what_sat_at_the_old_end():
+    cfg = longer_schedule(Config.fromfile(ASL_PROXY), 2)
+    assert cfg.train_cfg.max_iters == 600 and cfg.train_cfg.val_interval == 600
+    assert cfg.param_scheduler[0]['end'] == 600
+    assert cfg.default_hooks.checkpoint.interval == 600
+    assert longer_schedule(Config.fromfile(ASL_PROXY), 1).train_cfg.max_iters == 300
+
+
+@pytest.mark.parametrize('options,match', [
+    (3, 'retrain must be None or a dict'),
+    (dict(topk=2), r"unknown key\(s\) \['topk'\]"),
+    (dict(top_k=0), 'retrain.top_k must be an int >= 1, got 0'),
+    (dict(seeds=1.5), 'retrain.seeds must be an int >= 1, got 1.5'),
+    (dict(schedule_factor=0.5), r'retrain.schedule_factor must be a finite number in \[1'),
+    (dict(baseline='has space'), 'retrain.baseline must be True, False or a name'),
+    (dict(baselines=dict(rank9={KEY: {}})), "'rank9' must be letters"),
+    (dict(baselines=dict(CE={})), 'retrain.baselines must map a name to config overrides'),
+    (dict(config='nope.py'), "retrain.config 'nope.py' cannot be read"),
+    (dict(config=[None, 7]), 'retrain.config must be None, a config file or a list'),
+])
+def test_bad_settings_are_refused_by_name(options, match):
+    with pytest.raises(ValueError, match=match):
+        check_retrain(options, [KEY], Config.fromfile(ASL_PROXY))
+
+
+def test_a_target_without_the_loss_key_is_refused(tmp_path):
+    other = tmp_path / 'other.py'
+    other.write_text("model = dict(head=dict(loss=dict(type='CrossEntropyLoss')))\n")
+    with pytest.raises(ValueError, match="retrain.config .*other.py.*no 'model.decode_head'"):
+        check_retrain(dict(config=str(other)), [KEY], Config.fromfile(ASL_PROXY))
+
+
+RETRAIN = """
+retrain = dict(top_k=2, seeds=3, config=[None, {target!r}], baseline=False,
+               baselines=dict(fixed={{'model.decode_head.loss_decode': dict(
+                   _delete_=True, type='AutoSegLoss', metric='mIoU', params=[0.9] * 12)}}))
+"""
+
+
+def test_a_stage_killed_midway_resumes_without_rerunning_finished_retrainings(tmp_path):
+    proxy = write_proxy(tmp_path)
+    # a second target: the same proxy under another name (a transfer target in real use)
+    target = write_proxy(tmp_path, name='target.py')
+    counter = tmp_path / 'counter.txt'
+    config = write_search_config(tmp_path, proxy, rounds=2, samples=2,
+                                 extra=RETRAIN.format(target=target))
+    env = dict(os.environ, OBJ_SLEEP='0.2', OBJ_COUNTER=str(counter), OBJ_SEED_NOISE='0.05',
+               PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    work_dir = tmp_path / 'work'
+    # 4 search trials, then the stage's 2 targets x 3 entries x 3 seeds; killed after 9
+    sigkill_after_trials(search_cmd(config, work_dir), env, work_dir, trials=9)
+    import subprocess
+    import sys
+    done = subprocess.run(search_cmd(config, work_dir, '--resume'), env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = counter.read_text().split()
+    assert len(ran) == len(set(ran)) == 4 + 18  # nothing ran twice
+    events = trial_events(work_dir)
+    retrained = [e for e in events if e['round'] == 'retrain']
+    assert sorted(e['result']['trial_id'] for e in retrained) == sorted(
+        f'rt{t}-{name}-s{j}' for t in (0, 1) for name in ('rank1', 'rank2', 'fixed')
+        for j in range(3))
+    # the seeds are new (target seed + 100 + j: rewards move by noise * (j + 100) % 3 - 1)
+    best = json.loads((work_dir / 'best.json').read_text())
+    rows = {r['entry']['name']: r for r in best['retrain']['targets'][0]['rows']}
+    assert rows['fixed']['reward'][0] == pytest.approx(0.4)  # 1 - |0.9 - 0.3|, noise averages
+    assert rows['fixed']['reward'][1] == pytest.approx(0.05)
+    winner = best['retrain']['winner']
+    assert winner['name'] == max(('rank1', 'rank2'), key=lambda n: rows[n]['reward'][0])
+    exported = (work_dir / 'best_config.py').read_text()
+    assert str(round(winner['genotype'][0], 4))[:5] in exported
+    report = (work_dir / 'report.md').read_text()
+    assert '### t0-proxy' in report and '### t1-target' in report
+    assert '| fixed | 3/3 | 0.4000 +- 0.0500 |' in report
+    assert (work_dir / 'report.png').is_file()
+    # the report tool re-draws the same report from the journal alone
+    (work_dir / 'report.md').unlink()
+    tool = subprocess.run([sys.executable, str(REPO / 'tools' / 'search_report.py'),
+                           str(work_dir)], env=env, cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert tool.returncode == 0, tool.stderr
+    assert (work_dir / 'report.md').read_text() == report
