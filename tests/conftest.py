@@ -5,8 +5,12 @@ process-wide setting, and ``Registry.build`` switches to that scope's registry. 
 builds mmdet or mmseg components straight from a registry therefore names its scope, so
 it does not depend on which test ran before it.
 """
+import importlib.util
+
 import pytest
 from mmengine.registry import DefaultScope
+
+from mmautoloss.testing import SEARCH_TOOL
 
 
 @pytest.fixture
@@ -19,3 +23,12 @@ def mmdet_scope():
 def mmseg_scope():
     with DefaultScope.overwrite_default_scope('mmseg'):
         yield
+
+
+@pytest.fixture(scope='session')
+def search_main():
+    """``tools/search.py``'s ``main(argv) -> exit code``, run in this process."""
+    spec = importlib.util.spec_from_file_location('search_tool', SEARCH_TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main

@@ -1,13 +1,12 @@
 """ASHA early stopping: rungs, the top-1/eta cut-off (checked by hand), torn history lines;
 through the local executor a search stops the trials that fall behind and journals why."""
-import importlib.util
 import json
 import re
 
 import pytest
 
 from mmautoloss.search.early_stopping import ASHAStopping, read_history
-from mmautoloss.testing import SEARCH_TOOL, trial_events, write_proxy, write_search_config
+from mmautoloss.testing import trial_events, write_proxy, write_search_config
 
 
 def _history(directory, values, key='mIoU', torn=''):
@@ -65,7 +64,8 @@ def test_bad_settings_are_refused_by_name(kwargs, match):
         ASHAStopping('mIoU', **kwargs)
 
 
-def test_a_search_stops_trials_that_fall_behind_and_journals_why(tmp_path, monkeypatch):
+def test_a_search_stops_trials_that_fall_behind_and_journals_why(tmp_path, monkeypatch,
+                                                                 search_main):
     monkeypatch.setenv('OBJ_VALIDATIONS', '4')
     monkeypatch.setenv('OBJ_VAL_SLEEP', '0.4')
     proxy = write_proxy(tmp_path)
@@ -73,10 +73,7 @@ def test_a_search_stops_trials_that_fall_behind_and_journals_why(tmp_path, monke
         tmp_path, proxy, rounds=1, samples=8, searcher="dict(type='RandomSearcher')",
         extra='early_stopping = dict(reduction_factor=2, grace_validations=1, '
         'poll_interval_s=0.05)')
-    spec = importlib.util.spec_from_file_location('search_tool_es', SEARCH_TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main([config, '--work-dir', str(tmp_path / 'work')]) == 0
+    assert search_main([config, '--work-dir', str(tmp_path / 'work')]) == 0
     results = [e['result'] for e in trial_events(tmp_path / 'work')]
     stopped = [r for r in results if r['status'] == 'stopped']
     assert stopped and len(stopped) < len(results)

@@ -1,5 +1,4 @@
 """tools/search.py: exit code 2 on a bad config before any trial; a tiny search end to end."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -8,14 +7,6 @@ import sys
 import pytest
 
 from mmautoloss.testing import REPO, SEARCH_TOOL, write_proxy, write_search_config
-
-
-@pytest.fixture(scope='module')
-def search_main():
-    spec = importlib.util.spec_from_file_location('search_tool', SEARCH_TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 def test_malformed_config_exits_2_naming_the_key(tmp_path):

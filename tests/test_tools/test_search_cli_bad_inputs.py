@@ -2,28 +2,19 @@
 option, a work dir, a journal, a state file or a loss parameter that cannot work exits 2
 with one line naming the input and its value, no traceback, and the recorded search's
 journal byte for byte as it was."""
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from mmautoloss.testing import SEARCH_TOOL, search_config_text, write_proxy
+from mmautoloss.testing import search_config_text, write_proxy
 
 PROXY_WITH_HEAD_CLASSES = """
 model = dict(decode_head=dict(num_classes=3, loss_decode=dict(
     type='AutoSegLoss', metric='mIoU', num_classes=3, loss_weight=1.0, theta=None)))
 val_evaluator = [dict(type='IoUMetric', iou_metrics=['mIoU'])]
 """
-
-
-@pytest.fixture(scope='module')
-def search_main():
-    spec = importlib.util.spec_from_file_location('search_tool_bad_inputs', SEARCH_TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 @pytest.fixture(scope='module')

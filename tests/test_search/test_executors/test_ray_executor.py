@@ -3,7 +3,6 @@ through Ray reaches the local executor's result, a killed worker's trial is retr
 recorded as failed with the reason and leaves no process behind, a killed driver resumes
 against the same cluster, fractional GPUs are packed, timeouts and cancellation kill the
 job's process group."""
-import importlib.util
 import json
 import os
 import signal
@@ -35,14 +34,6 @@ def cluster():
         ray.shutdown()
 
 
-@pytest.fixture(scope='module')
-def search_main():
-    spec = importlib.util.spec_from_file_location('search_tool_ray', SEARCH_TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
 def _executor(cluster, tmp_path, job_entry, **kwargs):
     proxy = write_proxy(tmp_path)
     return RayExecutor(proxy, kwargs.pop('reward_key', 'mIoU'), address=cluster,
@@ -53,6 +44,21 @@ def _spec(tmp_path, trial_id, params=None):
     return TrialSpec(trial_id=trial_id, candidate=[0.5],
                      overrides={'model.decode_head.loss_decode': dict(params=params or [0.5])},
                      work_dir=str(tmp_path / trial_id))
+
+
+def _driver_once_written(config: str, work_dir: Path, paths: list) -> subprocess.Popen:
+    """Start ``tools/search.py`` on ``config``; return it once every file in ``paths``
+    exists (a trial it watches has started)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    driver = subprocess.Popen([sys.executable, SEARCH_TOOL, config, '--work-dir',
+                               str(work_dir)], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not all(p.exists() for p in paths):
+        assert time.monotonic() < deadline and driver.poll() is None, 'no trial started'
+        time.sleep(0.05)
+    time.sleep(0.5)
+    return driver
 
 
 def _is_dead(pid: int, wait_s: float = 20.0) -> bool:
@@ -165,17 +171,9 @@ def test_a_dead_node_takes_only_its_running_trial_which_is_retried_elsewhere(tmp
             f"kill_grace_s=0.2, env_vars=dict(OBJ_COUNTER={str(counter)!r}, "
             f"OBJ_SLEEPS={json.dumps(json.dumps({'r000-c00': 6.0}))}), "
             f"job_entry=[{sys.executable!r}, {OBJECTIVE_JOB!r}])")
-        env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
         work_dir = tmp_path / 'work'
-        driver = subprocess.Popen([sys.executable, SEARCH_TOOL, config, '--work-dir',
-                                   str(work_dir)], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True)
         record = work_dir / 'trials' / 'r000-c00' / 'ray_task.json'
-        deadline = time.monotonic() + 120
-        while not record.exists():
-            assert time.monotonic() < deadline and driver.poll() is None, 'no trial started'
-            time.sleep(0.05)
-        time.sleep(0.5)
+        driver = _driver_once_written(config, work_dir, [record])
         first_attempt = json.loads(record.read_text())
         # the node that runs the slow trial dies as a lost machine does: all its processes
         # (ray start, raylet, workers, the trial job) at once
@@ -248,17 +246,9 @@ def test_sigterm_to_the_driver_stops_the_trials_on_the_cluster(tmp_path, cluster
         tmp_path, proxy, rounds=1, samples=2, trial_timeout=600,
         executor=f"dict(type='RayExecutor', address={cluster!r}, kill_grace_s=0.5, "
         f"job_entry=[{sys.executable!r}, {FAKE_JOB!r}, '--mode', 'hang'])")
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
     work_dir = tmp_path / 'work'
-    driver = subprocess.Popen([sys.executable, SEARCH_TOOL, config, '--work-dir',
-                               str(work_dir)], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
     pid_files = [work_dir / 'trials' / f'r000-c0{i}' / 'pids.json' for i in range(2)]
-    deadline = time.monotonic() + 120
-    while not all(p.exists() for p in pid_files):
-        assert time.monotonic() < deadline and driver.poll() is None, 'trials did not start'
-        time.sleep(0.1)
-    time.sleep(0.3)
+    driver = _driver_once_written(config, work_dir, pid_files)
     driver.send_signal(signal.SIGTERM)
     assert driver.wait(timeout=60) == 143
     assert '--resume' in driver.stderr.read()
