@@ -16,6 +16,7 @@ from mmautoloss.search.search_config import (SearchConfigError, build_executor,
                                              build_searcher, load_search_config,
                                              parse_cfg_options, validate_search_config)
 from mmautoloss.search.search_loop import BEST_CONFIG_NAME, BEST_NAME, SearchLoop
+from mmautoloss.search.search_report import REPORT_MD
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -102,6 +103,10 @@ def main(argv=None) -> int:
                  f'{selected["reward"]:.4f}')
     else:
         found = f'best {settings.reward_key} = {selected["reward"]:.4f} ({selected["candidate_id"]})'
+    if 'retrain' in best:  # the exported config holds the re-training winner
+        found += (f'; re-training winner {best["retrain"]["winner"]["name"]} '
+                  f'({best["retrain"]["winner"]["candidate_id"]}), '
+                  f'{osp.join(work_dir, REPORT_MD)}')
     print(f'{found}; {osp.join(work_dir, BEST_NAME)}, config '
           f'{osp.join(work_dir, BEST_CONFIG_NAME)}')
     return 0

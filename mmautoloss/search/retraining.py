@@ -146,11 +146,15 @@ def longer_schedule(cfg: Config, factor: float) -> Config:
     return cfg
 
 
+def config_seed(cfg: Config) -> int:
+    """A config's ``randomness.seed`` (0 when it sets none)."""
+    seed = (cfg.get('randomness', None) or {}).get('seed', None)
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
+
+
 def target_seed(cfg: Config, seed_index: int) -> int:
     """Seed ``j`` of a re-training: the target's ``randomness.seed`` + 100 + j."""
-    seed = (cfg.get('randomness', None) or {}).get('seed', 0)
-    return (seed if isinstance(seed, int) and not isinstance(seed, bool) else 0) \
-        + SEED_OFFSET + seed_index
+    return config_seed(cfg) + SEED_OFFSET + seed_index
 
 
 def top_candidates(trial_events: List[dict], top_k: int) -> List[dict]:

@@ -28,8 +28,8 @@ from typing import Dict, List, Optional, Tuple
 from .executors import BaseExecutor
 from ..utils.atomic_json import read_json, write_json_atomic
 from .journal import Journal, read_journal
-from .retraining import (RETRAIN_ROUND, build_targets, retrain_entries, retrain_trial_id,
-                         target_seed, top_candidates)
+from .retraining import (RETRAIN_ROUND, build_targets, config_seed, retrain_entries,
+                         retrain_trial_id, target_seed, top_candidates)
 from .search_report import format_retrain_table, retrain_table, retrain_winner, write_report
 from .reporting import (ProgressReporter, export_best_config, format_round_table,
                         format_stage_row, format_stage_table, plot_rewards, write_best)
@@ -49,12 +49,6 @@ TRIALS_DIR = 'trials'
 
 
 _ABSENT = '<absent>'
-
-
-def proxy_seed(proxy_cfg) -> int:
-    """The proxy config's ``randomness.seed`` (0 when it sets none)."""
-    seed = (proxy_cfg.get('randomness', None) or {}).get('seed', None)
-    return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
 
 
 def seed_summary(candidate_id: str, events: List[dict]) -> dict:
@@ -190,7 +184,7 @@ class SearchLoop:
         overrides = dict(self.settings.space.to_overrides(candidate.genotype),
                          **self.searcher.trial_overrides(candidate))
         if trial_id != candidate.candidate_id:  # seed j of k: the proxy's seed + j
-            overrides['randomness.seed'] = proxy_seed(self.settings.proxy_cfg) + seed_index
+            overrides['randomness.seed'] = config_seed(self.settings.proxy_cfg) + seed_index
         return TrialSpec(trial_id=trial_id, candidate=candidate.genotype,
                          overrides=overrides, work_dir=osp.abspath(work_dir))
 
