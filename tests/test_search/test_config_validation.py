@@ -141,7 +141,9 @@ def test_iou_metric_keys_match_mmseg(iou_metrics):
     ('asl_miou_toyseg.py', 12, 'mIoU'), ('asl_fwiou_toyseg.py', 12, 'FWIoU'),
     ('asl_biou_toyseg.py', 12, 'BIoU'), ('asl_bf1_toyseg.py', 8, 'BF1'),
     ('asl_macc_toyseg.py', 6, 'mAcc'), ('asl_gacc_toyseg.py', 6, 'aAcc'),
+    ('asl_miou_toyseg_ray.py', 12, 'mIoU'),
     ('paploss_retinanet_toydet.py', 41, 'coco/bbox_mAP'),
+    ('paploss_retinanet_toydet_retrain.py', 41, 'coco/bbox_mAP'),
     ('paploss_faster-rcnn_toydet.py', 82, 'coco/bbox_mAP'),
     ('paploss_deformable-detr_toydet.py', 41, 'coco/bbox_mAP'),
     # formula spaces: one formula per searched branch
@@ -161,3 +163,23 @@ def test_shipped_search_configs_validate(monkeypatch, name, dim, reward_key):
         warnings.simplefilter('error')  # the proxies' evaluators and losses are all known
         settings = validate_search_config(load_search_config(f'configs/search/{name}'))
     assert settings.space.dim == dim and settings.reward_key == reward_key
+
+
+@pytest.mark.parametrize('name', ['asl_miou_toyseg.py', 'paploss_retinanet_toydet_retrain.py'])
+def test_shipped_retrain_baselines_build_their_models(monkeypatch, name):
+    """A baseline is trained only after the search; a broken one must fail here."""
+    import copy
+
+    from mmengine.registry import MODELS, DefaultScope
+    monkeypatch.chdir(REPO)
+    settings = validate_search_config(load_search_config(f'configs/search/{name}'))
+    assert settings.retrain['baselines']
+    scope = settings.proxy_cfg.get('default_scope')
+    for overrides in settings.retrain['baselines'].values():
+        cfg = copy.deepcopy(settings.proxy_cfg)
+        cfg.merge_from_dict(copy.deepcopy(overrides))
+        with DefaultScope.overwrite_default_scope(scope):
+            model = MODELS.build(cfg.model)
+        built = {type(m).__name__ for m in model.modules()}
+        assert built & {'CrossEntropyLoss', 'FocalLoss'} and 'ParamAPLoss' not in built
+        assert 'AutoSegLoss' not in built
