@@ -19,6 +19,7 @@ _head = dict(
         target_means=[.0, .0, .0, .0],
         target_stds=[1.0, 1.0, 1.0, 1.0]))
 retrain = dict(
+    schedule_factor=1,  # the proxy's 300 iterations (2x by default), for a CPU
     top_k=1,
     seeds=3,
     baseline=False,  # the proxy's own loss is PAP at identity, not the detector's default

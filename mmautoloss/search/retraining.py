@@ -10,7 +10,8 @@ transfer. A search config asks for it with::
         config=None,        # the target(s): None is the proxy itself, run schedule_factor
                             # times longer; a config file or a list of them (another
                             # dataset, another backbone) holding the same loss keys
-        schedule_factor=1,  # for config=None: max_iters / max_epochs times this
+        schedule_factor=2,  # for config=None: max_iters / max_epochs times this (1: the
+                            # proxy schedule itself)
         top_k=3,            # the best distinct candidates of the search, by mean reward
         seeds=3,            # each entry trains once per seed: the target's seed + 100 + j
         baseline=True,      # also the target's own loss, as its config has it (a string
@@ -42,6 +43,9 @@ RETRAIN_ROUND = 'retrain'
 #: retrain seeds start here above the target's seed, apart from a search's own seeds
 SEED_OFFSET = 100
 BASELINE_NAME = 'baseline'
+#: the default target is the proxy trained this many times longer (the papers re-train on
+#: a longer schedule than the search's proxy)
+DEFAULT_SCHEDULE_FACTOR = 2
 
 
 @dataclass
@@ -87,8 +91,8 @@ def check_retrain(options: object, loss_keys: List[str], proxy_cfg: Config,
                     f'{baseline!r}')
     checked = dict(
         config=list(configs),
-        schedule_factor=check_number(options.get('schedule_factor', 1), 'retrain.schedule_factor',
-                                     1, 100, error=error),
+        schedule_factor=check_number(options.get('schedule_factor', DEFAULT_SCHEDULE_FACTOR),
+                                     'retrain.schedule_factor', 1, 100, error=error),
         top_k=check_int(options.get('top_k', 3), 'retrain.top_k', 1, error=error),
         seeds=check_int(options.get('seeds', 3), 'retrain.seeds', 1, error=error),
         baseline=baseline, baselines=copy.deepcopy(baselines))

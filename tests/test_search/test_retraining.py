@@ -6,8 +6,8 @@ import os
 import pytest
 from mmengine.config import Config
 
-from mmautoloss.search.retraining import (check_retrain, longer_schedule, retrain_entries,
-                                          top_candidates)
+from mmautoloss.search.retraining import (build_targets, check_retrain, longer_schedule,
+                                          retrain_entries, top_candidates)
 from mmautoloss.testing import (REPO, search_cmd, sigkill_after_trials, trial_events,
                                 write_proxy, write_search_config)
 
@@ -46,6 +46,9 @@ def test_the_plan_lists_the_candidates_then_the_baselines():
         ('rank1', 'searched'), ('identity', 'baseline'), ('CE', 'baseline')]
     assert entries[1]['overrides'] is None and entries[2]['overrides'] == {
         KEY: dict(type='CrossEntropyLoss')}
+    # by default the target is the proxy on a twice longer schedule
+    (target, ) = build_targets(retrain, [KEY], Config.fromfile(ASL_PROXY))
+    assert target.name == 't0-proxy-x2' and target.config.train_cfg.max_iters == 600
 
 
 def test_a_longer_schedule_moves_what_sat_at_the_old_end():
@@ -81,7 +84,7 @@ def test_a_target_without_the_loss_key_is_refused(tmp_path):
 
 
 RETRAIN = """
-retrain = dict(top_k=2, seeds=3, config=[None, {target!r}], baseline=False,
+retrain = dict(top_k=2, seeds=3, config=[None, {target!r}], baseline=False, schedule_factor=1,
                baselines=dict(fixed={{'model.decode_head.loss_decode': dict(
                    _delete_=True, type='AutoSegLoss', metric='mIoU', params=[0.9] * 12)}}))
 """
