@@ -30,7 +30,8 @@ from ..utils.atomic_json import read_json, write_json_atomic
 from .journal import Journal, read_journal
 from .retraining import (RETRAIN_ROUND, build_targets, config_seed, retrain_entries,
                          retrain_trial_id, target_seed, top_candidates)
-from .search_report import format_retrain_table, retrain_table, retrain_winner, write_report
+from .search_report import (entry_plot_name, format_retrain_table, retrain_table,
+                            retrain_winner, write_report)
 from .reporting import (ProgressReporter, export_best_config, format_round_table,
                         format_stage_row, format_stage_table, plot_rewards, write_best)
 from .search_config import SearchConfigError, SearchSettings
@@ -391,6 +392,12 @@ class SearchLoop:
                                         self.settings.proxy_cfg)[0].config
             exported = space.to_overrides(winner['genotype'])
             payload['retrain'] = dict(winner=winner, targets=table['targets'])
+        for row in [] if table is None else table['targets'][0]['rows']:
+            entry = row['entry']  # the searched curves / formulas, beside the report
+            if entry['kind'] == 'searched':
+                space.plot(entry['genotype'], osp.join(self.work_dir,
+                                                       entry_plot_name(entry['name'])),
+                           f'{entry["name"]} ({entry["candidate_id"]})')
         write_best(osp.join(self.work_dir, BEST_NAME), payload)
         selected = payload['selected']
         export_best_config(base_config, exported, osp.join(self.work_dir, BEST_CONFIG_NAME))

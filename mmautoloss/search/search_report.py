@@ -66,6 +66,11 @@ def retrain_winner(table: dict) -> Optional[dict]:
     return max(rows, key=lambda r: r['reward'][0])['entry'] if rows else None
 
 
+def entry_plot_name(name: str) -> str:
+    """The file (in the work dir) that draws a re-trained entry's curves or formulas."""
+    return f'retrain_{name}.png'
+
+
 def describe_entry(entry: dict) -> str:
     """What an entry trains: its formulas, its curve parameters, or the baseline's loss."""
     if entry['kind'] == 'baseline':
@@ -131,8 +136,12 @@ def write_report(work_dir: str, events: List[dict]) -> str:
         parts.append('No re-training stage (set `retrain=dict(...)` in the search config).')
     else:
         winner = retrain_winner(table)
+        plots = [f'[{r["entry"]["name"]}]({entry_plot_name(r["entry"]["name"])})'
+                 for r in table['targets'][0]['rows'] if osp.isfile(
+                     osp.join(work_dir, entry_plot_name(r['entry']['name'])))]
         parts += [f'## Re-training: {table["seeds"]} seeds, mean +- std', '',
                   format_retrain_table(table),
+                  'Searched curves / formulas: ' + (', '.join(plots) or '-'), '',
                   f'Winner (best mean {table["reward_key"]} on {table["targets"][0]["name"]}):'
                   f' {winner["name"] if winner else "not yet (seeds still running)"}', '']
         plot_report(table, osp.join(work_dir, REPORT_PNG))

@@ -127,6 +127,9 @@ def test_a_stage_killed_midway_resumes_without_rerunning_finished_retrainings(tm
     assert '### t0-proxy' in report and '### t1-target' in report
     assert '| fixed | 3/3 | 0.4000 +- 0.0500 |' in report
     assert (work_dir / 'report.png').is_file()
+    # the searched entries' curves are drawn beside the report and linked from it
+    assert (work_dir / 'retrain_rank1.png').is_file() and (work_dir / 'retrain_rank2.png').is_file()
+    assert '[rank1](retrain_rank1.png), [rank2](retrain_rank2.png)' in report
     # the report tool re-draws the same report from the journal alone
     (work_dir / 'report.md').unlink()
     tool = subprocess.run([sys.executable, str(REPO / 'tools' / 'search_report.py'),
