@@ -117,6 +117,18 @@ def check_nonfinite_check_iters(value: object) -> int:
     return value
 
 
+def check_job_entry(value: object) -> list[str] | None:
+    """A job command prefix as a list (``None``: the executor's default job), else
+    ``ValueError`` naming it unless it is a non-empty list of strings."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not value or \
+            not all(isinstance(a, str) for a in value):
+        raise ValueError(f'job_entry must be a non-empty list of strings, got '
+                         f'job_entry={value!r}')
+    return list(value)
+
+
 def proxy_config_copy(proxy_config: str | Config) -> Config:
     """A Config the caller may change: a deep copy of a parsed one, or the file read
     (its custom imports are not executed here; the job imports them)."""

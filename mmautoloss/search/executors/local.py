@@ -18,12 +18,13 @@ from typing import Iterator, Sequence
 from mmengine.config import Config
 
 from ..early_stopping import ASHAStopping
-from ..trial import (CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, check_nonfinite_check_iters,
-                     judge_trial, stopped_trial, write_trial_config)
+from ..trial import (CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, check_job_entry,
+                     check_nonfinite_check_iters, judge_trial, stopped_trial,
+                     write_trial_config)
 from ...registry import EXECUTORS
 from .base import BaseExecutor
 from .gpu_slots import Slot, SlotPool, check_gpus_per_trial, parse_visible_devices
-from .stale_jobs import die_with_parent, forget_job, kill_stale_job, record_job
+from .stale_jobs import die_with_parent, forget_job, kill_stale_job, record_job, signal_group
 
 TRAIN_JOB_MODULE = 'mmautoloss.engine.train_job'
 
@@ -134,10 +135,7 @@ class LocalExecutor(BaseExecutor):
             raise ValueError(f'failure_reward must be a finite number, got '
                              f'failure_reward={failure_reward!r}')
         check_nonfinite_check_iters(nonfinite_check_iters)
-        if job_entry is not None and (not isinstance(job_entry, (list, tuple)) or not job_entry
-                                      or not all(isinstance(a, str) for a in job_entry)):
-            raise ValueError(f'job_entry must be a non-empty list of strings, got '
-                             f'job_entry={job_entry!r}')
+        job_entry = check_job_entry(job_entry)
         visible = (parse_visible_devices(os.environ.get('CUDA_VISIBLE_DEVICES'), gpus)
                    if isinstance(gpus, int) and gpus > 0 else None)
         # Built once to validate gpus / gpus_per_trial / max_concurrent early.
@@ -152,7 +150,7 @@ class LocalExecutor(BaseExecutor):
         self.timeout_s = float(timeout_s)
         self.failure_reward = float(failure_reward)
         self.nonfinite_check_iters = nonfinite_check_iters
-        self.job_entry = list(job_entry) if job_entry is not None else None
+        self.job_entry = job_entry
         self.poll_interval_s = float(poll_interval_s)
         self.kill_grace_s = float(kill_grace_s)
         self.keep_checkpoints = bool(keep_checkpoints)
@@ -269,7 +267,7 @@ class LocalExecutor(BaseExecutor):
             exited = os.waitid(os.P_PID, trial.proc.pid,
                                os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
             if exited:
-                _signal_group(trial.proc.pid, signal.SIGKILL)
+                signal_group(trial.proc.pid, signal.SIGKILL)
                 returncode, timed_out = trial.reap(), False
                 if self.early_stopping is not None:  # its validations count at the rungs
                     self.early_stopping.check(trial.spec.trial_id, trial.spec.work_dir)
@@ -287,7 +285,7 @@ class LocalExecutor(BaseExecutor):
     def _kill(self, trials: list[_RunningTrial]) -> None:
         """SIGTERM the process groups, SIGKILL them after the grace period, reap leaders."""
         for trial in trials:
-            _signal_group(trial.proc.pid, signal.SIGTERM)
+            signal_group(trial.proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + self.kill_grace_s
         for trial in trials:
             try:
@@ -295,7 +293,7 @@ class LocalExecutor(BaseExecutor):
             except subprocess.TimeoutExpired:
                 pass
         for trial in trials:
-            _signal_group(trial.proc.pid, signal.SIGKILL)
+            signal_group(trial.proc.pid, signal.SIGKILL)
             trial.reap()
 
 
@@ -306,10 +304,3 @@ def _open_pidfd(pid: int) -> int | None:
     except (AttributeError, OSError):
         return None
 
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    """Send ``sig`` to a process group; a group that no longer exists is fine."""
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass

@@ -19,9 +19,10 @@ from mmengine.config import Config
 from ...registry import EXECUTORS
 from ...utils.checks import check_int, check_number
 from ..early_stopping import ASHAStopping
-from ..trial import (LOG_NAME, TrialResult, TrialSpec, check_nonfinite_check_iters,
-                     judge_trial, proxy_config_copy, stopped_trial, write_trial_config)
-from . import gpu_slots, job_keeper, ray_trial_task
+from ..trial import (LOG_NAME, TrialResult, TrialSpec, check_job_entry,
+                     check_nonfinite_check_iters, judge_trial, proxy_config_copy, stopped_trial,
+                     write_trial_config)
+from . import gpu_slots, job_keeper, ray_trial_task, stale_jobs
 from .base import BaseExecutor
 from .gpu_slots import check_gpus_per_trial
 from .local import job_command
@@ -112,11 +113,7 @@ class RayExecutor(BaseExecutor):
         self.timeout_s = check_number(timeout_s, 'timeout_s', 0, exclusive_low=True)
         self.failure_reward = check_number(failure_reward, 'failure_reward')
         self.nonfinite_check_iters = check_nonfinite_check_iters(nonfinite_check_iters)
-        if job_entry is not None and (not isinstance(job_entry, (list, tuple)) or not job_entry
-                                      or not all(isinstance(a, str) for a in job_entry)):
-            raise ValueError(f'job_entry must be a non-empty list of strings, got '
-                             f'job_entry={job_entry!r}')
-        self.job_entry = None if job_entry is None else list(job_entry)
+        self.job_entry = check_job_entry(job_entry)
         self.kill_grace_s = check_number(kill_grace_s, 'kill_grace_s', 0)
         self.keep_checkpoints = bool(keep_checkpoints)
         env_vars = {} if env_vars is None else env_vars
@@ -129,7 +126,7 @@ class RayExecutor(BaseExecutor):
         self.reward_key = reward_key
         self._ray = _connect(address, num_cpus, num_gpus)
         self._check_fits_the_cluster()
-        for module in (ray_trial_task, gpu_slots, job_keeper):  # see ray_trial_task
+        for module in (ray_trial_task, gpu_slots, job_keeper, stale_jobs):  # see ray_trial_task
             self._ray.cloudpickle.register_pickle_by_value(module)
         # max_calls=0: a worker is reused for the next trial even after a GPU task (Ray's
         # default for those is a fresh worker each); the job subprocess, not the worker,

@@ -26,6 +26,7 @@ import time
 
 from . import job_keeper
 from .gpu_slots import find_free_port
+from .stale_jobs import signal_group
 
 #: run as ``python -c`` on the node, so that nothing of this package need be installed there
 KEEPER_SOURCE = open(job_keeper.__file__, encoding='utf-8').read()
@@ -40,22 +41,15 @@ TASK_RECORD_NAME = 'ray_task.json'
 STALE_OUTPUTS = ('metrics.json', 'nonfinite.json')
 
 
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
-
-
 def _stop(proc: subprocess.Popen, kill_grace_s: float) -> None:
     """SIGTERM the job's process group (the keeper SIGKILLs it after ``kill_grace_s``),
     SIGKILL what is left after one more second, reap the keeper."""
-    _signal_group(proc.pid, signal.SIGTERM)
+    signal_group(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=kill_grace_s + 1.0)
     except subprocess.TimeoutExpired:
         pass
-    _signal_group(proc.pid, signal.SIGKILL)
+    signal_group(proc.pid, signal.SIGKILL)
     proc.wait()
 
 
@@ -110,6 +104,6 @@ def run_trial_job(cmd: list, work_dir: str, cwd: str, log_name: str, timeout_s: 
     finally:  # also on cancellation: nothing of the job outlives the task
         if returncode is None:
             _stop(proc, kill_grace_s)
-        _signal_group(proc.pid, signal.SIGKILL)  # leftovers of an exited leader's group
+        signal_group(proc.pid, signal.SIGKILL)  # leftovers of an exited leader's group
     return dict(record, returncode=returncode, timed_out=timed_out,
                 duration_s=time.monotonic() - start)

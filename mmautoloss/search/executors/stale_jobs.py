@@ -42,6 +42,14 @@ def die_with_parent(parent_pid: int) -> Callable[[], None]:
     return arm
 
 
+def signal_group(pgid: int, sig: int) -> None:
+    """Send ``sig`` to a process group; a group that no longer exists is fine."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def record_job(work_dir: str, pgid: int) -> None:
     with open(osp.join(work_dir, PGID_NAME), 'w') as f:
         f.write(str(pgid))
