@@ -26,13 +26,15 @@ from typing import Any
 
 from mmengine.config import Config
 
-from mmautoloss.engine.hooks.metrics_dump_hook import METRICS_NAME
+from mmautoloss.engine.hooks.metrics_dump_hook import HISTORY_NAME, METRICS_NAME
 from mmautoloss.engine.hooks.nonfinite_loss_hook import NONFINITE_MARKER_NAME
 
 TRIAL_STATUSES = ('ok', 'crashed', 'timeout', 'nonfinite', 'no_metric', 'stopped')
 CONFIG_NAME = 'config.py'
 LOG_NAME = 'trial.log'
 LOG_TAIL_LINES = 40
+#: what a job writes about its outcome; an earlier run's copies must not be read as this one's
+STALE_OUTCOME_FILES = (METRICS_NAME, NONFINITE_MARKER_NAME, HISTORY_NAME)
 
 
 @dataclass
@@ -146,7 +148,8 @@ def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
     merged in, ``work_dir`` set,
     ``mmautoloss`` added to ``custom_imports`` and two hooks appended to ``custom_hooks``:
     ``NonFiniteLossHook(check_iters=nonfinite_check_iters)`` and ``MetricsDumpHook``.
-    Stale ``metrics.json`` / NaN markers of an earlier run in the same directory are removed
+    Stale ``metrics.json`` / NaN markers / validation histories of an earlier run in the same
+    directory are removed
     so that they cannot be mistaken for this run's outcome. Custom imports of the proxy
     config are not executed here; the job imports them. Unless ``keep_checkpoints``, the
     proxy's CheckpointHook saves nothing: a trial's outcome is its metrics, and a search
@@ -171,7 +174,7 @@ def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
     if not keep_checkpoints and checkpoint_hook is not None:
         checkpoint_hook.update(interval=-1, save_last=False)
     os.makedirs(spec.work_dir, exist_ok=True)
-    for stale in (METRICS_NAME, NONFINITE_MARKER_NAME):
+    for stale in STALE_OUTCOME_FILES:
         path = osp.join(spec.work_dir, stale)
         if osp.exists(path):
             os.remove(path)

@@ -83,12 +83,13 @@ def test_trial_config_from_parsed_config_leaves_it_unchanged(tmp_path, proxy):
 def test_trial_config_removes_stale_outcome_files(tmp_path, proxy):
     spec = _spec(tmp_path)
     write_trial_config(spec, proxy, 20)
-    for name in ('metrics.json', 'nonfinite.json'):
+    for name in ('metrics.json', 'nonfinite.json', 'metrics_history.jsonl'):
         with open(osp.join(spec.work_dir, name), 'w') as f:
             f.write('{}')
     write_trial_config(spec, proxy, 20)
     assert not osp.exists(osp.join(spec.work_dir, 'metrics.json'))
     assert not osp.exists(osp.join(spec.work_dir, 'nonfinite.json'))
+    assert not osp.exists(osp.join(spec.work_dir, 'metrics_history.jsonl'))
     with pytest.raises(ValueError, match='nonfinite_check_iters=-1'):
         write_trial_config(spec, proxy, -1)
 

@@ -37,8 +37,10 @@ PYTHON_TOKEN = '{PYTHON}'
 MASTER_PORT_TOKEN = '{MASTER_PORT}'
 #: written by the task into the trial's work dir: node, worker pid, keeper pid, devices
 TASK_RECORD_NAME = 'ray_task.json'
-#: files of an earlier attempt of the trial that must not be mistaken for this one's
-STALE_OUTPUTS = ('metrics.json', 'nonfinite.json')
+#: files of an earlier attempt of the trial that must not be mistaken for this one's (the
+#: names of ``trial.STALE_OUTCOME_FILES``, written out: importing them would import
+#: mmautoloss on the worker)
+STALE_OUTPUTS = ('metrics.json', 'nonfinite.json', 'metrics_history.jsonl')
 
 
 def _stop(proc: subprocess.Popen, kill_grace_s: float) -> None:
