@@ -23,12 +23,14 @@ from __future__ import annotations
 import json
 import math
 import os.path as osp
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from mmautoloss.engine.hooks.metrics_dump_hook import HISTORY_NAME
 from mmautoloss.utils.checks import check_int
+from .trial import TrialResult, TrialSpec, stopped_trial
 
 
 @dataclass
@@ -111,6 +113,15 @@ class ASHAStopping:
                     f'{value:.4f} below the top-1/{self.reduction_factor} cut-off '
                     f'{cutoff:.4f} of the {len(recorded)} trials recorded at that rung')
         return None
+
+    def stop_result(self, spec: TrialSpec, started: float) -> TrialResult | None:
+        """The ``'stopped'`` result of a running trial that must stop now (its job is the
+        executor's to kill), or None; ``started`` is its ``time.monotonic()`` start."""
+        verdict = self.check(spec.trial_id, spec.work_dir)
+        if verdict is None:
+            return None
+        return stopped_trial(spec, reward=verdict.reward, reason=verdict.reason,
+                             metrics=verdict.metrics, duration_s=time.monotonic() - started)
 
     def forget(self, trial_id: str) -> None:
         """Drop a trial's records (its run was lost and will start again)."""

@@ -2,10 +2,12 @@
 through the local executor a search stops the trials that fall behind and journals why."""
 import json
 import re
+import time
 
 import pytest
 
 from mmautoloss.search.early_stopping import ASHAStopping, read_history
+from mmautoloss.search.trial import TrialSpec
 from mmautoloss.testing import trial_events, write_proxy, write_search_config
 
 
@@ -47,6 +49,17 @@ def test_a_trial_below_the_rungs_top_third_is_stopped(tmp_path):
     assert rule.rungs[1] == {'a': 0.5, 'b': 0.6, 'c': 0.2, 'd': 0.55}
     rule.forget('d')
     assert 'd' not in rule.rungs[1]
+
+
+def test_a_stopped_trial_is_a_result_with_the_rungs_reward(tmp_path):
+    rule = ASHAStopping('mIoU', reduction_factor=2)
+    rule.check('a', _history(tmp_path / 'a', [0.6]))
+    spec = TrialSpec(trial_id='b', candidate=[0.5], overrides={},
+                     work_dir=_history(tmp_path / 'b', [0.1]))
+    result = rule.stop_result(spec, started=time.monotonic())
+    assert result.status == 'stopped' and result.reward == 0.1
+    assert result.metrics == {'mIoU': 0.1} and 'validation 1' in result.reason
+    assert rule.stop_result(spec, started=time.monotonic()) is None  # recorded once
 
 
 def test_a_torn_last_line_is_not_a_validation_yet(tmp_path):

@@ -19,8 +19,7 @@ from mmengine.config import Config
 
 from ..early_stopping import ASHAStopping
 from ..trial import (CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, check_job_entry,
-                     check_nonfinite_check_iters, judge_trial, stopped_trial,
-                     write_trial_config)
+                     check_nonfinite_check_iters, judge_trial, write_trial_config)
 from ...registry import EXECUTORS
 from .base import BaseExecutor
 from .gpu_slots import Slot, SlotPool, check_gpus_per_trial, parse_visible_devices
@@ -236,12 +235,10 @@ class LocalExecutor(BaseExecutor):
         """Kill the running trials the early-stopping rule gives up on."""
         stopped = []
         for trial in running if self.early_stopping is not None else ():
-            verdict = self.early_stopping.check(trial.spec.trial_id, trial.spec.work_dir)
-            if verdict is not None:
+            result = self.early_stopping.stop_result(trial.spec, trial.start)
+            if result is not None:
                 self._kill([trial])
-                stopped.append((trial, stopped_trial(
-                    trial.spec, reward=verdict.reward, reason=verdict.reason,
-                    metrics=verdict.metrics, duration_s=time.monotonic() - trial.start)))
+                stopped.append((trial, result))
         return stopped
 
     def _wait_for_exit(self, running: list[_RunningTrial]) -> None:

@@ -20,7 +20,7 @@ from ...registry import EXECUTORS
 from ...utils.checks import check_int, check_number
 from ..early_stopping import ASHAStopping
 from ..trial import (LOG_NAME, TrialResult, TrialSpec, check_job_entry,
-                     check_nonfinite_check_iters, judge_trial, proxy_config_copy, stopped_trial,
+                     check_nonfinite_check_iters, judge_trial, proxy_config_copy,
                      write_trial_config)
 from . import gpu_slots, job_keeper, ray_trial_task, stale_jobs
 from .base import BaseExecutor
@@ -172,14 +172,12 @@ class RayExecutor(BaseExecutor):
                         self.early_stopping.check(spec.trial_id, spec.work_dir)
                     yield self._judge(ref, spec, start)
                 for ref, (spec, start) in list(running.items()):
-                    verdict = None if self.early_stopping is None else \
-                        self.early_stopping.check(spec.trial_id, spec.work_dir)
-                    if verdict is not None:
+                    stopped = None if self.early_stopping is None else \
+                        self.early_stopping.stop_result(spec, start)
+                    if stopped is not None:
                         self._cancel([ref])
                         del running[ref]
-                        yield stopped_trial(spec, reward=verdict.reward, reason=verdict.reason,
-                                            metrics=verdict.metrics,
-                                            duration_s=time.monotonic() - start)
+                        yield stopped
         finally:
             self._cancel(list(running))
 
