@@ -29,7 +29,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -56,11 +56,12 @@ class RetrainTarget:
 
 
 def check_retrain(options: object, loss_keys: List[str], proxy_cfg: Config,
-                  error: type = ValueError) -> Optional[dict]:
-    """The ``retrain`` settings with defaults filled in; ``error`` naming the key and the
-    value for anything that cannot run (builds every target to check it)."""
+                  error: type = ValueError) -> Tuple[Optional[dict], List[RetrainTarget]]:
+    """The ``retrain`` settings with defaults filled in, and their targets (built once,
+    here); ``error`` naming the key and the value for anything that cannot run. ``(None,
+    [])`` when there is no re-training stage."""
     if options is None:
-        return None
+        return None, []
     if not isinstance(options, dict):
         raise error(f'retrain must be None or a dict of {list(RETRAIN_KEYS)}, got {options!r}')
     unknown = sorted(set(options) - set(RETRAIN_KEYS))
@@ -96,8 +97,7 @@ def check_retrain(options: object, loss_keys: List[str], proxy_cfg: Config,
         top_k=check_int(options.get('top_k', 3), 'retrain.top_k', 1, error=error),
         seeds=check_int(options.get('seeds', 3), 'retrain.seeds', 1, error=error),
         baseline=baseline, baselines=copy.deepcopy(baselines))
-    build_targets(checked, loss_keys, proxy_cfg, error)
-    return checked
+    return checked, build_targets(checked, loss_keys, proxy_cfg, error)
 
 
 def build_targets(retrain: dict, loss_keys: List[str], proxy_cfg: Config,
@@ -106,7 +106,10 @@ def build_targets(retrain: dict, loss_keys: List[str], proxy_cfg: Config,
     targets = []
     for index, path in enumerate(retrain['config']):
         if path is None:
-            cfg = longer_schedule(proxy_config_copy(proxy_cfg), retrain['schedule_factor'])
+            try:
+                cfg = longer_schedule(proxy_config_copy(proxy_cfg), retrain['schedule_factor'])
+            except ValueError as err:  # a proxy whose schedule cannot be made longer
+                raise error(str(err)) from err
             name = 'proxy' if retrain['schedule_factor'] == 1 else \
                 f'proxy-x{retrain["schedule_factor"]:g}'
         else:

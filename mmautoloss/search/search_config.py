@@ -22,7 +22,7 @@ Every problem is reported as :class:`SearchConfigError` naming the key and its v
 import json
 import os.path as osp
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Optional, Set
 
 from mmengine.config import Config
@@ -31,7 +31,7 @@ from mmengine.registry import MODELS
 from ..registry import EXECUTORS, FILTERS, SEARCHERS, SPACES
 from ..utils.checks import check_int, check_number
 from .early_stopping import ASHAStopping
-from .retraining import check_retrain
+from .retraining import RetrainTarget, check_retrain
 from .executors import BaseExecutor
 from .searchers import BaseSearcher
 from .spaces import BaseSpace
@@ -77,6 +77,8 @@ class SearchSettings:
     early_stopping: Optional[dict] = None
     seeds_per_candidate: int = 1
     retrain: Optional[dict] = None
+    #: the re-training stage's target configs, built from ``retrain`` (not fingerprinted)
+    retrain_targets: List[RetrainTarget] = field(default_factory=list)
 
     def fingerprint(self) -> dict:
         """Settings that decide the search's results; a resumed search must match them.
@@ -345,11 +347,8 @@ def validate_search_config(cfg: Config) -> SearchSettings:
         early_stopping=_plain(cfg.get('early_stopping', None)),
         seeds_per_candidate=_int(cfg.get('seeds_per_candidate', 1), 'seeds_per_candidate', 1),
         retrain=None)
-    try:
-        settings.retrain = check_retrain(_plain(cfg.get('retrain', None)), list(space.keys),
-                                         proxy_cfg, SearchConfigError)
-    except ValueError as error:  # a target config whose schedule cannot be made longer
-        raise SearchConfigError(str(error)) from error
+    settings.retrain, settings.retrain_targets = check_retrain(
+        _plain(cfg.get('retrain', None)), list(space.keys), proxy_cfg, SearchConfigError)
     searcher = build_searcher(settings)
     _check_executor_cfg(settings.executor_cfg)
     if settings.early_stopping is not None:

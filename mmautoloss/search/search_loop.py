@@ -28,8 +28,8 @@ from typing import Dict, List, Optional, Tuple
 from .executors import BaseExecutor
 from ..utils.atomic_json import read_json, write_json_atomic
 from .journal import Journal, read_journal
-from .retraining import (RETRAIN_ROUND, build_targets, config_seed, retrain_entries,
-                         retrain_trial_id, target_seed, top_candidates)
+from .retraining import (RETRAIN_ROUND, config_seed, retrain_entries, retrain_trial_id,
+                         target_seed, top_candidates)
 from .search_report import (entry_plot_name, format_retrain_table, retrain_table,
                             retrain_winner, write_report)
 from .reporting import (ProgressReporter, export_best_config, format_round_table,
@@ -312,8 +312,7 @@ class SearchLoop:
         """The re-training stage (:mod:`~.retraining`): plan it once (journaled), then run
         every (target, entry, seed) trial not yet journaled."""
         retrain = self.settings.retrain
-        targets = build_targets(retrain, list(self.settings.space.keys),
-                                self.settings.proxy_cfg)
+        targets = self.settings.retrain_targets
         start = next((e for e in events if e['event'] == 'retrain_start'), None)
         if start is None:
             entries = retrain_entries(retrain, top_candidates(list(trials.values()),
@@ -388,8 +387,7 @@ class SearchLoop:
         base_config = self.settings.proxy_cfg
         exported = payload['selected']['overrides']
         if winner is not None:
-            base_config = build_targets(self.settings.retrain, list(space.keys),
-                                        self.settings.proxy_cfg)[0].config
+            base_config = self.settings.retrain_targets[0].config
             exported = space.to_overrides(winner['genotype'])
             payload['retrain'] = dict(winner=winner, targets=table['targets'])
         for row in [] if table is None else table['targets'][0]['rows']:

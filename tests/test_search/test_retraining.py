@@ -6,8 +6,8 @@ import os
 import pytest
 from mmengine.config import Config
 
-from mmautoloss.search.retraining import (build_targets, check_retrain, longer_schedule,
-                                          retrain_entries, top_candidates)
+from mmautoloss.search.retraining import (check_retrain, longer_schedule, retrain_entries,
+                                          top_candidates)
 from mmautoloss.testing import (REPO, search_cmd, sigkill_after_trials, trial_events,
                                 write_proxy, write_search_config)
 
@@ -39,7 +39,7 @@ def test_top_candidates_are_distinct_ranked_by_their_seeds_mean_and_finished():
 
 
 def test_the_plan_lists_the_candidates_then_the_baselines():
-    retrain = check_retrain(dict(top_k=2, baseline='identity', baselines=dict(
+    retrain, targets = check_retrain(dict(top_k=2, baseline='identity', baselines=dict(
         CE={KEY: dict(type='CrossEntropyLoss')})), [KEY], Config.fromfile(ASL_PROXY))
     entries = retrain_entries(retrain, [dict(candidate_id='r0', genotype=[0.1], reward=0.5)])
     assert [(e['name'], e['kind']) for e in entries] == [
@@ -47,7 +47,7 @@ def test_the_plan_lists_the_candidates_then_the_baselines():
     assert entries[1]['overrides'] is None and entries[2]['overrides'] == {
         KEY: dict(type='CrossEntropyLoss')}
     # by default the target is the proxy on a twice longer schedule
-    (target, ) = build_targets(retrain, [KEY], Config.fromfile(ASL_PROXY))
+    (target, ) = targets
     assert target.name == 't0-proxy-x2' and target.config.train_cfg.max_iters == 600
 
 

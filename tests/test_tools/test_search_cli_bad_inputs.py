@@ -74,6 +74,7 @@ CASES = [
     ('early_stopping_not_a_dict', 'early_stopping = 3', [], None, 'early_stopping must be None or a dict of ASHA settings'),
     ('seeds_per_candidate_zero', 'seeds_per_candidate = 0', [], None, 'seeds_per_candidate must be an int >= 1, got 0'),
     ('retrain_bad_top_k', 'retrain = dict(top_k=0)', [], None, 'retrain.top_k must be an int >= 1, got 0'),
+    ('retrain_schedule_not_longer', 'retrain = dict(top_k=1)', [], None, 'retrain.schedule_factor=2.0 needs train_cfg.max_iters or max_epochs in the proxy config'),
     ('retrain_missing_target', "retrain = dict(config='nope/target.py')", [], None, "retrain.config 'nope/target.py' cannot be read"),
     # loss parameters
     ('loss_option_misspelled', "search_space = dict(type='ASLSpace', metric='mIoU', loss_options=dict(loss_wieght=2.0))", [], None, 'loss_wieght'),
