@@ -20,7 +20,6 @@ result of an uninterrupted one with the same seed, and a journaled trial never r
 import copy
 import os
 import os.path as osp
-import statistics
 import sys
 import time
 from typing import Dict, List, Optional, Tuple
@@ -30,7 +29,7 @@ from ..utils.atomic_json import read_json, write_json_atomic
 from .journal import Journal, read_journal
 from .retraining import (RETRAIN_ROUND, config_seed, retrain_entries, retrain_trial_id,
                          target_seed, top_candidates)
-from .search_report import (entry_plot_name, format_retrain_table, retrain_table,
+from .search_report import (entry_plot_name, format_retrain_table, mean_std, retrain_table,
                             retrain_winner, write_report)
 from .reporting import (ProgressReporter, export_best_config, format_round_table,
                         format_stage_row, format_stage_table, plot_rewards, write_best)
@@ -56,9 +55,8 @@ def seed_summary(candidate_id: str, events: List[dict]) -> dict:
     """Mean, sample standard deviation (0 for one seed) and rewards of one candidate's
     trials (one per seed)."""
     rewards = [e['result']['reward'] for e in events]
-    std = statistics.stdev(rewards) if len(rewards) > 1 else 0.0
-    return dict(candidate_id=candidate_id, mean=sum(rewards) / len(rewards), std=std,
-                rewards=rewards)
+    mean, std = mean_std(rewards)
+    return dict(candidate_id=candidate_id, mean=mean, std=std, rewards=rewards)
 
 
 def fingerprint_changes(recorded: dict, now: dict, prefix: str = '') -> List[str]:
@@ -214,14 +212,20 @@ class SearchLoop:
                 self._run_retrain(journal, events, trials, reporter)
         finally:
             reporter.close()
-        payload = self._report(list(trials.values()), journal)
+        events = journal.events()  # all that is recorded, read once for the reports
+        table = retrain_table(events)
+        if table is not None:
+            reporter.write(format_retrain_table(table))
+        payload = self._report(list(trials.values()), table)
         if payload.get('generations'):
             reporter.write(format_stage_table(payload['generations'],
                                               self.settings.reward_key))
         # the journal already ends the search only when a finished search was resumed
         if not any(e['event'] == 'search_end' for e in events):
-            journal.append(dict(event='search_end', time=time.time(), best=payload))
-        write_report(self.work_dir, journal.events())
+            end = dict(event='search_end', time=time.time(), best=payload)
+            journal.append(end)
+            events.append(end)
+        write_report(self.work_dir, events)
         return payload
 
     def _run_round(self, journal: Journal, trials: Dict[str, dict], started: set,
@@ -355,11 +359,10 @@ class SearchLoop:
             journal.append(event)
             trials[result.trial_id] = event
             reporter.trial_done(result)
-        reporter.write(format_retrain_table(retrain_table(journal.events())))
 
-    def _report(self, trial_events: List[dict], journal: Journal) -> dict:
-        """Write best.json, the exported config (the re-training winner when there was a
-        re-training stage) and the plots; return the best.json payload."""
+    def _report(self, trial_events: List[dict], table: Optional[dict]) -> dict:
+        """Write best.json, the exported config (the re-training winner when the
+        re-training ``table`` has one) and the plots; return the best.json payload."""
         result = self.searcher.result()
         space = self.settings.space
 
@@ -381,8 +384,6 @@ class SearchLoop:
                                             if e['result']['status'] != 'ok'))
         if result.get('generations'):
             payload['generations'] = result['generations']
-        events = journal.events()
-        table = retrain_table(events)
         winner = None if table is None else retrain_winner(table)
         base_config = self.settings.proxy_cfg
         exported = payload['selected']['overrides']
@@ -391,11 +392,11 @@ class SearchLoop:
             exported = space.to_overrides(winner['genotype'])
             payload['retrain'] = dict(winner=winner, targets=table['targets'])
         for row in [] if table is None else table['targets'][0]['rows']:
-            entry = row['entry']  # the searched curves / formulas, beside the report
-            if entry['kind'] == 'searched':
-                space.plot(entry['genotype'], osp.join(self.work_dir,
-                                                       entry_plot_name(entry['name'])),
-                           f'{entry["name"]} ({entry["candidate_id"]})')
+            retrained = row['entry']  # the searched curves / formulas, beside the report
+            if retrained['kind'] == 'searched':
+                space.plot(retrained['genotype'],
+                           osp.join(self.work_dir, entry_plot_name(retrained['name'])),
+                           f'{retrained["name"]} ({retrained["candidate_id"]})')
         write_best(osp.join(self.work_dir, BEST_NAME), payload)
         selected = payload['selected']
         export_best_config(base_config, exported, osp.join(self.work_dir, BEST_CONFIG_NAME))

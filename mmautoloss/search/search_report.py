@@ -22,7 +22,8 @@ REPORT_MD = 'report.md'
 REPORT_PNG = 'report.png'
 
 
-def _mean_std(values: List[float]) -> tuple:
+def mean_std(values: List[float]) -> tuple:
+    """Mean and sample standard deviation (0 for a single value) of seeds' values."""
     return (sum(values) / len(values),
             statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -45,10 +46,10 @@ def retrain_table(events: List[dict]) -> Optional[dict]:
             for key in sorted({k for r in ok for k in r['metrics']}):
                 values = [r['metrics'][key] for r in ok if _is_number(r['metrics'].get(key))]
                 if len(values) == len(ok) and values:
-                    metrics[key] = _mean_std(values)
+                    metrics[key] = mean_std(values)
             rewards = [e['result']['reward'] for e in trials]
             rows.append(dict(entry=entry, rewards=rewards, failed=len(trials) - len(ok),
-                             reward=_mean_std(rewards) if rewards else None, metrics=metrics))
+                             reward=mean_std(rewards) if rewards else None, metrics=metrics))
         targets.append(dict(name=target, rows=rows))
     return dict(reward_key=start['reward_key'], seeds=start['seeds'], targets=targets)
 
