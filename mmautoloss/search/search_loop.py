@@ -211,6 +211,7 @@ class SearchLoop:
             if self.settings.retrain is not None:
                 self._run_retrain(journal, events, trials, reporter)
         finally:
+            self.executor.close()
             reporter.close()
         events = journal.events()  # all that is recorded, read once for the reports
         table = retrain_table(events)

@@ -12,8 +12,12 @@ class BaseExecutor(metaclass=ABCMeta):
 
     ``run`` must yield exactly one :class:`TrialResult` per spec, never raise for a failed
     trial (a failure is a result with a non-``'ok'`` status), and leave no trial process
-    running when the iteration ends, is closed early or is interrupted.
+    running when the iteration ends, is closed early or is interrupted. ``close`` ends what
+    an executor keeps between runs (the search calls it once, at its end).
     """
+
+    def close(self) -> None:
+        """Release what the executor keeps between runs; nothing by default."""
 
     @abstractmethod
     def run(self, specs: Sequence[TrialSpec]) -> Iterator[TrialResult]:

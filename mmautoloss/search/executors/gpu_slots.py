@@ -142,6 +142,10 @@ class SlotPool:
         """Slots not held by a running trial."""
         return len(self._free)
 
+    def devices_of(self, index: int) -> tuple[int, ...]:
+        """The devices of slot ``index`` (the same every time it is acquired)."""
+        return self._slot_devices[index]
+
     def acquire(self) -> Slot | None:
         """Take the lowest free slot with a fresh free port, or ``None`` if all are busy."""
         if not self._free:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import Iterator, Sequence
@@ -23,7 +24,10 @@ from ..trial import (CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, check_job_en
 from ...registry import EXECUTORS
 from .base import BaseExecutor
 from .gpu_slots import Slot, SlotPool, check_gpus_per_trial, parse_visible_devices
-from .stale_jobs import die_with_parent, forget_job, kill_stale_job, record_job, signal_group
+from .job_forkers import ForkerError, JobForkers, warm_modules
+from .stale_jobs import (die_with_parent, forget_job, kill_stale_job, process_start_time,
+                         record_job, signal_group)
+from .trial_jobs import ForkedJob, SpawnedJob
 
 TRAIN_JOB_MODULE = 'mmautoloss.engine.train_job'
 
@@ -47,19 +51,16 @@ def job_command(config_path: str, work_dir: str, gpus_per_trial: int | float,
 class _RunningTrial:
     spec: TrialSpec
     slot: Slot
-    proc: subprocess.Popen
-    pidfd: int | None  # readable once the job exits (Linux >= 5.3), else None
+    job: SpawnedJob | ForkedJob
     start: float
     deadline: float
+    returncode: int | None = None
 
-    def reap(self) -> int:
+    def reap(self) -> int | None:
         """Wait for the exited (or killed) job leader; returns its exit code."""
-        returncode = self.proc.wait()
+        self.returncode = self.job.reap()
         forget_job(self.spec.work_dir)
-        if self.pidfd is not None:
-            os.close(self.pidfd)
-            self.pidfd = None
-        return returncode
+        return self.returncode
 
 
 @EXECUTORS.register_module()
@@ -76,6 +77,13 @@ class LocalExecutor(BaseExecutor):
 
     A job is launched as ``<job_entry...> <work_dir>/config.py --work-dir <work_dir>`` with its
     stdout and stderr in ``<work_dir>/trial.log``, and must write ``<work_dir>/metrics.json``.
+    The default job on at most one GPU (``python -m mmautoloss.engine.train_job``) is, with
+    ``fork_jobs``, not started as a new interpreter but forked from a warm process the
+    slot keeps (:mod:`~.job_forker`), which has imported mmautoloss and the proxy's task
+    library once: a trial then skips seconds of imports, and is still a process of its
+    own, in its own process group, with the environment, log and exit code a spawned job
+    has, so a crash, hang or kill still ends that trial only. A slot whose forker dies gets
+    a new one; if a forker cannot start at all, the trials are spawned (with a warning).
     ``work_dir`` belongs to the trial: whatever an interrupted earlier run of the same trial
     left there (a job still running, its log, metrics, checkpoints) is killed and removed
     before the trial starts.
@@ -110,6 +118,8 @@ class LocalExecutor(BaseExecutor):
             config, log and metrics).
         early_stopping (ASHAStopping | None): stop running trials that fall behind at a
             rung of their validations (see :mod:`~mmautoloss.search.early_stopping`).
+        fork_jobs (bool): fork the default training job from a warm per-slot process
+            instead of starting a new interpreter for it (see above).
     """
 
     def __init__(self, proxy_config: str | Config, reward_key: str, gpus: int = 0,
@@ -118,7 +128,7 @@ class LocalExecutor(BaseExecutor):
                  nonfinite_check_iters: int = 20, job_entry: list[str] | None = None,
                  poll_interval_s: float = 0.05, kill_grace_s: float = 5.0,
                  keep_checkpoints: bool = False,
-                 early_stopping: ASHAStopping | None = None) -> None:
+                 early_stopping: ASHAStopping | None = None, fork_jobs: bool = True) -> None:
         if not isinstance(proxy_config, Config) and not osp.isfile(proxy_config):
             raise ValueError(f'proxy_config={proxy_config!r} is not a file')
         if not isinstance(reward_key, str) or not reward_key:
@@ -133,6 +143,8 @@ class LocalExecutor(BaseExecutor):
         if not isinstance(failure_reward, (int, float)) or not math.isfinite(failure_reward):
             raise ValueError(f'failure_reward must be a finite number, got '
                              f'failure_reward={failure_reward!r}')
+        if not isinstance(fork_jobs, bool):
+            raise ValueError(f'fork_jobs must be True or False, got fork_jobs={fork_jobs!r}')
         check_nonfinite_check_iters(nonfinite_check_iters)
         job_entry = check_job_entry(job_entry)
         visible = (parse_visible_devices(os.environ.get('CUDA_VISIBLE_DEVICES'), gpus)
@@ -154,6 +166,15 @@ class LocalExecutor(BaseExecutor):
         self.kill_grace_s = float(kill_grace_s)
         self.keep_checkpoints = bool(keep_checkpoints)
         self.early_stopping = early_stopping
+        self.forkers = JobForkers(warm_modules(self.proxy_cfg)) if fork_jobs else None
+        self._run_slots: list[Slot] = []
+        if self.forkers is not None:  # no forker outlives its executor
+            weakref.finalize(self, self.forkers.close)
+
+    def close(self) -> None:
+        """Stop the slots' job forkers (a later :meth:`run` starts new ones)."""
+        if self.forkers is not None:
+            self.forkers.close()
 
     def run(self, specs: Sequence[TrialSpec]) -> Iterator[TrialResult]:
         """Run ``specs`` on the free slots; yield each result as its trial finishes."""
@@ -166,6 +187,9 @@ class LocalExecutor(BaseExecutor):
         pool = SlotPool(self.gpus, self.gpus_per_trial, self.max_concurrent, self.visible_devices)
         pending = deque(specs)
         running: list[_RunningTrial] = []
+        # the slots this run uses; the first forked job starts all their forkers at once
+        self._run_slots = [Slot(index=i, devices=pool.devices_of(i), port=0)
+                           for i in range(min(len(specs), pool.num_slots))]
         try:
             while pending or running:
                 while pending and pool.num_free:
@@ -190,6 +214,14 @@ class LocalExecutor(BaseExecutor):
         return job_command(config_path, work_dir, self.gpus_per_trial, self.job_entry,
                            sys.executable, str(slot.port))
 
+    def _fork_argv(self, cmd: list[str]) -> list[str] | None:
+        """The training job's arguments when ``cmd`` is the default single-process job and
+        jobs are forked; None when ``cmd`` must be spawned."""
+        if self.forkers is None or self.forkers.disabled or \
+                cmd[:3] != [sys.executable, '-m', TRAIN_JOB_MODULE]:
+            return None
+        return cmd[3:]
+
     def _env(self, slot: Slot) -> dict[str, str]:
         env = dict(os.environ)
         env.update(slot.env())
@@ -213,22 +245,58 @@ class LocalExecutor(BaseExecutor):
                                              self.keep_checkpoints)
             cmd = self._command(config_path, spec.work_dir, slot)
             env = self._env(slot)
-            with open(osp.join(spec.work_dir, LOG_NAME), 'wb') as log:
-                log.write(f'# CUDA_VISIBLE_DEVICES={env["CUDA_VISIBLE_DEVICES"]!r} '
-                          f'MASTER_PORT={slot.port} {shlex.join(cmd)}\n'.encode())
-                log.flush()
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                        stderr=subprocess.STDOUT, env=env,
-                                        start_new_session=True,
-                                        preexec_fn=die_with_parent(os.getpid()))
-            record_job(spec.work_dir, proc.pid)
+            job = self._fork(spec, slot, cmd, env) or self._spawn(spec, slot, cmd, env)
         except Exception as err:  # a trial never raises into the search loop
             return judge_trial(spec, returncode=None, timed_out=False,
                                duration_s=time.monotonic() - start, reward_key=self.reward_key,
                                failure_reward=self.failure_reward,
                                launch_error=f'{type(err).__name__}: {err}')
-        return _RunningTrial(spec=spec, slot=slot, proc=proc, pidfd=_open_pidfd(proc.pid),
-                             start=start, deadline=start + self.timeout_s)
+        return _RunningTrial(spec=spec, slot=slot, job=job, start=start,
+                             deadline=start + self.timeout_s)
+
+    @staticmethod
+    def _log_header(spec: TrialSpec, slot: Slot, cmd: list[str], env: dict[str, str],
+                    how: str) -> str:
+        """Write the log's first line, the job's command and devices; returns the log path."""
+        log_path = osp.join(spec.work_dir, LOG_NAME)
+        with open(log_path, 'wb') as log:
+            log.write(f'# CUDA_VISIBLE_DEVICES={env["CUDA_VISIBLE_DEVICES"]!r} '
+                      f'MASTER_PORT={slot.port} {shlex.join(cmd)}{how}\n'.encode())
+        return log_path
+
+    def _spawn(self, spec: TrialSpec, slot: Slot, cmd: list[str],
+               env: dict[str, str]) -> SpawnedJob:
+        """Start the job as a new process in its own session."""
+        log_path = self._log_header(spec, slot, cmd, env, '')
+        with open(log_path, 'ab') as log:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                    preexec_fn=die_with_parent(os.getpid()))
+        record_job(spec.work_dir, proc.pid)
+        return SpawnedJob(proc, _open_pidfd(proc.pid))
+
+    def _fork(self, spec: TrialSpec, slot: Slot, cmd: list[str],
+              env: dict[str, str]) -> ForkedJob | None:
+        """Fork the job from the slot's forker; None when it is to be spawned instead
+        (not the default job, forking off, or the forker failed: it is replaced)."""
+        argv = self._fork_argv(cmd)
+        if argv is None:
+            return None
+        cwd = os.getcwd()
+        for other in self._run_slots:  # their forkers import while this one gets ready
+            self.forkers.start(other.index, self._env(other), cwd)
+        forker = self.forkers.get(slot.index, env, cwd)
+        if forker is None:
+            return None
+        log_path = self._log_header(spec, slot, cmd, env, '  # forked by the slot\'s '
+                                    f'job forker (pid {forker.proc.pid})')
+        try:
+            pid = forker.fork(argv, env, cwd, log_path)
+        except ForkerError:
+            self.forkers.discard(slot.index)
+            return None
+        record_job(spec.work_dir, pid, process_start_time(pid))
+        return ForkedJob(forker, pid)
 
     def _stop_hopeless(self, running: list[_RunningTrial]
                        ) -> list[tuple[_RunningTrial, TrialResult]]:
@@ -247,9 +315,9 @@ class LocalExecutor(BaseExecutor):
         timeout = max(0.0, min(t.deadline for t in running) - time.monotonic())
         if self.early_stopping is not None:
             timeout = min(timeout, self.early_stopping.poll_interval_s)
-        pidfds = [t.pidfd for t in running]
-        if all(fd is not None for fd in pidfds):
-            select.select(pidfds, [], [], timeout)
+        fds = [t.job.wait_fd() for t in running]
+        if all(fd is not None for fd in fds):
+            select.select(fds, [], [], timeout)
         else:
             time.sleep(min(self.poll_interval_s, timeout))
 
@@ -259,39 +327,41 @@ class LocalExecutor(BaseExecutor):
         finished = []
         now = time.monotonic()
         for trial in running:
-            # WNOWAIT leaves the exited leader a zombie, so its process group id cannot be
+            # the exited leader is still a zombie, so its process group id cannot be
             # reused while leftover group members (e.g. dataloader workers) are killed.
-            exited = os.waitid(os.P_PID, trial.proc.pid,
-                               os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-            if exited:
-                signal_group(trial.proc.pid, signal.SIGKILL)
-                returncode, timed_out = trial.reap(), False
+            if trial.job.has_exited():
+                signal_group(trial.job.pid, signal.SIGKILL)
+                self._reap(trial)
+                timed_out = False
                 if self.early_stopping is not None:  # its validations count at the rungs
                     self.early_stopping.check(trial.spec.trial_id, trial.spec.work_dir)
             elif now >= trial.deadline:
                 self._kill([trial])
-                returncode, timed_out = trial.proc.returncode, True
+                timed_out = True
             else:
                 continue
             finished.append((trial, judge_trial(
-                trial.spec, returncode=returncode, timed_out=timed_out,
+                trial.spec, returncode=trial.returncode, timed_out=timed_out,
                 duration_s=time.monotonic() - trial.start, reward_key=self.reward_key,
-                failure_reward=self.failure_reward)))
+                failure_reward=self.failure_reward, lost=trial.job.lost)))
         return finished
+
+    def _reap(self, trial: _RunningTrial) -> None:
+        """Reap the trial's job; a forker that was lost with it is replaced."""
+        trial.reap()
+        if trial.job.lost:
+            self.forkers.discard(trial.slot.index)
 
     def _kill(self, trials: list[_RunningTrial]) -> None:
         """SIGTERM the process groups, SIGKILL them after the grace period, reap leaders."""
         for trial in trials:
-            signal_group(trial.proc.pid, signal.SIGTERM)
+            signal_group(trial.job.pid, signal.SIGTERM)
         deadline = time.monotonic() + self.kill_grace_s
         for trial in trials:
-            try:
-                trial.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
+            trial.job.wait(max(0.0, deadline - time.monotonic()))
         for trial in trials:
-            signal_group(trial.proc.pid, signal.SIGKILL)
-            trial.reap()
+            signal_group(trial.job.pid, signal.SIGKILL)
+            self._reap(trial)
 
 
 def _open_pidfd(pid: int) -> int | None:

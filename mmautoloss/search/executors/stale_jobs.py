@@ -7,9 +7,11 @@ such orphans from running on and writing into a work dir that ``--resume`` reuse
 * the job leader gets ``PR_SET_PDEATHSIG`` = SIGKILL (Linux), so it dies with the driver;
 * its process-group id is recorded in ``<work_dir>/trial.pgid``; before a trial is launched
   again in that work dir, the group is killed if it still has live members: when its leader
-  is alive, only if the leader's command line names the trial's config (so a recycled id is
-  not hit); when the leader is gone, members left in the group (e.g. dataloader workers)
-  are the job's, because Linux does not reuse an id while a process group still holds it.
+  is alive, only if it is the job (so a recycled id is not hit): its start time equals the
+  one recorded with the id (a forked job, whose command line is its forker's) or, when none
+  was recorded (a spawned job), its command line names the trial's config; when the leader
+  is gone, members left in the group (e.g. dataloader workers) are the job's, because
+  Linux does not reuse an id while a process group still holds it.
 """
 import ctypes
 import os
@@ -50,9 +52,20 @@ def signal_group(pgid: int, sig: int) -> None:
         pass
 
 
-def record_job(work_dir: str, pgid: int) -> None:
+def record_job(work_dir: str, pgid: int, start_time: str = '') -> None:
+    """Write ``<work_dir>/trial.pgid``: the group id, and the leader's start time if given."""
     with open(osp.join(work_dir, PGID_NAME), 'w') as f:
-        f.write(str(pgid))
+        f.write(f'{pgid} {start_time}' if start_time else str(pgid))
+
+
+def process_start_time(pid: int) -> str:
+    """When ``pid`` started, in clock ticks after boot (``/proc/<pid>/stat`` field 22): with
+    the pid, it names one process for good. '' if it cannot be read."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ''
 
 
 def forget_job(work_dir: str) -> None:
@@ -91,11 +104,17 @@ def kill_stale_job(work_dir: str, config_path: str, timeout_s: float = 10.0) -> 
     path = osp.join(work_dir, PGID_NAME)
     try:
         with open(path) as f:
-            pgid = int(f.read().strip())
-    except (OSError, ValueError):
+            fields = f.read().split()
+        pgid, start_time = int(fields[0]), fields[1] if len(fields) > 1 else ''
+    except (OSError, ValueError, IndexError):
         return False
     members = live_group_members(pgid)
-    ours = config_path in _leader_cmdline(pgid) if pgid in members else bool(members)
+    if pgid not in members:
+        ours = bool(members)
+    elif start_time:
+        ours = process_start_time(pgid) == start_time
+    else:
+        ours = config_path in _leader_cmdline(pgid)
     if ours:
         try:
             os.killpg(pgid, signal.SIGKILL)

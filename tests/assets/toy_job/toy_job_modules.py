@@ -2,8 +2,22 @@
 
 Imported by the job process through ``custom_imports`` (the tests put this directory on
 ``PYTHONPATH``). ``ToyRegressor(nan_from_iter=k)`` multiplies its loss by NaN from its k-th
-training forward on, to exercise the non-finite loss check.
+training forward on, to exercise the non-finite loss check. At its first training forward
+``ToyRegressor(probe_dir=D)`` writes ``D/job_probe.json`` (what the job process sees: its
+ids, environment, working directory, argv, torch threads, draws of the global generators),
+and ``fault`` misbehaves: ``'hang'`` starts a grandchild, writes both pids to
+``D/pids.json`` and sleeps forever (``'hang_ignoring_term'``: both ignore SIGTERM),
+``'raise'`` raises RuntimeError, ``'exit'`` calls ``sys.exit(3)``.
 """
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
@@ -33,16 +47,45 @@ class ToyRegressionDataset(Dataset):
 class ToyRegressor(BaseModel):
     """One linear unit trained with MSE."""
 
-    def __init__(self, nan_from_iter: int = -1) -> None:
+    def __init__(self, nan_from_iter: int = -1, probe_dir: str = '',
+                 fault: str = 'none') -> None:
         super().__init__()
         self.linear = nn.Linear(1, 1)
         self.nan_from_iter = nan_from_iter
+        self.probe_dir = probe_dir
+        self.fault = fault
         self.train_forwards = 0
+
+    def _probe(self) -> None:
+        with open(os.path.join(self.probe_dir, 'job_probe.json'), 'w') as f:
+            json.dump(dict(pid=os.getpid(), pgid=os.getpgid(0), sid=os.getsid(0),
+                           ppid=os.getppid(), env=dict(os.environ), cwd=os.getcwd(),
+                           argv=sys.argv, torch_threads=torch.get_num_threads(),
+                           python_random=random.random(), numpy_random=np.random.rand(),
+                           stdin=os.readlink('/proc/self/fd/0')), f)
+
+    def _misbehave(self) -> None:
+        if self.fault == 'raise':
+            raise RuntimeError('toy job fault')
+        if self.fault == 'exit':
+            sys.exit(3)
+        if self.fault.startswith('hang'):
+            if self.fault == 'hang_ignoring_term':
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the grandchild
+            child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])
+            with open(os.path.join(self.probe_dir, 'pids.json'), 'w') as f:
+                json.dump(dict(job=os.getpid(), grandchild=child.pid), f)
+            while True:
+                time.sleep(1)
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         pred = self.linear(inputs)
         if mode != 'loss':
             return pred
+        if self.train_forwards == 0:
+            if self.probe_dir:
+                self._probe()
+            self._misbehave()
         loss = F.mse_loss(pred, data_samples)
         if 0 <= self.nan_from_iter <= self.train_forwards:
             loss = loss * float('nan')

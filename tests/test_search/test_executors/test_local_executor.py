@@ -1,7 +1,9 @@
 import json
 import os
 import os.path as osp
+import signal
 import sys
+import threading
 import time
 
 import pytest
@@ -247,3 +249,185 @@ def test_duplicate_trial_ids_are_rejected(tmp_path):
     executor = LocalExecutor(TOY_CONFIG, 'acc', job_entry=_fake_entry('--mode', 'ok'))
     with pytest.raises(ValueError, match="trial_id='x'"):
         list(executor.run([_spec(tmp_path, 'x'), _spec(tmp_path, 'x')]))
+
+
+# Forked jobs: the default training job started from the slot's warm job forker.
+
+def _toy_env(monkeypatch):
+    monkeypatch.setenv('PYTHONPATH', os.pathsep.join([str(TOY_DIR), str(REPO)]))
+
+
+def _toy_spec(tmp_path, trial_id, **model):
+    work_dir = str(tmp_path / trial_id)
+    overrides = {f'model.{key}': value for key, value in dict(probe_dir=work_dir, **model).items()}
+    return TrialSpec(trial_id=trial_id, candidate=[0.0], overrides=overrides, work_dir=work_dir)
+
+
+def _forker_pid(tmp_path, trial_id):
+    """The pid of the forker that forked the trial (from its log's first line), or None."""
+    header = (tmp_path / trial_id / 'trial.log').read_text().splitlines()[0]
+    marker = "forked by the slot's job forker (pid "
+    return int(header.split(marker)[1].rstrip(')')) if marker in header else None
+
+
+def _kill_once_hanging(pids_path, whom, sig=signal.SIGKILL):
+    """In the background: once the hanging job has written ``pids_path``, send ``sig`` to
+    ``whom(pids)``; the thread's ``pids`` holds what it read."""
+    def kill():
+        end = time.monotonic() + 120
+        while not pids_path.exists() and time.monotonic() < end:
+            time.sleep(0.05)
+        time.sleep(0.2)  # written, not just created
+        thread.pids = json.loads(pids_path.read_text())
+        os.kill(whom(thread.pids), sig)
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.training
+def test_a_forked_job_is_what_a_spawned_job_is(tmp_path, monkeypatch):
+    """The same toy trial spawned and forked: its own session, the same environment,
+    working directory, arguments, torch threads, stdin and reward; without a seed, two
+    forked jobs draw different ones (the global generators are not the forker's)."""
+    _toy_env(monkeypatch)
+    probes, rewards = {}, {}
+    for fork in (False, True):
+        executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120, fork_jobs=fork)
+        names = ['forked0', 'unseeded0', 'unseeded1'] if fork else ['spawned0']
+        specs = [_toy_spec(tmp_path, name) for name in names]
+        for spec in specs[1:]:  # mmengine draws the seed from NumPy's global generator
+            spec.overrides['randomness.seed'] = None
+        for result in executor.run(specs):
+            assert result.status == 'ok', result.log_tail
+            rewards[result.trial_id] = result.reward
+        for name in names:
+            probes[name] = json.loads((tmp_path / name / 'job_probe.json').read_text())
+            assert (_forker_pid(tmp_path, name) is not None) == fork
+        executor.close()
+    spawned, forked = probes['spawned0'], probes['forked0']
+    for probe in (spawned, forked):
+        assert probe['pid'] == probe['pgid'] == probe['sid']  # leads its own session
+        assert probe['stdin'] == os.devnull
+        assert probe['torch_threads'] == int(probe['env']['OMP_NUM_THREADS'])
+    assert forked['ppid'] == _forker_pid(tmp_path, 'forked0') and spawned['ppid'] == os.getpid()
+    ignore = {'MASTER_PORT'}  # a fresh free port per trial
+    assert {k: v for k, v in forked['env'].items() if k not in ignore} == \
+        {k: v for k, v in spawned['env'].items() if k not in ignore}
+    assert forked['cwd'] == spawned['cwd']
+    assert forked['argv'][0] == spawned['argv'][0]  # the train_job module's file
+    assert [a.replace('forked0', 'x') for a in forked['argv'][1:]] == \
+        [a.replace('spawned0', 'x') for a in spawned['argv'][1:]]
+    assert rewards['forked0'] == rewards['spawned0']
+    for key in ('python_random', 'numpy_random'):
+        assert probes['unseeded0'][key] != probes['unseeded1'][key]
+
+
+@pytest.mark.training
+def test_forked_job_faults_end_their_own_trial_only(tmp_path, monkeypatch):
+    """An exception, sys.exit(3), a NaN loss and a normal trial, one after the other on one
+    slot: each is judged as a spawned job would be, and one forker forks them all."""
+    _toy_env(monkeypatch)
+    executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120, nonfinite_check_iters=5)
+    specs = [_toy_spec(tmp_path, 'raise', fault='raise'), _toy_spec(tmp_path, 'exit', fault='exit'),
+             _toy_spec(tmp_path, 'nan', nan_from_iter=1), _toy_spec(tmp_path, 'ok')]
+    results = {r.trial_id: r for r in executor.run(specs)}
+    assert results['raise'].status == 'crashed' and 'code 1' in results['raise'].reason
+    assert 'RuntimeError: toy job fault' in results['raise'].log_tail
+    assert 'Traceback (most recent call last)' in results['raise'].log_tail
+    assert results['exit'].status == 'crashed' and 'code 3' in results['exit'].reason
+    assert results['nan'].status == 'nonfinite' and '"iter": 1' in results['nan'].reason
+    assert results['ok'].status == 'ok', results['ok'].log_tail
+    assert len({_forker_pid(tmp_path, s.trial_id) for s in specs} - {None}) == 1
+    executor.close()
+
+
+@pytest.mark.training
+def test_sigkilled_forked_trial_then_the_next_one_on_its_slot_runs_normally(tmp_path,
+                                                                           monkeypatch):
+    _toy_env(monkeypatch)
+    executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120)
+    run = executor.run([_toy_spec(tmp_path, 'killed', fault='hang'), _toy_spec(tmp_path, 'next')])
+    killer = _kill_once_hanging(tmp_path / 'killed' / 'pids.json', lambda pids: pids['job'])
+    killed = next(run)
+    killer.join()
+    pids = killer.pids
+    assert killed.trial_id == 'killed' and killed.status == 'crashed'
+    assert f'code {-signal.SIGKILL}' in killed.reason
+    assert _is_dead(pids['grandchild'])  # what it left in its group went with it
+    following = next(run)
+    assert following.trial_id == 'next' and following.status == 'ok', following.log_tail
+    spawned = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120, fork_jobs=False)
+    (reference, ) = spawned.run([_toy_spec(tmp_path, 'reference')])
+    assert following.reward == reference.reward
+    assert _forker_pid(tmp_path, 'killed') == _forker_pid(tmp_path, 'next')
+    executor.close()
+
+
+@pytest.mark.training
+def test_forked_job_past_its_time_limit_is_killed_with_its_group(tmp_path, monkeypatch):
+    _toy_env(monkeypatch)
+    executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=8.0, kill_grace_s=0.3)
+    results = list(executor.run([_toy_spec(tmp_path, 'hang', fault='hang_ignoring_term'),
+                                 _toy_spec(tmp_path, 'after')]))
+    assert [r.status for r in results] == ['timeout', 'ok']
+    pids = json.loads((tmp_path / 'hang' / 'pids.json').read_text())
+    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+    assert not (tmp_path / 'hang' / 'trial.pgid').exists()
+    executor.close()
+
+
+@pytest.mark.training
+def test_a_dead_forker_loses_its_trial_and_is_replaced(tmp_path, monkeypatch):
+    _toy_env(monkeypatch)
+    executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120)
+    run = executor.run([_toy_spec(tmp_path, 'orphaned', fault='hang'), _toy_spec(tmp_path, 'next')])
+    killer = _kill_once_hanging(tmp_path / 'orphaned' / 'pids.json',
+                                lambda pids: _forker_pid(tmp_path, 'orphaned'))
+    lost = next(run)
+    killer.join()
+    pids, forker = killer.pids, _forker_pid(tmp_path, 'orphaned')
+    assert lost.status == 'crashed' and 'the trial job was lost' in lost.reason
+    assert f'the job forker (pid {forker}) ended' in lost.reason
+    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+    following = next(run)
+    assert following.status == 'ok', following.log_tail
+    assert _forker_pid(tmp_path, 'next') not in (None, forker)
+    executor.close()
+
+
+@pytest.mark.training
+def test_a_forker_that_cannot_start_leaves_the_trials_spawned(tmp_path, monkeypatch):
+    from mmautoloss.search.executors import job_forkers
+    _toy_env(monkeypatch)
+    monkeypatch.setattr(job_forkers, 'FORKER_SOURCE', 'import mmautoloss.no_such_module')
+    executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120)
+    with pytest.warns(RuntimeWarning, match='forked trial jobs are off .*ended with exit code 1'):
+        results = list(executor.run([_toy_spec(tmp_path, 'a'), _toy_spec(tmp_path, 'b')]))
+    assert [r.status for r in results] == ['ok', 'ok']
+    assert _forker_pid(tmp_path, 'a') is None and _forker_pid(tmp_path, 'b') is None
+
+
+@pytest.mark.training
+def test_close_and_interrupt_leave_no_forker_or_job(tmp_path, monkeypatch):
+    _toy_env(monkeypatch)
+    executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120, max_concurrent=2,
+                             kill_grace_s=0.5)
+    run = executor.run([_toy_spec(tmp_path, 'ok'), _toy_spec(tmp_path, 'hang', fault='hang')])
+    first = next(run)
+    assert first.trial_id == 'ok' and first.status == 'ok', first.log_tail
+    pids_path = tmp_path / 'hang' / 'pids.json'
+    end = time.monotonic() + 120
+    while not pids_path.exists() and time.monotonic() < end:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    pids = json.loads(pids_path.read_text())
+    forkers = {_forker_pid(tmp_path, 'ok'), _forker_pid(tmp_path, 'hang')}
+    assert len(forkers) == 2  # one per slot
+    with pytest.raises(KeyboardInterrupt):
+        run.throw(KeyboardInterrupt)
+    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+    assert not any(_is_dead(pid, wait_s=0) for pid in forkers)  # kept for the next run
+    executor.close()
+    assert all(_is_dead(pid) for pid in forkers)

@@ -8,7 +8,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from mmautoloss.search.executors.stale_jobs import PGID_NAME, kill_stale_job
+from mmautoloss.search.executors.stale_jobs import (PGID_NAME, kill_stale_job, process_start_time,
+                                                   record_job)
 
 from mmautoloss.testing import REPO
 TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
@@ -118,3 +119,49 @@ def test_a_job_whose_driver_is_already_gone_kills_itself():
     alive_job = subprocess.Popen([sys.executable, '-c', 'pass'],
                                  preexec_fn=die_with_parent(os.getpid()))
     assert alive_job.wait(timeout=30) == 0
+
+
+def test_forked_job_dies_with_a_killed_driver(tmp_path):
+    """A forked job's parent is its slot's forker: a SIGKILLed driver takes the forker, the
+    forker takes the job, and relaunching the trial kills what the job left in its group."""
+    work_dir = tmp_path / 'trial'
+    driver = textwrap.dedent(f"""
+        from mmautoloss.search.executors.local import LocalExecutor
+        from mmautoloss.search.trial import TrialSpec
+        executor = LocalExecutor({str(TOY_DIR / 'toy_job_config.py')!r}, 'toy/score')
+        spec = TrialSpec('t0', [0.5], {{'model.probe_dir': {str(work_dir)!r},
+                                        'model.fault': 'hang'}}, {str(work_dir)!r})
+        for result in executor.run([spec]):
+            pass
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TOY_DIR), str(REPO)]))
+    proc = subprocess.Popen([sys.executable, '-c', driver], cwd=str(REPO), env=env)
+    pids_file = work_dir / 'pids.json'
+    assert wait_until(pids_file.exists, 120), 'the job never started'
+    time.sleep(0.2)
+    pids = json.loads(pids_file.read_text())
+    pgid, start_time = (work_dir / PGID_NAME).read_text().split()
+    assert int(pgid) == pids['job'] and start_time == process_start_time(pids['job'])
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert wait_until(lambda: not alive(pids['job'])), 'the job outlived its killed driver'
+    assert alive(pids['grandchild'])
+    assert kill_stale_job(str(work_dir), str(work_dir / 'config.py'))
+    assert wait_until(lambda: not alive(pids['grandchild']))
+
+
+def test_a_recorded_start_time_tells_the_job_from_a_recycled_id(tmp_path):
+    sleeper = [sys.executable, '-c', 'import time; time.sleep(120)']
+    job = subprocess.Popen(sleeper, start_new_session=True)
+    try:
+        (tmp_path / PGID_NAME).write_text(f'{job.pid} {int(process_start_time(job.pid)) + 1}')
+        assert not kill_stale_job(str(tmp_path), 'config.py')  # another process, same id
+        assert alive(job.pid)
+        record_job(str(tmp_path), job.pid, process_start_time(job.pid))
+        assert kill_stale_job(str(tmp_path), 'config.py')  # no config in its command line
+        job.wait(timeout=10)
+        assert job.returncode == -signal.SIGKILL
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait()
