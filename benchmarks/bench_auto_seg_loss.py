@@ -15,11 +15,15 @@ on CPU with a fixed number of torch threads:
   adapts and keeps freed buffers resident, which inflates the peak at random).
 
 The AutoSegLoss cases use the released searched parameters (the ASL public release), boundary
-tolerance 5; the baseline is ``CrossEntropyLoss(avg_non_ignore=True)``.
+tolerance 5; the baseline is ``CrossEntropyLoss(avg_non_ignore=True)``. ``--previous`` adds a
+row per metric for the implementation before the throughput change (frozen in
+``tests/assets/previous_implementation``, which gives the same values and gradients bit for
+bit), so old and new are compared in the same run.
 
-Usage: ``python benchmarks/bench_auto_seg_loss.py [--repeats 5] [--threads 1]``.
+Usage: ``python benchmarks/bench_auto_seg_loss.py [--repeats 5] [--threads 1] [--previous]``.
 """
 import argparse
+import importlib.util
 import os
 import re
 import subprocess
@@ -27,12 +31,28 @@ import sys
 import time
 from typing import Dict, List, Tuple
 
+from mmautoloss.testing import REPO
 from mmautoloss.testing.released_references import released_asl_theta
 
 SHAPES: List[Tuple[int, int, int, int]] = [(2, 21, 256, 256), (4, 19, 128, 256)]
 RELEASED: Dict[str, List[float]] = {
     metric: released_asl_theta(metric) for metric in ('mIoU', 'FWIoU', 'BIoU', 'BF1', 'mAcc', 'gAcc')}
 CASES = ['CrossEntropy'] + list(RELEASED)
+PREVIOUS_SUFFIX = ' (previous)'
+PREVIOUS = REPO / 'tests' / 'assets' / 'previous_implementation'
+
+
+def _use_previous_implementation() -> None:
+    """Make AutoSegLoss run the frozen previous surrogates and Bezier curves."""
+    from mmautoloss.functional import monotone_function
+    from mmautoloss.models.losses import auto_seg_loss
+    modules = {}
+    for name in ('piecewise_bezier_c051863', 'seg_surrogates_c051863'):
+        spec = importlib.util.spec_from_file_location(name, PREVIOUS / f'{name}.py')
+        modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(modules[name])
+    monotone_function.piecewise_bezier = modules['piecewise_bezier_c051863'].piecewise_bezier
+    auto_seg_loss.SURROGATES = modules['seg_surrogates_c051863'].SURROGATES
 
 
 def _status_kib(field: str) -> int:
@@ -59,6 +79,9 @@ def _worker(shape: Tuple[int, int, int, int], case: str, measure: str, repeats: 
     if case == 'CrossEntropy':
         loss = CrossEntropyLoss(avg_non_ignore=True)
     else:
+        if case.endswith(PREVIOUS_SUFFIX):
+            _use_previous_implementation()
+            case = case[:-len(PREVIOUS_SUFFIX)]
         loss = MODELS.build(dict(type='AutoSegLoss', metric=case, theta=RELEASED[case]))
 
     def step() -> None:
@@ -95,6 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--previous', action='store_true',
+                        help='also time the implementation before the throughput change')
     parser.add_argument('--worker', nargs=3, metavar=('SHAPE', 'CASE', 'MEASURE'),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -105,14 +130,15 @@ def main() -> None:
         return
     print(f'AutoSegLoss forward+backward vs mmseg CrossEntropyLoss, CPU, {args.threads} '
           f'thread(s); time = fastest of {args.repeats}; memory = peak RSS increase of one pass')
+    cases = CASES + ([c + PREVIOUS_SUFFIX for c in RELEASED] if args.previous else [])
     for shape in SHAPES:
         tag = 'x'.join(map(str, shape))
-        times = {case: _run_worker(tag, case, 'time', args) for case in CASES}
-        peaks = {case: _run_worker(tag, case, 'memory', args) for case in CASES}
+        times = {case: _run_worker(tag, case, 'time', args) for case in cases}
+        peaks = {case: _run_worker(tag, case, 'memory', args) for case in cases}
         print(f'\nshape {tag}')
-        print(f'{"loss":<14}{"time ms":>10}{"x CE":>8}{"peak MiB":>11}{"x CE":>8}')
-        for case in CASES:
-            print(f'{case:<14}{times[case] * 1e3:>10.1f}'
+        print(f'{"loss":<17}{"time ms":>10}{"x CE":>8}{"peak MiB":>11}{"x CE":>8}')
+        for case in cases:
+            print(f'{case:<17}{times[case] * 1e3:>10.1f}'
                   f'{times[case] / times["CrossEntropy"]:>8.2f}{peaks[case]:>11.1f}'
                   f'{peaks[case] / peaks["CrossEntropy"]:>8.2f}')
 

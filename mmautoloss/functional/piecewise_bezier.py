@@ -26,6 +26,12 @@ from .curve_gradient import apply_curve, count_below
 #: floor on du/ds when dividing by it: keeps g'(y) finite (at most ~1e6 times dv/ds) where a
 #: segment starts or ends with a vertical tangent (u1 == u0 or u1 == u2).
 MIN_DU_DS = 1e-6
+#: the columns of the segment table the evaluation reads: u0, b, v0, a_v, b_v, b^2, 4 a, 2 a_v
+COLUMNS = [0, 2, 3, 4, 5, 6, 7, 8]
+#: devices on which a two-segment curve evaluates the second segment on the elements that
+#: fall on it only (an index of them needs a host read-back elsewhere: there ``where``
+#: selects each element's coefficients instead)
+COMPACTING_DEVICES = ('cpu', )
 
 
 def bezier_control_points(points: Tensor) -> Tensor:
@@ -37,42 +43,92 @@ def bezier_control_points(points: Tensor) -> Tensor:
     return torch.cat([zero, points, zero + 1], dim=0)
 
 
+def _segment_table(points: Tensor, like: Tensor) -> Tensor:
+    """Per segment (rows) the coefficients (u0, a, b, v0, a_v, b_v, b^2, 4 a, 2 a_v, u2), in
+    ``like``'s dtype and device; the last three are the products the evaluation needs, formed
+    once here exactly as each pixel would form them."""
+    control = bezier_control_points(points.to(like))
+    u, v = control[:, 0], control[:, 1]
+    u0, u1, u2 = u[0:-1:2], u[1::2], u[2::2]
+    v0, v1, v2 = v[0:-1:2], v[1::2], v[2::2]
+    a, b, av = u0 - 2 * u1 + u2, 2 * (u1 - u0), v0 - 2 * v1 + v2
+    return torch.stack([u0, a, b, v0, av, 2 * (v1 - v0), b * b, 4 * a, 2 * av, u2], dim=1)
+
+
 def piecewise_bezier(y: Tensor, points: Tensor) -> Tensor:
     """Evaluate the monotone piecewise quadratic Bezier curve g(y) elementwise (ASL eq. 13).
 
     Args:
-        y (Tensor): any shape; values are clamped to [0, 1].
+        y (Tensor): any shape; values are clamped to [0, 1] (NaN is taken as 0, with a zero
+            slope, as is every value outside [0, 1]).
         points (Tensor):
             (2n - 1, 2) interior control points (u, v), non-decreasing in both axes.
 
     Returns:
         g(y) with the shape of y, differentiable in y with the exact slope.
+
+    Cost: every element is first evaluated on segment 0 with its coefficients as 0-dim
+    tensors (no per-element gather); with two segments, those on segment 1 are evaluated
+    again on it alone (on CPU; elsewhere ``where`` selects each element's coefficients);
+    with more, rows of a coefficient table are gathered per element. Whether the root's
+    denominator needs a guard (a segment with b = 0) is decided once from the coefficients,
+    read to the host here (one small copy). Each element goes through the same floating-point
+    operations, in the same order, as in the implementation before this one, so the values
+    and gradients are the same bit for bit.
     """
-    control = bezier_control_points(points.to(y))
-    u, v = control[:, 0], control[:, 1]
-    u0, u1, u2 = u[0:-1:2], u[1::2], u[2::2]
-    v0, v1, v2 = v[0:-1:2], v[1::2], v[2::2]
-    # rows (u0, a_u, b_u, v0, a_v, b_v) x segments: one index_select per chunk gathers all
-    # six coefficients into contiguous rows
-    table = torch.stack([u0, u0 - 2 * u1 + u2, 2 * (u1 - u0),
-                         v0, v0 - 2 * v1 + v2, 2 * (v1 - v0)])
-    segment_ends = u2[:-1]  # a tensor: no read-back to the host
+    table = _segment_table(points, y)
+    rows = table.tolist()  # the only read-back to the host
+    v_last = bezier_control_points(points.to(y))[-1, 1]
+    num_segments = table.shape[0]
+    # the root's denominator b + sqrt(...) is >= b > 0 when every segment has b > 0
+    guard = any(row[2] <= 0 for row in rows)
+    ends = table[:-1, 9]  # a tensor: the comparisons read nothing back to the host
+
+    def coefficients(clamped: Tensor) -> Tuple[Tensor, ...]:
+        """(u0, b, v0, a_v, b_v, b^2, 4 a, 2 a_v) of each element's segment."""
+        if num_segments == 2:
+            upper = clamped > ends[0]
+            return tuple(torch.where(upper, table[1, j], table[0, j]) for j in COLUMNS)
+        return tuple(table.t()[COLUMNS, :].index_select(1, count_below(clamped, ends))
+                     .unbind(0))
+
+    def on_segments(clamped: Tensor, start_u: Tensor, b: Tensor, start_v: Tensor,
+                    av: Tensor, bv: Tensor, bb: Tensor, a4: Tensor, av2: Tensor,
+                    at_zero: bool) -> Tuple[Tensor, Tensor]:
+        """(g, g') of the clamped inputs, each on the segment whose coefficients are given
+        (0-dim tensors: one segment for all; or one per element)."""
+        offset = clamped if at_zero else (clamped - start_u).clamp_min(0)
+        root = (bb + a4 * offset).clamp_min(0).sqrt()
+        denominator = b + root
+        if guard:
+            s = torch.where(denominator > 0,
+                            2 * offset / torch.where(denominator > 0, denominator,
+                                                     torch.ones_like(denominator)),
+                            torch.zeros_like(denominator))
+        else:
+            s = 2 * offset / denominator
+        s = s.clamp(0, 1)
+        slope = (bv + av2 * s) / root.clamp_min(MIN_DU_DS)
+        value = s * (bv + s * av)
+        return (value if at_zero else start_v + value), slope
 
     def evaluate(inputs: Tensor) -> Tuple[Tensor, Tensor]:
         clamped = inputs.clamp(0, 1)
-        k = count_below(clamped, segment_ends)
-        start_u, a, b, start_v, av, bv = table.index_select(1, k).unbind(0)
-        offset = (clamped - start_u).clamp_min(0)
-        root = (b * b + 4 * a * offset).clamp_min(0).sqrt()
-        denominator = b + root
-        s = torch.where(denominator > 0,
-                        2 * offset / torch.where(denominator > 0, denominator,
-                                                 torch.ones_like(denominator)),
-                        torch.zeros_like(denominator)).clamp(0, 1)
-        slope = (bv + 2 * av * s) / root.clamp_min(MIN_DU_DS)
-        inside = (inputs >= 0) & (inputs <= 1)
+        inside = clamped == inputs  # False for NaN and for values outside [0, 1]
+        clamped = clamped.nan_to_num(0.0)
+        if num_segments == 1 or (num_segments == 2
+                                 and clamped.device.type in COMPACTING_DEVICES):
+            # segment 0's coefficients for all, then segment 1's for the elements on it
+            value, slope = on_segments(clamped, *table[0, COLUMNS], at_zero=True)
+            if num_segments == 2:
+                upper = (clamped > ends[0]).flatten().nonzero().squeeze(1)
+                flat_value, flat_slope = value.view(-1), slope.view(-1)
+                flat_value[upper], flat_slope[upper] = on_segments(
+                    clamped.view(-1)[upper], *table[1, COLUMNS], at_zero=False)
+        else:
+            value, slope = on_segments(clamped, *coefficients(clamped), at_zero=False)
         # g(1) = 1 even when the last segments have zero width (u already 1 before the end)
-        value = torch.where(clamped >= 1, v[-1], start_v + s * (bv + s * av))
+        value = torch.where(clamped >= 1, v_last, value)
         return value, torch.where(inside, slope, torch.zeros_like(slope))
 
     return apply_curve(y, evaluate)

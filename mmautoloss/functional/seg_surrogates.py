@@ -93,14 +93,40 @@ def _one_hot(like: Tensor, index: Tensor, valid: Tensor) -> Tensor:
     return torch.zeros_like(like).scatter_(1, index, valid.unsqueeze(1).to(like.dtype))
 
 
-def _sum_at_label(values: Tensor, index: Tensor) -> Tensor:
-    """Per class c, the sum of ``values[:, c]`` over the pixels labelled c: float64 (C,).
+def _sum_by_label(picked: Tensor, index: Tensor, num_classes: int) -> Tensor:
+    """Per class c, the sum of the (N, 1, H, W) ``picked`` values at the pixels labelled c:
+    float64 (C,). Ignored pixels carry index 0 and must hold 0. The values are accumulated
+    in float64: ``index_add`` adds them one after the other."""
+    picked = picked.flatten().double()
+    return picked.new_zeros(num_classes).index_add(0, index.flatten(), picked)
 
-    Ignored pixels carry index 0 and must already hold 0 in ``values``. The (N*H*W,) picked
-    values are accumulated in float64: ``index_add`` adds them one after the other.
+
+class _SumOffLabel(torch.autograd.Function):
+    """Per class c, the sum of ``values[:, c]`` over the pixels not labelled c: float64 (C,),
+    formed as (all pixels, summed in the values' dtype) - (the labelled ones, in float64).
+
+    Its gradient is 1 off the label and exactly 0 at it (autograd of the difference would
+    add the two terms' gradients there, which need not cancel to 0 in floating point).
     """
-    picked = values.gather(1, index).flatten().double()
-    return picked.new_zeros(values.shape[1]).index_add(0, index.flatten(), picked)
+
+    @staticmethod
+    def forward(ctx, values: Tensor, index: Tensor) -> Tensor:  # type: ignore[override]
+        ctx.save_for_backward(index)
+        ctx.like = torch.empty(0, dtype=values.dtype, device=values.device)
+        ctx.shape = values.shape
+        ctx.channels_last = values.is_contiguous(memory_format=torch.channels_last) and \
+            not values.is_contiguous()
+        at_label = _sum_by_label(values.gather(1, index), index, values.shape[1])
+        return values.sum(dim=(0, 2, 3)).double() - at_label
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # type: ignore[override]
+        index, = ctx.saved_tensors
+        layout = torch.channels_last if ctx.channels_last else torch.contiguous_format
+        grad_values = torch.empty(ctx.shape, dtype=ctx.like.dtype, device=ctx.like.device,
+                                  memory_format=layout)
+        grad_values.copy_(grad.to(ctx.like.dtype)[None, :, None, None].expand(ctx.shape))
+        return grad_values.scatter_(1, index, 0), None
 
 
 def _class_counts(index: Tensor, valid: Tensor, num_classes: int) -> Tensor:
@@ -125,11 +151,13 @@ def _intersection_union(probs: Tensor, index: Tensor, counts: Tensor, g_and: Opt
     """Per-class sum of h_AND(p, y) and of h_OR(p, y) (Table 1 eq. 3-5), float64 (C,).
 
     With binary y and the truth-table constraint, h_AND = g_AND(p) y and
-    h_OR = g_OR(p) + y - g_OR(p) y, so each curve is evaluated once on ``probs``.
+    h_OR = g_OR(p) + y - g_OR(p) y, so g_AND is needed at the labelled class of each pixel
+    only (evaluated on those N*H*W probabilities, not on all C of them) and g_OR once on
+    ``probs``, whose labelled entries the union leaves out.
     """
-    intersection = _sum_at_label(apply_curve_or_identity(g_and, probs), index)
-    g_or_p = apply_curve_or_identity(g_or, probs)
-    union = g_or_p.sum(dim=(0, 2, 3)).double() - _sum_at_label(g_or_p, index) + counts
+    picked = probs.gather(1, index)
+    intersection = _sum_by_label(apply_curve_or_identity(g_and, picked), index, probs.shape[1])
+    union = _SumOffLabel.apply(apply_curve_or_identity(g_or, probs), index) + counts
     return intersection, union
 
 
@@ -203,7 +231,8 @@ def macc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
                                 validate)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     counts = _class_counts(index, valid, probs.shape[1])
-    correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index)
+    correct = _sum_by_label(apply_curve_or_identity(g_and, masked.gather(1, index)), index,
+                            probs.shape[1])
     accuracy, present = _ratio(correct, counts)
     return _present_mean(accuracy, present).to(probs.dtype)
 
@@ -217,7 +246,8 @@ def gacc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1,
                                 validate)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
-    correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index).sum()
+    correct = _sum_by_label(apply_curve_or_identity(g_and, masked.gather(1, index)), index,
+                            probs.shape[1]).sum()
     return (correct / valid.sum().clamp_min(1).double()).to(probs.dtype)
 
 

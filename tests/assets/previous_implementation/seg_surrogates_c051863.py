@@ -1,0 +1,276 @@
+"""The implementation before the throughput change (mmautoloss commit c051863), frozen as
+the reference the faster one must reproduce exactly (tests/test_functional). Its docstring
+follows.
+
+Parameterized surrogates of the segmentation metrics (Auto Seg-Loss, ICLR 2021, Table 1).
+
+Each surrogate replaces the one-hot prediction by softmax probabilities (eq. 7) and every
+logical operation by its parameterized extension h_AND / h_OR / h_XOR (eq. 9), with its own
+curve ``g`` per occurrence. The value returned is the surrogate METRIC, in [0, 1] (one
+exception: the BF1 precision divides by the plain soft boundary mass, so a precision curve
+above the diagonal can push it past 1, as in eq. 6); a loss is ``1 - metric``.
+
+Conventions shared by all six functions:
+
+* ``probs`` (N, C, H, W) in [0, 1], ``labels`` (N, H, W) integer in ``[0, C)`` or equal to
+  ``ignore_index``. Ignored pixels are excluded everywhere: their probabilities are set to 0
+  and their one-hot ground-truth rows are all zero before anything else.
+* The batch is one "dataset": the per-class sums over n, h, w of Table 1 come first, the
+  class average after.
+* Class average as in mmseg's ``IoUMetric`` (nan-mean): a class whose denominator is zero
+  (the union for IoU, the ground-truth pixel count for accuracy) is left out of the mean.
+  When no class is left (e.g. every pixel ignored) the metric is 0 and its gradient is zero
+  and finite. All ratios are formed in float64 from the per-class sums.
+* ``curves`` is a sequence of callables (e.g.
+  :class:`~mmautoloss.functional.monotone_function.MonotoneFunction`), ``None`` entries or
+  ``curves=None`` meaning the identity (the naive surrogate of eq. 8). The curves must satisfy
+  the truth-table constraint g(0)=0, g(1)=1 (eq. 10) and be non-decreasing (eq. 11): the code
+  uses g(y) = y on the binary ground truth and g(erode(p)) = erode(g(p)). Hence, at one-hot
+  predictions every surrogate equals its metric exactly, whatever the curves.
+* Curve order (a released config depends on it):
+  mIoU / FWIoU / BIoU: ``[g_AND, g_OR]`` (intersection, union); mAcc / gAcc: ``[g_AND]``;
+  BF1: ``[g_OR, g_AND]`` of the XOR that extracts the predicted boundary, then ``g_AND`` of
+  the precision and ``g_AND`` of the recall.
+"""
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+from mmautoloss.functional.boundary import biou_band, binary_boundary, dilate, soft_boundary
+from mmautoloss.functional.soft_logic import Curve, apply_curve_or_identity
+from mmautoloss.utils.checks import check_int
+
+Curves = Optional[Sequence[Optional[Curve]]]
+
+
+def _check_inputs(probs: Tensor, labels: Tensor, ignore_index: int, curves: Curves,
+                  num_curves: int, validate: bool) -> Tuple[Optional[Curve], ...]:
+    """The curves, after checking shapes and types; with ``validate`` also the values
+    (probabilities in [0, 1], labels in range), which reads them back from the device (a
+    host-device synchronisation: ``AutoSegLoss`` does it only with ``debug=True``)."""
+    if not torch.is_tensor(probs) or not torch.is_floating_point(probs) or probs.dim() != 4:
+        got = (tuple(probs.shape), probs.dtype) if torch.is_tensor(probs) else probs
+        raise ValueError(f'probs must be a floating (N, C, H, W) tensor, got {got!r}')
+    if not torch.is_tensor(labels) or labels.dtype.is_floating_point or labels.dtype.is_complex \
+            or labels.dtype == torch.bool or labels.dim() != 3:
+        got = (tuple(labels.shape), labels.dtype) if torch.is_tensor(labels) else labels
+        raise ValueError(f'labels must be an integer (N, H, W) tensor, got {got!r}')
+    if labels.shape != probs.shape[:1] + probs.shape[2:]:
+        raise ValueError(f'labels shape {tuple(labels.shape)} does not match probs shape '
+                         f'{tuple(probs.shape)} (expected (N, H, W) of (N, C, H, W))')
+    check_int(ignore_index, 'ignore_index')
+    if validate and probs.numel():
+        low, high = torch.aminmax(probs)
+        if not (0 <= low.item() and high.item() <= 1):
+            raise ValueError(f'probs must be probabilities in [0, 1], got values in '
+                             f'[{low.item()}, {high.item()}]')
+    num_classes = probs.shape[1]
+    bad = (labels != ignore_index) & ((labels < 0) | (labels >= num_classes)) if validate \
+        else None
+    if bad is not None and bad.any():
+        raise ValueError(f'labels must lie in [0, {num_classes}) or equal ignore_index='
+                         f'{ignore_index}, got {labels[bad][0].item()}')
+    if curves is None:
+        return (None, ) * num_curves
+    curves = tuple(curves)
+    if len(curves) != num_curves:
+        raise ValueError(f'curves must hold {num_curves} functions for this metric, got '
+                         f'{len(curves)}')
+    for index, g in enumerate(curves):
+        if g is not None and not callable(g):
+            raise ValueError(f'curves[{index}] must be callable or None, got {g!r}')
+    return curves
+
+
+def _mask_and_index(probs: Tensor, labels: Tensor,
+                    ignore_index: int) -> Tuple[Tensor, Tensor, Tensor]:
+    """Probabilities zeroed at ignored pixels, clamped label index (N,1,H,W), valid mask."""
+    valid = labels != ignore_index
+    index = torch.where(valid, labels, torch.zeros_like(labels)).long().unsqueeze(1)
+    masked = probs * valid.unsqueeze(1).to(probs.dtype)
+    return masked, index, valid
+
+
+def _one_hot(like: Tensor, index: Tensor, valid: Tensor) -> Tensor:
+    """(N, C, H, W) ground truth in ``like``'s dtype with all-zero rows at ignored pixels."""
+    return torch.zeros_like(like).scatter_(1, index, valid.unsqueeze(1).to(like.dtype))
+
+
+def _sum_at_label(values: Tensor, index: Tensor) -> Tensor:
+    """Per class c, the sum of ``values[:, c]`` over the pixels labelled c: float64 (C,).
+
+    Ignored pixels carry index 0 and must already hold 0 in ``values``. The (N*H*W,) picked
+    values are accumulated in float64: ``index_add`` adds them one after the other.
+    """
+    picked = values.gather(1, index).flatten().double()
+    return picked.new_zeros(values.shape[1]).index_add(0, index.flatten(), picked)
+
+
+def _class_counts(index: Tensor, valid: Tensor, num_classes: int) -> Tensor:
+    """Ground-truth pixels per class among ``valid`` pixels, float64 (C,)."""
+    return torch.bincount(index.flatten()[valid.flatten()], minlength=num_classes).double()
+
+
+def _ratio(numerator: Tensor, denominator: Tensor) -> Tuple[Tensor, Tensor]:
+    """``numerator / denominator`` where the denominator is positive, else 0; and that mask."""
+    present = denominator > 0
+    safe = torch.where(present, denominator, torch.ones_like(denominator))
+    return torch.where(present, numerator / safe, torch.zeros_like(numerator)), present
+
+
+def _present_mean(values: Tensor, present: Tensor) -> Tensor:
+    """Mean of ``values`` over ``present`` classes (mmseg nan-mean); 0 if none is present."""
+    return (values * present).sum() / present.sum().clamp_min(1)
+
+
+def _intersection_union(probs: Tensor, index: Tensor, counts: Tensor, g_and: Optional[Curve],
+                        g_or: Optional[Curve]) -> Tuple[Tensor, Tensor]:
+    """Per-class sum of h_AND(p, y) and of h_OR(p, y) (Table 1 eq. 3-5), float64 (C,).
+
+    With binary y and the truth-table constraint, h_AND = g_AND(p) y and
+    h_OR = g_OR(p) + y - g_OR(p) y, so each curve is evaluated once on ``probs``.
+    """
+    intersection = _sum_at_label(apply_curve_or_identity(g_and, probs), index)
+    g_or_p = apply_curve_or_identity(g_or, probs)
+    union = g_or_p.sum(dim=(0, 2, 3)).double() - _sum_at_label(g_or_p, index) + counts
+    return intersection, union
+
+
+def _mean_iou(masked: Tensor, index: Tensor, counts: Tensor, g_and: Optional[Curve],
+              g_or: Optional[Curve]) -> Tensor:
+    """Mean over classes with a non-zero union of the surrogate IoU (Table 1 eq. 3, 5)."""
+    intersection, union = _intersection_union(masked, index, counts, g_and, g_or)
+    iou, present = _ratio(intersection, union)
+    return _present_mean(iou, present).to(masked.dtype)
+
+
+def miou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
+                   ignore_index: int = 255, validate: bool = True) -> Tensor:
+    """Surrogate mean IoU (ASL Table 1 eq. 3 with eq. 9), curves ``[g_AND, g_OR]``.
+
+    ``1/C' sum_c sum h_AND(p_c, y_c) / sum h_OR(p_c, y_c)`` over the C' classes whose union
+    is non-zero.
+    """
+    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
+                                validate)
+    masked, index, valid = _mask_and_index(probs, labels, ignore_index)
+    counts = _class_counts(index, valid, probs.shape[1])
+    return _mean_iou(masked, index, counts, g_and, g_or)
+
+
+def fwiou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
+                    ignore_index: int = 255, validate: bool = True) -> Tensor:
+    """Surrogate frequency-weighted IoU (ASL Table 1 eq. 4), curves ``[g_AND, g_OR]``.
+
+    ``sum_c (n_c / sum_c' n_c') IoU_c`` with n_c the ground-truth pixels of class c; 0 when
+    every pixel is ignored.
+    """
+    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
+                                validate)
+    masked, index, valid = _mask_and_index(probs, labels, ignore_index)
+    counts = _class_counts(index, valid, probs.shape[1])
+    intersection, union = _intersection_union(masked, index, counts, g_and, g_or)
+    iou, _ = _ratio(intersection, union)
+    return ((counts / counts.sum().clamp_min(1)) * iou).sum().to(probs.dtype)
+
+
+def biou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
+                   ignore_index: int = 255, tolerance: int = 5,
+                   ignore_background: bool = True, validate: bool = True) -> Tensor:
+    """Surrogate boundary IoU (ASL Table 1 eq. 5), curves ``[g_AND, g_OR]``.
+
+    The mean IoU restricted to the ground-truth band
+    :func:`~mmautoloss.functional.boundary.biou_band` (``tolerance`` pixels wide, background
+    edges left out when ``ignore_background``); classes with a zero union inside the band
+    are left out of the mean; every class, background included, is averaged.
+    """
+    g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
+                                validate)
+    _, index, valid = _mask_and_index(probs, labels, ignore_index)
+    one_hot = _one_hot(probs.detach().contiguous(memory_format=torch.channels_last), index,
+                       valid)
+    band = biou_band(one_hot, tolerance, ignore_background, validate=False)
+    inside = valid & band[:, 0].bool()
+    masked = probs * inside.unsqueeze(1).to(probs.dtype)
+    counts = _class_counts(index, inside, probs.shape[1])
+    return _mean_iou(masked, index, counts, g_and, g_or)
+
+
+def macc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
+                   ignore_index: int = 255, validate: bool = True) -> Tensor:
+    """Surrogate mean accuracy (ASL Table 1 eq. 2), curves ``[g_AND]``.
+
+    ``1/C' sum_c sum h_AND(p_c, y_c) / n_c`` over the C' classes present in the ground truth.
+    """
+    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1,
+                                validate)
+    masked, index, valid = _mask_and_index(probs, labels, ignore_index)
+    counts = _class_counts(index, valid, probs.shape[1])
+    correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index)
+    accuracy, present = _ratio(correct, counts)
+    return _present_mean(accuracy, present).to(probs.dtype)
+
+
+def gacc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
+                   ignore_index: int = 255, validate: bool = True) -> Tensor:
+    """Surrogate global accuracy (ASL Table 1 eq. 1), curves ``[g_AND]``.
+
+    ``sum_c sum h_AND(p_c, y_c) / sum_c n_c``; 0 when every pixel is ignored.
+    """
+    (g_and, ) = _check_inputs(probs, labels, ignore_index, curves, 1,
+                                validate)
+    masked, index, valid = _mask_and_index(probs, labels, ignore_index)
+    correct = _sum_at_label(apply_curve_or_identity(g_and, masked), index).sum()
+    return (correct / valid.sum().clamp_min(1).double()).to(probs.dtype)
+
+
+def bf1_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
+                  ignore_index: int = 255, tolerance: int = 5,
+                  validate: bool = True) -> Tensor:
+    """Surrogate boundary F1 score (ASL Table 1 eq. 6), four curves (see module docstring).
+
+    Per class c, with ``B_p = h_XOR(p_c, erode(p_c))`` (:func:`soft_boundary`) and
+    ``B_y = y_c AND NOT erode(y_c)`` (:func:`binary_boundary`)::
+
+        prec_c = sum h_AND(B_p, dilate(B_y)) / sum B_p
+        rec_c  = sum h_AND(dilate(B_p), B_y) / sum B_y
+        F1_c   = 2 prec_c rec_c / (prec_c + rec_c)
+
+    with ``dilate`` a max-pooling of kernel ``2 * tolerance + 1``. A ratio with a zero
+    denominator is 0, F1_c is 0 when prec_c + rec_c = 0, and a class with neither predicted
+    nor ground-truth boundary is left out of the mean. Background is included. The
+    precision may exceed 1 away from one-hot inputs when ``g_prec`` lies above the diagonal.
+    """
+    g_or_xor, g_and_xor, g_prec, g_rec = _check_inputs(probs, labels, ignore_index, curves, 4,
+                                                       validate)
+    masked, index, valid = _mask_and_index(probs, labels, ignore_index)
+    # channels-last maps pool several times faster on CPU; every map below inherits it
+    masked = masked.contiguous(memory_format=torch.channels_last)
+    dims = (0, 2, 3)
+    with torch.no_grad():
+        gt_boundary = binary_boundary(_one_hot(masked.detach(), index, valid))
+        gt_total = gt_boundary.sum(dims).double()
+        # kept as bool: the products below save them for backward at 1 byte per pixel
+        gt_dilated = dilate(gt_boundary, tolerance).bool()
+        gt_boundary = gt_boundary.bool()
+    pred_boundary = soft_boundary(masked, g_or_xor, g_and_xor)
+    precision_hits = (apply_curve_or_identity(g_prec, pred_boundary) * gt_dilated).sum(dims)
+    recall_hits = (apply_curve_or_identity(g_rec, dilate(pred_boundary, tolerance))
+                   * gt_boundary).sum(dims)
+    pred_total = pred_boundary.sum(dims).double()
+    precision, _ = _ratio(precision_hits.double(), pred_total)
+    recall, _ = _ratio(recall_hits.double(), gt_total)
+    f1, _ = _ratio(2 * precision * recall, precision + recall)
+    return _present_mean(f1, (pred_total + gt_total) > 0).to(probs.dtype)
+
+
+#: metric name -> (surrogate function, number of curves it takes)
+SURROGATES: Dict[str, Tuple[Callable[..., Tensor], int]] = {
+    'mIoU': (miou_surrogate, 2),
+    'FWIoU': (fwiou_surrogate, 2),
+    'BIoU': (biou_surrogate, 2),
+    'BF1': (bf1_surrogate, 4),
+    'mAcc': (macc_surrogate, 1),
+    'gAcc': (gacc_surrogate, 1),
+}
