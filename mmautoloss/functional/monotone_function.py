@@ -14,7 +14,7 @@ from torch import Tensor
 
 from .monotone_params import (check_unit_tensor, identity_params, params_to_points,
                               points_to_params)
-from .piecewise_bezier import piecewise_bezier
+from .piecewise_bezier import needs_root_guard, piecewise_bezier
 from .piecewise_linear import piecewise_linear
 
 KINDS = ('bezier', 'linear')
@@ -73,6 +73,10 @@ class MonotoneFunction:
         self.kind = kind
         self.points = tensor
         self._cache: Dict[Tuple[torch.dtype, torch.device], Tensor] = {}
+        # needs_root_guard per dtype, decided here from the host copy (no read-back later)
+        self._guards: Dict[torch.dtype, bool] = {
+            dtype: needs_root_guard(tensor, dtype) for dtype in (torch.float32, torch.float64)
+        } if kind == 'bezier' else {}
 
     @property
     def num_segments(self) -> int:
@@ -164,7 +168,9 @@ class MonotoneFunction:
             raise TypeError(f'MonotoneFunction expects a floating tensor, got {x.dtype}')
         points = self._points_like(x)
         if self.kind == 'bezier':
-            return piecewise_bezier(x, points)
+            if x.dtype not in self._guards:  # another float type (half, bfloat16)
+                self._guards[x.dtype] = needs_root_guard(self.points, x.dtype)
+            return piecewise_bezier(x, points, self._guards[x.dtype])
         zero, one = points.new_zeros(1, 2), points.new_ones(1, 2)
         full = torch.cat([zero, points, one])
         return piecewise_linear(x, full[:, 0], full[:, 1])

@@ -16,6 +16,8 @@ when the middle control point sits at the segment's midpoint (a = 0, u linear in
 formula reduces to s = d / b) and stays accurate when a is tiny. The slope follows from
 du/ds = b + 2 a s = sqrt(b^2 + 4 a d): g'(y) = (dv/ds) / sqrt(b^2 + 4 a d).
 """
+from __future__ import annotations
+
 from typing import Tuple
 
 import torch
@@ -55,7 +57,14 @@ def _segment_table(points: Tensor, like: Tensor) -> Tensor:
     return torch.stack([u0, a, b, v0, av, 2 * (v1 - v0), b * b, 4 * a, 2 * av, u2], dim=1)
 
 
-def piecewise_bezier(y: Tensor, points: Tensor) -> Tensor:
+def needs_root_guard(points: Tensor, dtype: torch.dtype) -> bool:
+    """Whether some segment of the curve has b <= 0 in ``dtype`` (then ``b + sqrt(...)``,
+    the root's denominator, can vanish and the evaluation guards it); read on the host."""
+    table = _segment_table(points.detach().cpu(), torch.empty(0, dtype=dtype))
+    return bool((table[:, 2] <= 0).any())
+
+
+def piecewise_bezier(y: Tensor, points: Tensor, guard: bool | None = None) -> Tensor:
     """Evaluate the monotone piecewise quadratic Bezier curve g(y) elementwise (ASL eq. 13).
 
     Args:
@@ -63,6 +72,9 @@ def piecewise_bezier(y: Tensor, points: Tensor) -> Tensor:
             slope, as is every value outside [0, 1]).
         points (Tensor):
             (2n - 1, 2) interior control points (u, v), non-decreasing in both axes.
+        guard (bool | None): :func:`needs_root_guard` of ``points`` in ``y``'s dtype, when
+            the caller knows it (:class:`~.monotone_function.MonotoneFunction` caches it);
+            None reads the points to the host to decide.
 
     Returns:
         g(y) with the shape of y, differentiable in y with the exact slope.
@@ -71,17 +83,17 @@ def piecewise_bezier(y: Tensor, points: Tensor) -> Tensor:
     tensors (no per-element gather); with two segments, those on segment 1 are evaluated
     again on it alone (on CPU; elsewhere ``where`` selects each element's coefficients);
     with more, rows of a coefficient table are gathered per element. Whether the root's
-    denominator needs a guard (a segment with b = 0) is decided once from the coefficients,
-    read to the host here (one small copy). Each element goes through the same floating-point
+    denominator needs a guard (a segment with b = 0) is decided once per curve and dtype.
+    Each element goes through the same floating-point
     operations, in the same order, as in the implementation before this one, so the values
     and gradients are the same bit for bit.
     """
     table = _segment_table(points, y)
-    rows = table.tolist()  # the only read-back to the host
     v_last = bezier_control_points(points.to(y))[-1, 1]
     num_segments = table.shape[0]
     # the root's denominator b + sqrt(...) is >= b > 0 when every segment has b > 0
-    guard = any(row[2] <= 0 for row in rows)
+    if guard is None:
+        guard = needs_root_guard(points, y.dtype)
     ends = table[:-1, 9]  # a tensor: the comparisons read nothing back to the host
 
     def coefficients(clamped: Tensor) -> Tuple[Tensor, ...]:
