@@ -13,7 +13,8 @@ from typing import Callable, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
-CurveEvaluator = Callable[[Tensor], Tuple[Tensor, Tensor]]
+#: ``evaluate(x, out)`` writes g(x) and g'(x) into the pair of tensors ``out`` (x's shape)
+CurveEvaluator = Callable[[Tensor, Tuple[Tensor, Tensor]], None]
 
 #: elements evaluated at once; large enough that the per-chunk overhead does not show
 CHUNK_SIZE = 1 << 18
@@ -49,7 +50,7 @@ def _evaluate_in_chunks(x: Tensor, evaluate: CurveEvaluator) -> Tuple[Tensor, Te
     with torch.no_grad():
         for start in range(0, flat_x.numel(), CHUNK_SIZE):
             chunk = slice(start, start + CHUNK_SIZE)
-            flat_value[chunk], flat_slope[chunk] = evaluate(flat_x[chunk])
+            evaluate(flat_x[chunk], (flat_value[chunk], flat_slope[chunk]))
     return value, slope
 
 
@@ -68,7 +69,8 @@ class _CurveWithSlope(torch.autograd.Function):
 
 
 def apply_curve(x: Tensor, evaluate: CurveEvaluator) -> Tensor:
-    """Return ``g(x)`` with gradient ``g'(x) * grad``; ``evaluate(x)`` returns (g(x), g'(x))."""
+    """Return ``g(x)`` with gradient ``g'(x) * grad``; ``evaluate(x, (value, slope))``
+    writes g(x) into ``value`` and g'(x) into ``slope``."""
     if not x.requires_grad:
         return _evaluate_in_chunks(x, evaluate)[0]
     return _CurveWithSlope.apply(x, evaluate)

@@ -95,6 +95,7 @@ def piecewise_bezier(y: Tensor, points: Tensor, guard: bool | None = None) -> Te
     if guard is None:
         guard = needs_root_guard(points, y.dtype)
     ends = table[:-1, 9]  # a tensor: the comparisons read nothing back to the host
+    zero, one = table.new_zeros(()), table.new_ones(())
 
     def coefficients(clamped: Tensor) -> Tuple[Tensor, ...]:
         """(u0, b, v0, a_v, b_v, b^2, 4 a, 2 a_v) of each element's segment."""
@@ -108,26 +109,27 @@ def piecewise_bezier(y: Tensor, points: Tensor, guard: bool | None = None) -> Te
                     av: Tensor, bv: Tensor, bb: Tensor, a4: Tensor, av2: Tensor,
                     at_zero: bool) -> Tuple[Tensor, Tensor]:
         """(g, g') of the clamped inputs, each on the segment whose coefficients are given
-        (0-dim tensors: one segment for all; or one per element)."""
-        offset = clamped if at_zero else (clamped - start_u).clamp_min(0)
-        root = (bb + a4 * offset).clamp_min(0).sqrt()
-        denominator = b + root
+        (0-dim tensors: one segment for all; or one per element). In-place steps work on
+        tensors made here only, with the operands of each step as in ``a op b`` (the same
+        rounding)."""
+        offset = clamped if at_zero else (clamped - start_u).clamp_min_(0)
+        root = (a4 * offset).add_(bb).clamp_min_(0).sqrt_()
+        denominator = root + b
         if guard:
-            s = torch.where(denominator > 0,
-                            2 * offset / torch.where(denominator > 0, denominator,
-                                                     torch.ones_like(denominator)),
-                            torch.zeros_like(denominator))
+            positive = denominator > 0
+            s = torch.where(positive, (2 * offset).div_(torch.where(positive, denominator, one)),
+                            zero)
         else:
-            s = 2 * offset / denominator
-        s = s.clamp(0, 1)
-        slope = (bv + av2 * s) / root.clamp_min(MIN_DU_DS)
-        value = s * (bv + s * av)
-        return (value if at_zero else start_v + value), slope
+            s = (2 * offset).div_(denominator)
+        s = s.clamp_(0, 1)
+        slope = (av2 * s).add_(bv).div_(root.clamp_min_(MIN_DU_DS))
+        value = (s * av).add_(bv).mul_(s)
+        return (value if at_zero else value.add_(start_v)), slope
 
-    def evaluate(inputs: Tensor) -> Tuple[Tensor, Tensor]:
+    def evaluate(inputs: Tensor, out: Tuple[Tensor, Tensor]) -> None:
         clamped = inputs.clamp(0, 1)
         inside = clamped == inputs  # False for NaN and for values outside [0, 1]
-        clamped = clamped.nan_to_num(0.0)
+        clamped = clamped.nan_to_num_(0.0)
         if num_segments == 1 or (num_segments == 2
                                  and clamped.device.type in COMPACTING_DEVICES):
             # segment 0's coefficients for all, then segment 1's for the elements on it
@@ -140,7 +142,7 @@ def piecewise_bezier(y: Tensor, points: Tensor, guard: bool | None = None) -> Te
         else:
             value, slope = on_segments(clamped, *coefficients(clamped), at_zero=False)
         # g(1) = 1 even when the last segments have zero width (u already 1 before the end)
-        value = torch.where(clamped >= 1, v_last, value)
-        return value, torch.where(inside, slope, torch.zeros_like(slope))
+        torch.where(clamped >= 1, v_last, value, out=out[0])
+        torch.where(inside, slope, zero, out=out[1])
 
     return apply_curve(y, evaluate)

@@ -45,15 +45,16 @@ def piecewise_linear(x: Tensor, knot_x: Tensor, knot_y: Tensor) -> Tensor:
     # rows (left x, left y, slope) x segments: one index_select per chunk gathers all three
     table = torch.stack([knot_x[:-1], knot_y[:-1], linear_slopes(knot_x, knot_y)])
     interior_x = knot_x[1:-1]  # a tensor: no read-back to the host
+    zero = knot_x.new_zeros(())
 
-    def evaluate(inputs: Tensor) -> Tuple[Tensor, Tensor]:
+    def evaluate(inputs: Tensor, out: Tuple[Tensor, Tensor]) -> None:
         clamped = inputs.clamp(0, 1)
         # the segment holding x: the number of interior knots strictly below x
         index = count_below(clamped, interior_x)
         left_x, left_y, seg_slope = table.index_select(1, index).unbind(0)
         value = left_y + seg_slope * (clamped - left_x)
-        value = torch.where(clamped >= 1, knot_y[-1], value)
+        torch.where(clamped >= 1, knot_y[-1], value, out=out[0])
         inside = (inputs >= 0) & (inputs <= 1)
-        return value, torch.where(inside, seg_slope, torch.zeros_like(seg_slope))
+        torch.where(inside, seg_slope, zero, out=out[1])
 
     return apply_curve(x, evaluate)

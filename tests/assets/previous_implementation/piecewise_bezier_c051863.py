@@ -25,7 +25,70 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from mmautoloss.functional.curve_gradient import apply_curve, count_below
+from typing import Callable, Sequence, Union
+
+# mmautoloss/functional/curve_gradient.py of the same commit, inlined (the package's
+# evaluator protocol has changed since)
+CurveEvaluator = Callable[[Tensor], Tuple[Tensor, Tensor]]
+
+#: elements evaluated at once; large enough that the per-chunk overhead does not show
+CHUNK_SIZE = 1 << 18
+
+
+def count_below(x: Tensor, boundaries: Union[Sequence[float], Tensor]) -> Tensor:
+    """Per element, how many of the sorted ``boundaries`` are strictly below it.
+
+    The segment index of a piecewise curve (``searchsorted(boundaries, x, right=False)``),
+    computed by one comparison per boundary: curves have a handful of segments, and for
+    them this is several times faster than a binary search. ``boundaries`` may be a 1-D
+    tensor on ``x``'s device (its 0-d elements are compared without a host read-back).
+    """
+    index = torch.zeros(x.shape, dtype=torch.long, device=x.device)
+    for boundary in boundaries:
+        index += x > boundary
+    return index
+
+
+def _memory_order_view(x: Tensor) -> Tensor:
+    """``x`` permuted so that it is contiguous (e.g. NHWC for a channels-last NCHW tensor)."""
+    order = sorted(range(x.dim()), key=lambda d: -x.stride(d))
+    return x.permute(order)
+
+
+def _evaluate_in_chunks(x: Tensor, evaluate: CurveEvaluator) -> Tuple[Tensor, Tensor]:
+    """(g(x), g'(x)) with the memory layout of ``x`` (channels-last stays channels-last)."""
+    x = x.detach()
+    if not _memory_order_view(x).is_contiguous():
+        x = x.contiguous()
+    value, slope = torch.empty_like(x), torch.empty_like(x)
+    flat_x, flat_value, flat_slope = (_memory_order_view(t).reshape(-1) for t in (x, value, slope))
+    with torch.no_grad():
+        for start in range(0, flat_x.numel(), CHUNK_SIZE):
+            chunk = slice(start, start + CHUNK_SIZE)
+            flat_value[chunk], flat_slope[chunk] = evaluate(flat_x[chunk])
+    return value, slope
+
+
+class _CurveWithSlope(torch.autograd.Function):
+
+    @staticmethod
+    def forward(ctx, x: Tensor, evaluate: CurveEvaluator) -> Tensor:  # type: ignore[override]
+        value, slope = _evaluate_in_chunks(x, evaluate)
+        ctx.save_for_backward(slope)
+        return value
+
+    @staticmethod
+    def backward(ctx, grad_output: Tensor):  # type: ignore[override]
+        slope, = ctx.saved_tensors
+        return grad_output * slope, None
+
+
+def apply_curve(x: Tensor, evaluate: CurveEvaluator) -> Tensor:
+    """Return ``g(x)`` with gradient ``g'(x) * grad``; ``evaluate(x)`` returns (g(x), g'(x))."""
+    if not x.requires_grad:
+        return _evaluate_in_chunks(x, evaluate)[0]
+    return _CurveWithSlope.apply(x, evaluate)
+
 
 #: floor on du/ds when dividing by it: keeps g'(y) finite (at most ~1e6 times dv/ds) where a
 #: segment starts or ends with a vertical tangent (u1 == u0 or u1 == u2).
