@@ -179,7 +179,7 @@ class JobForkers:
             self.disabled = str(error)
             warnings.warn(f'forked trial jobs are off for this search ({error}); each trial '
                           'is started as a new process instead', RuntimeWarning)
-            self.close()
+            self.discard(slot_index)  # the others may still run a job: closed at the end
             return None
         return forker
 
