@@ -47,8 +47,8 @@ def bezier_control_points(points: Tensor) -> Tensor:
 
 def _segment_table(points: Tensor, like: Tensor) -> Tensor:
     """Per segment (rows) the coefficients (u0, a, b, v0, a_v, b_v, b^2, 4 a, 2 a_v, u2), in
-    ``like``'s dtype and device; the last three are the products the evaluation needs, formed
-    once here exactly as each pixel would form them."""
+    ``like``'s dtype and device; b^2, 4 a and 2 a_v are products the evaluation needs,
+    formed once here exactly as each element would form them."""
     control = bezier_control_points(points.to(like))
     u, v = control[:, 0], control[:, 1]
     u0, u1, u2 = u[0:-1:2], u[1::2], u[2::2]
@@ -84,9 +84,9 @@ def piecewise_bezier(y: Tensor, points: Tensor, guard: bool | None = None) -> Te
     again on it alone (on CPU; elsewhere ``where`` selects each element's coefficients);
     with more, rows of a coefficient table are gathered per element. Whether the root's
     denominator needs a guard (a segment with b = 0) is decided once per curve and dtype.
-    Each element goes through the same floating-point
-    operations, in the same order, as in the implementation before this one, so the values
-    and gradients are the same bit for bit.
+    Each element goes through the same floating-point operations, in the same order, as in
+    the implementation before this one, so the values and gradients are the same bit for
+    bit.
     """
     table = _segment_table(points, y)
     v_last = bezier_control_points(points.to(y))[-1, 1]
