@@ -17,6 +17,7 @@ one-hot map, hence a class region touching an ignored region has a boundary ther
   and the authors' release (fundamentalvision/Auto-Seg-Loss,
   ``mmseg/core/evaluation/utils.py``: ``compute_edge(seg) = (seg != avg_pool3(seg)) * seg``),
   which keeps each class's own side of an edge; united over classes and dilated.
+  :func:`biou_band_of_labels` gives the same band from the label map (for the surrogate).
 """
 from typing import Optional
 
@@ -113,3 +114,38 @@ def biou_band(one_hot: Tensor, tolerance: int = 5, ignore_background: bool = Tru
     mean = F.avg_pool2d(channels, kernel_size=3, stride=1, padding=1, count_include_pad=False)
     edges = ((channels != mean) & (channels > 0)).any(dim=1, keepdim=True).to(one_hot.dtype)
     return dilate(edges, tolerance)
+
+
+@torch.no_grad()
+def biou_band_of_labels(labels: Tensor, ignore_index: int, tolerance: int = 5,
+                        ignore_background: bool = True) -> Tensor:
+    """:func:`biou_band` of the one-hot map of ``labels`` (N, H, W), computed on the label
+    map itself: (N, 1, H, W) in {0, 1}, the same band exactly, at a C-th of the work.
+
+    A pixel of class c (c >= 1 when ``ignore_background``; never an ignored pixel, whose
+    one-hot row is all zero) is an edge pixel of its channel exactly when the average of its
+    3x3 in-image neighbourhood in that channel is below 1, i.e. when some in-image neighbour
+    has another label (``ignore_index`` included). Edges are then dilated as in
+    :func:`biou_band`.
+    """
+    check_tolerance(tolerance)
+    if labels.dim() != 3 or labels.dtype.is_floating_point:
+        raise ValueError(f'labels must be an integer (N, H, W) tensor, got '
+                         f'{tuple(labels.shape)} {labels.dtype}')
+    _, height, width = labels.shape
+    differs = torch.zeros(labels.shape, dtype=torch.bool, device=labels.device)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy == dx == 0:
+                continue
+            rows = slice(max(0, -dy), height - max(0, dy))
+            cols = slice(max(0, -dx), width - max(0, dx))
+            neighbour_rows = slice(max(0, dy), height - max(0, -dy))
+            neighbour_cols = slice(max(0, dx), width - max(0, -dx))
+            differs[:, rows, cols] |= \
+                labels[:, rows, cols] != labels[:, neighbour_rows, neighbour_cols]
+    edge = differs & (labels != ignore_index)
+    if ignore_background:
+        edge &= labels != 0
+    return dilate(edge.unsqueeze(1).float(), tolerance)
+

@@ -33,7 +33,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from .boundary import biou_band, binary_boundary, dilate, soft_boundary
+from .boundary import biou_band_of_labels, binary_boundary, dilate, soft_boundary
 from .soft_logic import Curve, apply_curve_or_identity
 from ..utils.checks import check_int
 
@@ -212,9 +212,8 @@ def biou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
                                 validate)
     _, index, valid = _mask_and_index(probs, labels, ignore_index)
-    one_hot = _one_hot(probs.detach().contiguous(memory_format=torch.channels_last), index,
-                       valid)
-    band = biou_band(one_hot, tolerance, ignore_background, validate=False)
+    # the band of the one-hot ground truth, computed on the label map (the same band)
+    band = biou_band_of_labels(labels, ignore_index, tolerance, ignore_background)
     inside = valid & band[:, 0].bool()
     masked = probs * inside.unsqueeze(1).to(probs.dtype)
     counts = _class_counts(index, inside, probs.shape[1])

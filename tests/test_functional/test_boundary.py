@@ -4,8 +4,8 @@ import itertools
 import pytest
 import torch
 
-from mmautoloss.functional.boundary import (binary_boundary, biou_band, dilate, erode,
-                                            soft_boundary)
+from mmautoloss.functional.boundary import (binary_boundary, biou_band, biou_band_of_labels,
+                                            dilate, erode, soft_boundary)
 from mmautoloss.functional.monotone_function import MonotoneFunction
 from mmautoloss.functional.soft_logic import soft_xor
 
@@ -110,3 +110,19 @@ def test_bad_inputs_raise_naming_the_value():
         erode(torch.zeros(3, 3))
     with pytest.raises(ValueError, match='one_hot must hold only 0 and 1'):
         biou_band(torch.full((1, 2, 3, 3), 0.5))
+
+
+@pytest.mark.parametrize('ignore_background', [True, False])
+@pytest.mark.parametrize('tolerance', [0, 1, 3])
+def test_band_of_labels_is_the_band_of_their_one_hot_map(tolerance, ignore_background):
+    generator = torch.Generator().manual_seed(tolerance)
+    for _ in range(20):
+        classes = int(torch.randint(2, 6, (1, ), generator=generator))
+        height, width = (int(v) for v in torch.randint(1, 20, (2, ), generator=generator))
+        labels = torch.randint(0, classes, (2, height, width), generator=generator)
+        labels[torch.rand(labels.shape, generator=generator) < 0.15] = 255
+        valid = labels != 255
+        one_hot = torch.zeros(2, classes, height, width).scatter_(
+            1, torch.where(valid, labels, 0).unsqueeze(1), valid.unsqueeze(1).float())
+        assert torch.equal(biou_band_of_labels(labels, 255, tolerance, ignore_background),
+                           biou_band(one_hot, tolerance, ignore_background))
