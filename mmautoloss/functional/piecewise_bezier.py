@@ -89,7 +89,6 @@ def piecewise_bezier(y: Tensor, points: Tensor, guard: bool | None = None) -> Te
     bit.
     """
     table = _segment_table(points, y)
-    v_last = bezier_control_points(points.to(y))[-1, 1]
     num_segments = table.shape[0]
     # the root's denominator b + sqrt(...) is >= b > 0 when every segment has b > 0
     if guard is None:
@@ -142,7 +141,7 @@ def piecewise_bezier(y: Tensor, points: Tensor, guard: bool | None = None) -> Te
         else:
             value, slope = on_segments(clamped, *coefficients(clamped), at_zero=False)
         # g(1) = 1 even when the last segments have zero width (u already 1 before the end)
-        torch.where(clamped >= 1, v_last, value, out=out[0])
+        torch.where(clamped >= 1, one, value, out=out[0])  # v of the end point (1, 1)
         torch.where(inside, slope, zero, out=out[1])
 
     return apply_curve(y, evaluate)

@@ -112,8 +112,7 @@ class _SumOffLabel(torch.autograd.Function):
     @staticmethod
     def forward(ctx, values: Tensor, index: Tensor) -> Tensor:  # type: ignore[override]
         ctx.save_for_backward(index)
-        ctx.like = torch.empty(0, dtype=values.dtype, device=values.device)
-        ctx.shape = values.shape
+        ctx.dtype, ctx.device, ctx.shape = values.dtype, values.device, values.shape
         ctx.channels_last = values.is_contiguous(memory_format=torch.channels_last) and \
             not values.is_contiguous()
         at_label = _sum_by_label(values.gather(1, index), index, values.shape[1])
@@ -123,9 +122,9 @@ class _SumOffLabel(torch.autograd.Function):
     def backward(ctx, grad: Tensor):  # type: ignore[override]
         index, = ctx.saved_tensors
         layout = torch.channels_last if ctx.channels_last else torch.contiguous_format
-        grad_values = torch.empty(ctx.shape, dtype=ctx.like.dtype, device=ctx.like.device,
+        grad_values = torch.empty(ctx.shape, dtype=ctx.dtype, device=ctx.device,
                                   memory_format=layout)
-        grad_values.copy_(grad.to(ctx.like.dtype)[None, :, None, None].expand(ctx.shape))
+        grad_values.copy_(grad.to(ctx.dtype)[None, :, None, None].expand(ctx.shape))
         return grad_values.scatter_(1, index, 0), None
 
 

@@ -11,10 +11,10 @@ out of the garbage collector's reach (``gc.freeze``: a child's collections then 
 objects and leave their pages shared), answers ``{"ready": ...}`` and serves one request
 per trial, a JSON line on stdin::
 
-    {"argv": [...], "env": {...}, "cwd": "...", "log": "<work_dir>/trial.log"}
+    {"module": "mmautoloss.engine.train_job", "argv": [...], "env": {...}, "cwd": "...",
+     "log": "<work_dir>/trial.log"}
 
-It forks a child that becomes what a spawned ``python -m mmautoloss.engine.train_job ARGV``
-would be: the leader of a new session (its pid is its process group, which a timeout
+It forks a child that becomes what a spawned ``python -m MODULE ARGV`` would be: the leader of a new session (its pid is its process group, which a timeout
 kills), killed by the kernel when this process dies (``PR_SET_PDEATHSIG``, and this process
 dies with the search driver), with stdin on ``/dev/null``, stdout and stderr appended to the
 trial log, the request's environment (where it differs from the one this process started
@@ -35,11 +35,10 @@ A module that fails to import is skipped and reported in the ready answer: the j
 it again and fails in its own log, as a spawned job would. CUDA must not be initialised
 here (a forked child cannot use it); if an import initialised it, the answer is
 ``{"error": ...}`` and the executor spawns its trials instead. Standard library, torch and
-the modules named only.
+the modules named only, and (once they are imported) :mod:`.stale_jobs`.
 """
 from __future__ import annotations
 
-import ctypes
 import gc
 import importlib
 import json
@@ -49,10 +48,7 @@ import random
 import signal
 import sys
 import traceback
-
-_PR_SET_PDEATHSIG = 1
-TRAIN_JOB_MODULE = 'mmautoloss.engine.train_job'
-
+from typing import Callable
 
 def _answer(message: dict) -> None:
     os.write(1, (json.dumps(message) + '\n').encode())
@@ -96,14 +92,14 @@ def _take_environment(wanted: dict[str, str], initial: dict[str, str]) -> None:
         os.environ.pop(key, None)
 
 
-def _become_job(request: dict, worker_pid: int, initial_env: dict[str, str]) -> None:
-    """In the forked child: turn into the trial job of ``request``; never returns."""
+def _become_job(request: dict, die_with_forker: Callable[[], None],
+                initial_env: dict[str, str]) -> None:
+    """In the forked child: turn into the trial job of ``request``; never returns.
+    ``die_with_forker`` arms the kernel's death signal (``stale_jobs.die_with_parent``)."""
     code = 1
     try:
         os.setsid()
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != worker_pid:  # the worker died before the signal was armed
-            os._exit(1)
+        die_with_forker()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         null = os.open(os.devnull, os.O_RDONLY)
@@ -118,7 +114,7 @@ def _become_job(request: dict, worker_pid: int, initial_env: dict[str, str]) -> 
         import numpy as np
         random.seed()
         np.random.seed()
-        job = importlib.import_module(TRAIN_JOB_MODULE)
+        job = importlib.import_module(request['module'])
         sys.argv = [job.__file__, *request['argv']]
         job.main(request['argv'])
         code = 0
@@ -144,6 +140,8 @@ def serve(modules: list[str]) -> None:
         sys.path[0] = os.getcwd()
     failed = _warm(modules)
     import torch
+
+    from mmautoloss.search.executors.stale_jobs import die_with_parent, signal_group
     if torch.cuda.is_initialized():
         _answer(dict(error='CUDA was initialised while importing ' + ', '.join(modules) +
                      '; a forked job could not use it'))
@@ -151,7 +149,7 @@ def serve(modules: list[str]) -> None:
     gc.collect()
     gc.freeze()
     _answer(dict(ready=True, failed_imports=failed))
-    worker_pid = os.getpid()
+    die_with_forker = die_with_parent(os.getpid())
     previous = None
     for line in sys.stdin.buffer:
         request = json.loads(line)
@@ -161,13 +159,10 @@ def serve(modules: list[str]) -> None:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _become_job(request, worker_pid, initial_env)
+            _become_job(request, die_with_forker, initial_env)
         _answer(dict(pid=pid))
         info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-        try:
-            os.killpg(pid, signal.SIGKILL)  # what the job left in its group
-        except ProcessLookupError:
-            pass
+        signal_group(pid, signal.SIGKILL)  # what the job left in its group
         code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
         _answer(dict(exit=code))
         previous = pid

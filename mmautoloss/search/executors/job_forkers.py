@@ -102,10 +102,11 @@ class JobForker:
             raise ForkerError(answer['error'])
         self._ready = True
 
-    def fork(self, argv: list[str], env: dict[str, str], cwd: str, log_path: str) -> int:
-        """Start the training job ``argv`` in a forked child; returns its pid."""
+    def fork(self, module: str, argv: list[str], env: dict[str, str], cwd: str,
+             log_path: str) -> int:
+        """Start ``python -m module argv`` as a forked child; returns its pid."""
         self.wait_ready()
-        request = dict(argv=argv, env=env, cwd=cwd, log=log_path)
+        request = dict(module=module, argv=argv, env=env, cwd=cwd, log=log_path)
         try:
             self.proc.stdin.write((json.dumps(request) + '\n').encode())
             self.proc.stdin.flush()

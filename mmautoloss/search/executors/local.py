@@ -217,8 +217,7 @@ class LocalExecutor(BaseExecutor):
     def _fork_argv(self, cmd: list[str]) -> list[str] | None:
         """The training job's arguments when ``cmd`` is the default single-process job and
         jobs are forked; None when ``cmd`` must be spawned."""
-        if self.forkers is None or self.forkers.disabled or \
-                cmd[:3] != [sys.executable, '-m', TRAIN_JOB_MODULE]:
+        if self.forkers is None or cmd[:3] != [sys.executable, '-m', TRAIN_JOB_MODULE]:
             return None
         return cmd[3:]
 
@@ -291,7 +290,7 @@ class LocalExecutor(BaseExecutor):
         log_path = self._log_header(spec, slot, cmd, env, '  # forked by the slot\'s '
                                     f'job forker (pid {forker.proc.pid})')
         try:
-            pid = forker.fork(argv, env, cwd, log_path)
+            pid = forker.fork(TRAIN_JOB_MODULE, argv, env, cwd, log_path)
         except ForkerError:
             self.forkers.discard(slot.index)
             return None

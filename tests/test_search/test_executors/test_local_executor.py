@@ -270,15 +270,20 @@ def _forker_pid(tmp_path, trial_id):
     return int(header.split(marker)[1].rstrip(')')) if marker in header else None
 
 
+def _hanging_pids(pids_path):
+    """The pids a hanging toy job writes, once it has written them."""
+    end = time.monotonic() + 120
+    while not pids_path.exists() and time.monotonic() < end:
+        time.sleep(0.05)
+    time.sleep(0.2)  # written, not just created
+    return json.loads(pids_path.read_text())
+
+
 def _kill_once_hanging(pids_path, whom, sig=signal.SIGKILL):
     """In the background: once the hanging job has written ``pids_path``, send ``sig`` to
     ``whom(pids)``; the thread's ``pids`` holds what it read."""
     def kill():
-        end = time.monotonic() + 120
-        while not pids_path.exists() and time.monotonic() < end:
-            time.sleep(0.05)
-        time.sleep(0.2)  # written, not just created
-        thread.pids = json.loads(pids_path.read_text())
+        thread.pids = _hanging_pids(pids_path)
         os.kill(whom(thread.pids), sig)
 
     thread = threading.Thread(target=kill, daemon=True)
@@ -417,12 +422,7 @@ def test_close_and_interrupt_leave_no_forker_or_job(tmp_path, monkeypatch):
     run = executor.run([_toy_spec(tmp_path, 'ok'), _toy_spec(tmp_path, 'hang', fault='hang')])
     first = next(run)
     assert first.trial_id == 'ok' and first.status == 'ok', first.log_tail
-    pids_path = tmp_path / 'hang' / 'pids.json'
-    end = time.monotonic() + 120
-    while not pids_path.exists() and time.monotonic() < end:
-        time.sleep(0.05)
-    time.sleep(0.2)
-    pids = json.loads(pids_path.read_text())
+    pids = _hanging_pids(tmp_path / 'hang' / 'pids.json')
     forkers = {_forker_pid(tmp_path, 'ok'), _forker_pid(tmp_path, 'hang')}
     assert len(forkers) == 2  # one per slot
     with pytest.raises(KeyboardInterrupt):
