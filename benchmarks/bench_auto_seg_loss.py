@@ -4,8 +4,11 @@ For each input shape and each loss, one forward + backward of the loss on the sa
 (N, C, H, W, float32, requires_grad) and labels (N, H, W, with 5% ignored pixels) is measured
 on CPU with a fixed number of torch threads:
 
-* time (one subprocess per case): fastest of ``--repeats`` forward+backward passes after one
-  warm-up pass (the least disturbed by other processes on a shared machine);
+* time (one subprocess per shape, all cases in it): ``--repeats`` rounds after one warm-up
+  pass of each case; a round runs every case once, in turn, so that the machine's drift
+  (a shared host's memory bandwidth and clock change by 2x over minutes) reaches all cases
+  alike. Reported: each case's median time over the rounds, and its median ratio to the
+  CrossEntropyLoss pass of the same round;
 * peak memory (another subprocess per case): after the inputs are allocated the
   process's peak resident set size is reset (``/proc/self/clear_refs`` = 5, Linux), one
   forward+backward runs, and the peak (``VmHWM``) minus the resident size before the pass is
@@ -18,18 +21,23 @@ The AutoSegLoss cases use the released searched parameters (the ASL public relea
 tolerance 5; the baseline is ``CrossEntropyLoss(avg_non_ignore=True)``. ``--previous`` adds a
 row per metric for the implementation before the throughput change (frozen in
 ``tests/assets/previous_implementation``, which gives the same values and gradients bit for
-bit), so old and new are compared in the same run.
+bit), so old and new are compared in the same run: its rows swap the frozen functions in
+around their own passes only.
 
-Usage: ``python benchmarks/bench_auto_seg_loss.py [--repeats 5] [--threads 1] [--previous]``.
+Usage: ``python benchmarks/bench_auto_seg_loss.py [--repeats 15] [--threads 1] [--previous]``.
 """
 import argparse
+import contextlib
 import importlib.util
+import json
+import functools
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 from mmautoloss.testing import REPO
 from mmautoloss.testing.released_references import released_asl_theta
@@ -42,18 +50,27 @@ PREVIOUS_SUFFIX = ' (previous)'
 PREVIOUS = REPO / 'tests' / 'assets' / 'previous_implementation'
 
 
-def _use_previous_implementation() -> None:
-    """Make AutoSegLoss run the frozen previous surrogates and Bezier curves."""
+@functools.lru_cache(maxsize=None)
+def _frozen_module(name: str):
+    spec = importlib.util.spec_from_file_location(name, PREVIOUS / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def _previous_implementation():
+    """Make AutoSegLoss run the frozen previous surrogates and Bezier curves, inside."""
     from mmautoloss.functional import monotone_function
     from mmautoloss.models.losses import auto_seg_loss
-    modules = {}
-    for name in ('piecewise_bezier_c051863', 'seg_surrogates_c051863'):
-        spec = importlib.util.spec_from_file_location(name, PREVIOUS / f'{name}.py')
-        modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(modules[name])
-    previous_bezier = modules['piecewise_bezier_c051863'].piecewise_bezier
+    previous_bezier = _frozen_module('piecewise_bezier_c051863').piecewise_bezier
+    saved = monotone_function.piecewise_bezier, auto_seg_loss.SURROGATES
     monotone_function.piecewise_bezier = lambda y, points, guard=None: previous_bezier(y, points)
-    auto_seg_loss.SURROGATES = modules['seg_surrogates_c051863'].SURROGATES
+    auto_seg_loss.SURROGATES = _frozen_module('seg_surrogates_c051863').SURROGATES
+    try:
+        yield
+    finally:
+        monotone_function.piecewise_bezier, auto_seg_loss.SURROGATES = saved
 
 
 def _status_kib(field: str) -> int:
@@ -61,86 +78,120 @@ def _status_kib(field: str) -> int:
         return int(re.search(rf'{field}:\s+(\d+) kB', status.read()).group(1))
 
 
-def _worker(shape: Tuple[int, int, int, int], case: str, measure: str, repeats: int,
-            threads: int) -> float:
-    """Seconds of the fastest pass (``measure='time'``) or peak MiB of the first one."""
+def _inputs(shape: Tuple[int, int, int, int]):
+    """Logits (requires_grad) and labels with 5% ignored pixels, the same for every case."""
     import torch
-    from mmseg.models.losses import CrossEntropyLoss
-
-    import mmautoloss  # noqa: F401
-    from mmautoloss.registry import MODELS
-
-    torch.set_num_threads(threads)
     num, classes, height, width = shape
     generator = torch.Generator().manual_seed(0)
     coarse = torch.randint(0, classes, (num, 1, height // 16, width // 16), generator=generator)
     labels = torch.nn.functional.interpolate(coarse.float(), size=(height, width))[:, 0].long()
     labels[torch.rand(labels.shape, generator=generator) < 0.05] = 255
     logits = torch.randn(shape, generator=generator).requires_grad_(True)
+    return logits, labels
+
+
+def _step(case: str, logits, labels) -> Callable[[], None]:
+    """One forward+backward of ``case`` on the inputs (the previous implementation swapped
+    in around it for a ``(previous)`` case)."""
+    from mmseg.models.losses import CrossEntropyLoss
+
+    import mmautoloss  # noqa: F401
+    from mmautoloss.registry import MODELS
+
     if case == 'CrossEntropy':
         loss = CrossEntropyLoss(avg_non_ignore=True)
     else:
-        if case.endswith(PREVIOUS_SUFFIX):
-            _use_previous_implementation()
-            case = case[:-len(PREVIOUS_SUFFIX)]
-        loss = MODELS.build(dict(type='AutoSegLoss', metric=case, theta=RELEASED[case]))
+        metric = case[:-len(PREVIOUS_SUFFIX)] if case.endswith(PREVIOUS_SUFFIX) else case
+        loss = MODELS.build(dict(type='AutoSegLoss', metric=metric, theta=RELEASED[metric]))
+    swap = _previous_implementation if case.endswith(PREVIOUS_SUFFIX) else contextlib.nullcontext
 
     def step() -> None:
         logits.grad = None
-        loss(logits, labels, ignore_index=255).backward()
+        with swap():
+            loss(logits, labels, ignore_index=255).backward()
 
-    if measure == 'memory':
-        with open('/proc/self/clear_refs', 'w') as clear:
-            clear.write('5')
-        before = _status_kib('VmRSS')
+    return step
+
+
+def _time_worker(shape: Tuple[int, int, int, int], cases: List[str], repeats: int,
+                 threads: int) -> Dict[str, Tuple[float, float]]:
+    """Per case, (median seconds, median ratio to CrossEntropy in the same round)."""
+    import torch
+    torch.set_num_threads(threads)
+    logits, labels = _inputs(shape)
+    steps = {case: _step(case, logits, labels) for case in cases}
+    for step in steps.values():
         step()
-        return (_status_kib('VmHWM') - before) / 1024
-    step()
-    times = []
+    rounds: List[Dict[str, float]] = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        times = {}
+        for case, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[case] = time.perf_counter() - start
+        rounds.append(times)
+    return {case: (statistics.median(r[case] for r in rounds),
+                   statistics.median(r[case] / r['CrossEntropy'] for r in rounds))
+            for case in cases}
 
 
-def _run_worker(tag: str, case: str, measure: str, args: argparse.Namespace) -> float:
+def _memory_worker(shape: Tuple[int, int, int, int], case: str, threads: int) -> float:
+    """Peak MiB of one forward+backward of ``case`` above the resident size before it."""
+    import torch
+    torch.set_num_threads(threads)
+    logits, labels = _inputs(shape)
+    step = _step(case, logits, labels)
+    with open('/proc/self/clear_refs', 'w') as clear:
+        clear.write('5')
+    before = _status_kib('VmRSS')
+    step()
+    return (_status_kib('VmHWM') - before) / 1024
+
+
+def _run_worker(args: argparse.Namespace, *worker: str, memory: bool = False) -> str:
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    if measure == 'memory':
+    if memory:
         env['MALLOC_MMAP_THRESHOLD_'] = '131072'
-    output = subprocess.run(
-        [sys.executable, __file__, '--worker', tag, case, measure, '--repeats',
-         str(args.repeats), '--threads', str(args.threads)],
-        check=True, capture_output=True, text=True, env=env).stdout
-    return float(output.strip().splitlines()[-1])
+    return subprocess.run(
+        [sys.executable, __file__, '--repeats', str(args.repeats), '--threads',
+         str(args.threads), *worker],
+        check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()[-1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--repeats', type=int, default=15)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--previous', action='store_true',
                         help='also time the implementation before the throughput change')
-    parser.add_argument('--worker', nargs=3, metavar=('SHAPE', 'CASE', 'MEASURE'),
+    parser.add_argument('--time-worker', nargs=2, metavar=('SHAPE', 'CASES'),
+                        help=argparse.SUPPRESS)
+    parser.add_argument('--memory-worker', nargs=2, metavar=('SHAPE', 'CASE'),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        tag, case, measure = args.worker
+    if args.time_worker:
+        tag, cases = args.time_worker
         shape = tuple(int(v) for v in tag.split('x'))
-        print(_worker(shape, case, measure, args.repeats, args.threads))
+        print(json.dumps(_time_worker(shape, cases.split(','), args.repeats, args.threads)))
+        return
+    if args.memory_worker:
+        tag, case = args.memory_worker
+        print(_memory_worker(tuple(int(v) for v in tag.split('x')), case, args.threads))
         return
     print(f'AutoSegLoss forward+backward vs mmseg CrossEntropyLoss, CPU, {args.threads} '
-          f'thread(s); time = fastest of {args.repeats}; memory = peak RSS increase of one pass')
+          f'thread(s); time = median of {args.repeats} interleaved rounds, x CE = median '
+          f'ratio within a round; memory = peak RSS increase of one pass')
     cases = CASES + ([c + PREVIOUS_SUFFIX for c in RELEASED] if args.previous else [])
     for shape in SHAPES:
         tag = 'x'.join(map(str, shape))
-        times = {case: _run_worker(tag, case, 'time', args) for case in cases}
-        peaks = {case: _run_worker(tag, case, 'memory', args) for case in cases}
+        timed = json.loads(_run_worker(args, '--time-worker', tag, ','.join(cases)))
+        peaks = {case: float(_run_worker(args, '--memory-worker', tag, case, memory=True))
+                 for case in cases}
         print(f'\nshape {tag}')
         print(f'{"loss":<17}{"time ms":>10}{"x CE":>8}{"peak MiB":>11}{"x CE":>8}')
         for case in cases:
-            print(f'{case:<17}{times[case] * 1e3:>10.1f}'
-                  f'{times[case] / times["CrossEntropy"]:>8.2f}{peaks[case]:>11.1f}'
+            seconds, ratio = timed[case]
+            print(f'{case:<17}{seconds * 1e3:>10.1f}{ratio:>8.2f}{peaks[case]:>11.1f}'
                   f'{peaks[case] / peaks["CrossEntropy"]:>8.2f}')
 
 

@@ -40,8 +40,9 @@ def _memory_order_view(x: Tensor) -> Tensor:
     return x.permute(order)
 
 
-def _evaluate_in_chunks(x: Tensor, evaluate: CurveEvaluator) -> Tuple[Tensor, Tensor]:
-    """(g(x), g'(x)) with the memory layout of ``x`` (channels-last stays channels-last)."""
+def value_and_slope(x: Tensor, evaluate: CurveEvaluator) -> Tuple[Tensor, Tensor]:
+    """(g(x), g'(x)), no autograd graph, with the memory layout of ``x`` (channels-last
+    stays channels-last), evaluated in chunks."""
     x = x.detach()
     if not _memory_order_view(x).is_contiguous():
         x = x.contiguous()
@@ -58,7 +59,7 @@ class _CurveWithSlope(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: Tensor, evaluate: CurveEvaluator) -> Tensor:  # type: ignore[override]
-        value, slope = _evaluate_in_chunks(x, evaluate)
+        value, slope = value_and_slope(x, evaluate)
         ctx.save_for_backward(slope)
         return value
 
@@ -72,5 +73,5 @@ def apply_curve(x: Tensor, evaluate: CurveEvaluator) -> Tensor:
     """Return ``g(x)`` with gradient ``g'(x) * grad``; ``evaluate(x, (value, slope))``
     writes g(x) into ``value`` and g'(x) into ``slope``."""
     if not x.requires_grad:
-        return _evaluate_in_chunks(x, evaluate)[0]
+        return value_and_slope(x, evaluate)[0]
     return _CurveWithSlope.apply(x, evaluate)

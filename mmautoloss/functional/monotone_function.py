@@ -14,8 +14,9 @@ from torch import Tensor
 
 from .monotone_params import (check_unit_tensor, identity_params, params_to_points,
                               points_to_params)
-from .piecewise_bezier import needs_root_guard, piecewise_bezier
-from .piecewise_linear import piecewise_linear
+from .curve_gradient import value_and_slope
+from .piecewise_bezier import bezier_evaluator, needs_root_guard, piecewise_bezier
+from .piecewise_linear import linear_evaluator, piecewise_linear
 
 KINDS = ('bezier', 'linear')
 FloatsLike = Union[Tensor, Sequence[float], Sequence[Sequence[float]]]
@@ -153,10 +154,11 @@ class MonotoneFunction:
         """Full knot coordinates (K + 2,) from (0, 0) to (1, 1); linear functions only."""
         if self.kind != 'linear':
             raise ValueError(f'knots() is defined for linear functions, this one is {self.kind}')
-        full = torch.cat([self.points.new_zeros(1, 2), self.points, self.points.new_ones(1, 2)])
-        return full[:, 0], full[:, 1]
+        return self._knots_of(self.points)
 
     def _points_like(self, x: Tensor) -> Tensor:
+        if not torch.is_floating_point(x):
+            raise TypeError(f'MonotoneFunction expects a floating tensor, got {x.dtype}')
         key = (x.dtype, x.device)
         if key not in self._cache:
             self._cache[key] = self.points.to(device=x.device, dtype=x.dtype)
@@ -164,16 +166,33 @@ class MonotoneFunction:
 
     def __call__(self, x: Tensor) -> Tensor:
         """g(x) elementwise, x clamped to [0, 1]; gradient w.r.t. x is the exact slope."""
-        if not torch.is_floating_point(x):
-            raise TypeError(f'MonotoneFunction expects a floating tensor, got {x.dtype}')
         points = self._points_like(x)
         if self.kind == 'bezier':
-            if x.dtype not in self._guards:  # another float type (half, bfloat16)
-                self._guards[x.dtype] = needs_root_guard(self.points, x.dtype)
-            return piecewise_bezier(x, points, self._guards[x.dtype])
+            return piecewise_bezier(x, points, self._guard(x))
+        knot_x, knot_y = self._knots_of(points)
+        return piecewise_linear(x, knot_x, knot_y)
+
+    def value_and_slope(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+        """(g(x), g'(x)) elementwise, without an autograd graph: for a caller that writes
+        its own backward (the surrogates' fused per-class sums)."""
+        points = self._points_like(x)
+        if self.kind == 'bezier':
+            return value_and_slope(x, bezier_evaluator(points, x, self._guard(x)))
+        knot_x, knot_y = self._knots_of(points)
+        return value_and_slope(x, linear_evaluator(knot_x, knot_y, x))
+
+    def _guard(self, x: Tensor) -> bool:
+        """:func:`needs_root_guard` for x's dtype, from the host copy of the points."""
+        if x.dtype not in self._guards:  # another float type (half, bfloat16)
+            self._guards[x.dtype] = needs_root_guard(self.points, x.dtype)
+        return self._guards[x.dtype]
+
+    @staticmethod
+    def _knots_of(points: Tensor) -> Tuple[Tensor, Tensor]:
+        """Knot x and y coordinates (K + 2,) of interior ``points``, end points added."""
         zero, one = points.new_zeros(1, 2), points.new_ones(1, 2)
         full = torch.cat([zero, points, one])
-        return piecewise_linear(x, full[:, 0], full[:, 1])
+        return full[:, 0], full[:, 1]
 
     def __repr__(self) -> str:
         return f'MonotoneFunction(kind={self.kind!r}, points={self.to_list()})'

@@ -18,22 +18,24 @@ du/ds = b + 2 a s = sqrt(b^2 + 4 a d): g'(y) = (dv/ds) / sqrt(b^2 + 4 a d).
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Dict, Tuple
 
 import torch
 from torch import Tensor
 
-from .curve_gradient import apply_curve, count_below
+from .curve_gradient import CurveEvaluator, apply_curve, count_below
 
 #: floor on du/ds when dividing by it: keeps g'(y) finite (at most ~1e6 times dv/ds) where a
 #: segment starts or ends with a vertical tangent (u1 == u0 or u1 == u2).
 MIN_DU_DS = 1e-6
 #: the columns of the segment table the evaluation reads: u0, b, v0, a_v, b_v, b^2, 4 a, 2 a_v
 COLUMNS = [0, 2, 3, 4, 5, 6, 7, 8]
-#: devices on which a two-segment curve evaluates the second segment on the elements that
-#: fall on it only (an index of them needs a host read-back elsewhere: there ``where``
-#: selects each element's coefficients instead)
-COMPACTING_DEVICES = ('cpu', )
+#: devices on which the evaluation may look at the values on the host (free on CPU, a
+#: host-device synchronisation elsewhere): there a two-segment curve evaluates its second
+#: segment on the elements that fall on it only (elsewhere ``where`` selects each element's
+#: coefficients), and a chunk of inputs found inside [0, 1] skips the clamping and the
+#: masks of values outside it
+HOST_READ_DEVICES = ('cpu', )
 
 
 def bezier_control_points(points: Tensor) -> Tensor:
@@ -78,21 +80,31 @@ def piecewise_bezier(y: Tensor, points: Tensor, guard: bool | None = None) -> Te
 
     Returns:
         g(y) with the shape of y, differentiable in y with the exact slope.
+    """
+    return apply_curve(y, bezier_evaluator(points, y, guard))
+
+
+def bezier_evaluator(points: Tensor, like: Tensor, guard: bool | None = None) -> CurveEvaluator:
+    """The :data:`~.curve_gradient.CurveEvaluator` of the curve for inputs like ``like``
+    (its dtype and device): ``evaluate(x, (value, slope))`` writes g(x) and g'(x) of a
+    flat chunk ``x``. Arguments as in :func:`piecewise_bezier`.
 
     Cost: every element is first evaluated on segment 0 with its coefficients as 0-dim
     tensors (no per-element gather); with two segments, those on segment 1 are evaluated
     again on it alone (on CPU; elsewhere ``where`` selects each element's coefficients);
-    with more, rows of a coefficient table are gathered per element. Whether the root's
-    denominator needs a guard (a segment with b = 0) is decided once per curve and dtype.
-    Each element goes through the same floating-point operations, in the same order, as in
-    the implementation before this one, so the values and gradients are the same bit for
-    bit.
+    with more, rows of a coefficient table are gathered per element. On CPU a chunk whose
+    values all lie in [0, 1] (softmax probabilities) skips the clamping and the masks of
+    values outside it. Every step writes into the outputs or two scratch buffers of a
+    chunk's size (no temporaries of the input's size). Whether the root's denominator needs
+    a guard (a segment with b = 0) is decided once per curve and dtype. Each element goes
+    through the same floating-point operations, in the same order, as in the
+    implementation before this one, so the values and gradients are the same bit for bit.
     """
-    table = _segment_table(points, y)
+    table = _segment_table(points, like)
     num_segments = table.shape[0]
     # the root's denominator b + sqrt(...) is >= b > 0 when every segment has b > 0
     if guard is None:
-        guard = needs_root_guard(points, y.dtype)
+        guard = needs_root_guard(points, like.dtype)
     ends = table[:-1, 9]  # a tensor: the comparisons read nothing back to the host
     zero, one = table.new_zeros(()), table.new_ones(())
 
@@ -106,42 +118,72 @@ def piecewise_bezier(y: Tensor, points: Tensor, guard: bool | None = None) -> Te
 
     def on_segments(clamped: Tensor, start_u: Tensor, b: Tensor, start_v: Tensor,
                     av: Tensor, bv: Tensor, bb: Tensor, a4: Tensor, av2: Tensor,
-                    at_zero: bool) -> Tuple[Tensor, Tensor]:
-        """(g, g') of the clamped inputs, each on the segment whose coefficients are given
-        (0-dim tensors: one segment for all; or one per element). In-place steps work on
-        tensors made here only, with the operands of each step as in ``a op b`` (the same
-        rounding)."""
-        offset = clamped if at_zero else (clamped - start_u).clamp_min_(0)
-        root = (a4 * offset).add_(bb).clamp_min_(0).sqrt_()
-        denominator = root + b
+                    at_zero: bool, out: Tuple[Tensor, Tensor],
+                    scratch: Tuple[Tensor, Tensor]) -> None:
+        """Write (g, g') of the clamped inputs into ``out``, each on the segment whose
+        coefficients are given (0-dim tensors: one segment for all; or one per element),
+        with ``scratch`` (two buffers of the inputs' size) for the root and the transversal
+        parameter s. Every step writes into these buffers (no temporary of the inputs'
+        size is allocated: fresh pages cost more than the arithmetic), with the operands of
+        each step as in ``a op b`` (the same rounding)."""
+        value, slope = out
+        root, s = scratch
+        offset = clamped if at_zero else torch.sub(clamped, start_u, out=s).clamp_min_(0)
+        torch.mul(a4, offset, out=root).add_(bb).clamp_min_(0).sqrt_()
         if guard:
-            positive = denominator > 0
-            s = torch.where(positive, (2 * offset).div_(torch.where(positive, denominator, one)),
-                            zero)
+            positive = root + b > 0
+            s.copy_(torch.where(positive, (2 * offset).div_(torch.where(positive, root + b, one)),
+                                zero))
         else:
-            s = (2 * offset).div_(denominator)
-        s = s.clamp_(0, 1)
-        slope = (av2 * s).add_(bv).div_(root.clamp_min_(MIN_DU_DS))
-        value = (s * av).add_(bv).mul_(s)
-        return (value if at_zero else value.add_(start_v)), slope
+            torch.div(torch.mul(offset, 2, out=value), torch.add(root, b, out=slope), out=s)
+        s.clamp_(0, 1)
+        torch.mul(av2, s, out=slope).add_(bv).div_(root.clamp_min_(MIN_DU_DS))
+        torch.mul(s, av, out=value).add_(bv).mul_(s)
+        if not at_zero:
+            value.add_(start_v)
+
+    def on_second_segment(clamped: Tensor, out: Tuple[Tensor, Tensor]) -> None:
+        """Overwrite ``out`` where the clamped inputs lie on segment 1 (two segments)."""
+        upper = (clamped > ends[0]).flatten().nonzero().squeeze(1)
+        picked = clamped.reshape(-1)[upper]
+        value, slope = torch.empty_like(picked), torch.empty_like(picked)
+        on_segments(picked, *table[1, COLUMNS], at_zero=False, out=(value, slope),
+                    scratch=(torch.empty_like(picked), torch.empty_like(picked)))
+        out[0].view(-1)[upper], out[1].view(-1)[upper] = value, slope
+
+    scratch: Dict[str, Tensor] = {}  # two buffers of the first chunk's size, reused
 
     def evaluate(inputs: Tensor, out: Tuple[Tensor, Tensor]) -> None:
+        if not scratch:
+            scratch.update(root=torch.empty_like(inputs), s=torch.empty_like(inputs))
+        buffers = (scratch['root'][:inputs.numel()].view_as(inputs),
+                   scratch['s'][:inputs.numel()].view_as(inputs))
+        on_host = inputs.device.type in HOST_READ_DEVICES
+        compact = num_segments == 1 or (num_segments == 2 and on_host)
+        if compact and on_host:
+            low, high = torch.aminmax(inputs)
+            if 0 <= low.item() and high.item() <= 1:  # False for NaN
+                # nothing to clamp; slopes are kept as computed
+                on_segments(inputs, *table[0, COLUMNS], at_zero=True, out=out,
+                            scratch=buffers)
+                if num_segments == 2:
+                    on_second_segment(inputs, out)
+                if high.item() == 1:
+                    torch.where(inputs >= 1, one, out[0], out=out[0])
+                return
         clamped = inputs.clamp(0, 1)
         inside = clamped == inputs  # False for NaN and for values outside [0, 1]
         clamped = clamped.nan_to_num_(0.0)
-        if num_segments == 1 or (num_segments == 2
-                                 and clamped.device.type in COMPACTING_DEVICES):
+        if compact:
             # segment 0's coefficients for all, then segment 1's for the elements on it
-            value, slope = on_segments(clamped, *table[0, COLUMNS], at_zero=True)
+            on_segments(clamped, *table[0, COLUMNS], at_zero=True, out=out, scratch=buffers)
             if num_segments == 2:
-                upper = (clamped > ends[0]).flatten().nonzero().squeeze(1)
-                flat_value, flat_slope = value.view(-1), slope.view(-1)
-                flat_value[upper], flat_slope[upper] = on_segments(
-                    clamped.view(-1)[upper], *table[1, COLUMNS], at_zero=False)
+                on_second_segment(clamped, out)
         else:
-            value, slope = on_segments(clamped, *coefficients(clamped), at_zero=False)
+            on_segments(clamped, *coefficients(clamped), at_zero=False, out=out,
+                        scratch=buffers)
         # g(1) = 1 even when the last segments have zero width (u already 1 before the end)
-        torch.where(clamped >= 1, one, value, out=out[0])  # v of the end point (1, 1)
-        torch.where(inside, slope, zero, out=out[1])
+        torch.where(clamped >= 1, one, out[0], out=out[0])  # v of the end point (1, 1)
+        torch.where(inside, out[1], zero, out=out[1])
 
-    return apply_curve(y, evaluate)
+    return evaluate

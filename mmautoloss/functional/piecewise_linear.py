@@ -12,7 +12,7 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from .curve_gradient import apply_curve, count_below
+from .curve_gradient import CurveEvaluator, apply_curve, count_below
 
 
 def linear_slopes(knot_x: Tensor, knot_y: Tensor) -> Tensor:
@@ -38,10 +38,16 @@ def piecewise_linear(x: Tensor, knot_x: Tensor, knot_y: Tensor) -> Tensor:
     Returns:
         f(x) with the shape of x; differentiable in x (exact slope, zero on jumps).
     """
+    return apply_curve(x, linear_evaluator(knot_x, knot_y, x))
+
+
+def linear_evaluator(knot_x: Tensor, knot_y: Tensor, like: Tensor) -> CurveEvaluator:
+    """The :data:`~.curve_gradient.CurveEvaluator` of the function for inputs like ``like``
+    (its dtype and device); arguments as in :func:`piecewise_linear`."""
     if knot_x.dim() != 1 or knot_x.shape != knot_y.shape or knot_x.numel() < 2:
         raise ValueError('knot_x and knot_y must be 1-D of equal length >= 2, got '
                          f'{tuple(knot_x.shape)} and {tuple(knot_y.shape)}')
-    knot_x, knot_y = knot_x.to(x), knot_y.to(x)
+    knot_x, knot_y = knot_x.to(like), knot_y.to(like)
     # rows (left x, left y, slope) x segments: one index_select per chunk gathers all three
     table = torch.stack([knot_x[:-1], knot_y[:-1], linear_slopes(knot_x, knot_y)])
     interior_x = knot_x[1:-1]  # a tensor: no read-back to the host
@@ -57,4 +63,4 @@ def piecewise_linear(x: Tensor, knot_x: Tensor, knot_y: Tensor) -> Tensor:
         inside = (inputs >= 0) & (inputs <= 1)
         torch.where(inside, seg_slope, zero, out=out[1])
 
-    return apply_curve(x, evaluate)
+    return evaluate

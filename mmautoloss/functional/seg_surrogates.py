@@ -79,13 +79,22 @@ def _check_inputs(probs: Tensor, labels: Tensor, ignore_index: int, curves: Curv
     return curves
 
 
+def _index_and_valid(labels: Tensor, ignore_index: int) -> Tuple[Tensor, Tensor]:
+    """Label index (N, 1, H, W), 0 at ignored pixels; and the mask of valid pixels (N, H, W)."""
+    valid = labels != ignore_index
+    return torch.where(valid, labels, torch.zeros_like(labels)).long().unsqueeze(1), valid
+
+
+def _keep(pixels: Tensor, like: Tensor) -> Tensor:
+    """The (N, H, W) mask of the pixels counted as an (N, 1, H, W) factor in ``like``'s dtype."""
+    return pixels.unsqueeze(1).to(like.dtype)
+
+
 def _mask_and_index(probs: Tensor, labels: Tensor,
                     ignore_index: int) -> Tuple[Tensor, Tensor, Tensor]:
     """Probabilities zeroed at ignored pixels, clamped label index (N,1,H,W), valid mask."""
-    valid = labels != ignore_index
-    index = torch.where(valid, labels, torch.zeros_like(labels)).long().unsqueeze(1)
-    masked = probs * valid.unsqueeze(1).to(probs.dtype)
-    return masked, index, valid
+    index, valid = _index_and_valid(labels, ignore_index)
+    return probs * _keep(valid, probs), index, valid
 
 
 def _one_hot(like: Tensor, index: Tensor, valid: Tensor) -> Tensor:
@@ -145,27 +154,98 @@ def _present_mean(values: Tensor, present: Tensor) -> Tensor:
     return (values * present).sum() / present.sum().clamp_min(1)
 
 
-def _intersection_union(probs: Tensor, index: Tensor, counts: Tensor, g_and: Optional[Curve],
+def _value_and_slope(g: Optional[Curve], x: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+    """(g(x), g'(x)) without a graph; the slope is None for the identity (``g`` None)."""
+    return (x, None) if g is None else g.value_and_slope(x)
+
+
+class _IntersectionUnionSums(torch.autograd.Function):
+    """Per class c, ``sum h_AND(p_c, y_c)`` over the pixels labelled c and ``sum g_OR(p_c)``
+    over the others (the union without the ground-truth counts), float64 (C,), of the
+    probabilities ``probs * keep``, with a hand-written backward.
+
+    The same values and gradients as composing the masking, gather, curves, ``_sum_by_label``
+    and :class:`_SumOffLabel` under autograd (bit for bit: g(0) = 0 exactly, so masking the
+    curve's values equals evaluating it on masked probabilities, and each gradient element
+    is formed by the same operations), with two buffers of the probabilities' size instead
+    of seven (the masked copy, the curve's values, its slope, the two curve gradients, the
+    gather's zero-filled gradient and their sum): the curve's values and its slope, the
+    values' buffer reused for the gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, probs: Tensor, keep: Tensor, index: Tensor, g_and: Curve,  # type: ignore[override]
+                g_or: Curve) -> Tuple[Tensor, Tensor]:
+        num_classes = probs.shape[1]
+        and_value, and_slope = _value_and_slope(g_and, probs.gather(1, index) * keep)
+        intersection = _sum_by_label(and_value, index, num_classes)
+        if g_or is None:
+            or_value, or_slope = probs * keep, None
+        else:
+            or_value, or_slope = g_or.value_and_slope(probs)
+            or_value.mul_(keep)
+        at_label = _sum_by_label(or_value.gather(1, index), index, num_classes)
+        union_off_label = or_value.sum(dim=(0, 2, 3)).double() - at_label
+        ctx.save_for_backward(keep, index, and_slope, or_slope)
+        ctx.dtype, ctx.buffer = probs.dtype, or_value
+        return intersection, union_off_label
+
+    @staticmethod
+    def backward(ctx, grad_intersection: Tensor,  # type: ignore[override]
+                 grad_union: Tensor) -> Tuple[Optional[Tensor], ...]:
+        keep, index, and_slope, or_slope = ctx.saved_tensors
+        # the values' buffer becomes the gradient (a second backward gets a new one)
+        grad, ctx.buffer = ctx.buffer, None
+        if grad is None:
+            grad = torch.empty(keep.shape[:1] + grad_union.shape + keep.shape[2:],
+                               dtype=ctx.dtype, device=keep.device)
+        per_class = grad_union.to(ctx.dtype)[None, :, None, None]
+        if or_slope is None:
+            grad.copy_(per_class.expand_as(grad))
+        else:
+            torch.mul(per_class, or_slope, out=grad)
+        at_label = grad_intersection.index_select(0, index.flatten()).to(ctx.dtype)
+        at_label = at_label.view(index.shape)
+        if and_slope is not None:
+            at_label = at_label * and_slope
+        # the union's gradient is 0 at the labelled entries, the intersection's elsewhere
+        return grad.scatter_(1, index, at_label).mul_(keep), None, None, None, None
+
+
+def _fusable(g: Optional[Curve]) -> bool:
+    return g is None or callable(getattr(g, 'value_and_slope', None))
+
+
+def _intersection_union(probs: Tensor, keep: Tensor, index: Tensor, counts: Tensor,
+                        g_and: Optional[Curve],
                         g_or: Optional[Curve]) -> Tuple[Tensor, Tensor]:
-    """Per-class sum of h_AND(p, y) and of h_OR(p, y) (Table 1 eq. 3-5), float64 (C,).
+    """Per-class sum of h_AND(p, y) and of h_OR(p, y) (Table 1 eq. 3-5), float64 (C,), of the
+    probabilities ``probs * keep`` (``keep`` (N, 1, H, W): 1 at the pixels counted).
 
     With binary y and the truth-table constraint, h_AND = g_AND(p) y and
     h_OR = g_OR(p) + y - g_OR(p) y, so g_AND is needed at the labelled class of each pixel
     only (evaluated on those N*H*W probabilities, not on all C of them) and g_OR once on
-    ``probs``, whose labelled entries the union leaves out.
+    the probabilities, whose labelled entries the union leaves out. Curves that give their
+    slope (:class:`~mmautoloss.functional.monotone_function.MonotoneFunction`, or None) go
+    through :class:`_IntersectionUnionSums`; other callables through autograd.
     """
-    picked = probs.gather(1, index)
+    if _fusable(g_and) and _fusable(g_or):
+        intersection, union = _IntersectionUnionSums.apply(probs, keep, index, g_and, g_or)
+        return intersection, union + counts
+    masked = probs * keep
+    picked = masked.gather(1, index)
     intersection = _sum_by_label(apply_curve_or_identity(g_and, picked), index, probs.shape[1])
-    union = _SumOffLabel.apply(apply_curve_or_identity(g_or, probs), index) + counts
+    union = _SumOffLabel.apply(apply_curve_or_identity(g_or, masked), index) + counts
     return intersection, union
 
 
-def _mean_iou(masked: Tensor, index: Tensor, counts: Tensor, g_and: Optional[Curve],
-              g_or: Optional[Curve]) -> Tensor:
-    """Mean over classes with a non-zero union of the surrogate IoU (Table 1 eq. 3, 5)."""
-    intersection, union = _intersection_union(masked, index, counts, g_and, g_or)
+def _mean_iou(probs: Tensor, keep: Tensor, index: Tensor, counts: Tensor,
+              g_and: Optional[Curve], g_or: Optional[Curve]) -> Tensor:
+    """Mean over classes with a non-zero union of the surrogate IoU (Table 1 eq. 3, 5) of
+    the probabilities ``probs * keep``."""
+    intersection, union = _intersection_union(probs, keep, index, counts, g_and, g_or)
     iou, present = _ratio(intersection, union)
-    return _present_mean(iou, present).to(masked.dtype)
+    return _present_mean(iou, present).to(probs.dtype)
 
 
 def miou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
@@ -177,9 +257,9 @@ def miou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     """
     g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
                                 validate)
-    masked, index, valid = _mask_and_index(probs, labels, ignore_index)
+    index, valid = _index_and_valid(labels, ignore_index)
     counts = _class_counts(index, valid, probs.shape[1])
-    return _mean_iou(masked, index, counts, g_and, g_or)
+    return _mean_iou(probs, _keep(valid, probs), index, counts, g_and, g_or)
 
 
 def fwiou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
@@ -191,9 +271,10 @@ def fwiou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     """
     g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
                                 validate)
-    masked, index, valid = _mask_and_index(probs, labels, ignore_index)
+    index, valid = _index_and_valid(labels, ignore_index)
     counts = _class_counts(index, valid, probs.shape[1])
-    intersection, union = _intersection_union(masked, index, counts, g_and, g_or)
+    intersection, union = _intersection_union(probs, _keep(valid, probs), index, counts, g_and,
+                                              g_or)
     iou, _ = _ratio(intersection, union)
     return ((counts / counts.sum().clamp_min(1)) * iou).sum().to(probs.dtype)
 
@@ -210,13 +291,12 @@ def biou_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     """
     g_and, g_or = _check_inputs(probs, labels, ignore_index, curves, 2,
                                 validate)
-    _, index, valid = _mask_and_index(probs, labels, ignore_index)
+    index, valid = _index_and_valid(labels, ignore_index)
     # the band of the one-hot ground truth, computed on the label map (the same band)
     band = biou_band_of_labels(labels, ignore_index, tolerance, ignore_background)
     inside = valid & band[:, 0].bool()
-    masked = probs * inside.unsqueeze(1).to(probs.dtype)
     counts = _class_counts(index, inside, probs.shape[1])
-    return _mean_iou(masked, index, counts, g_and, g_or)
+    return _mean_iou(probs, _keep(inside, probs), index, counts, g_and, g_or)
 
 
 def macc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,

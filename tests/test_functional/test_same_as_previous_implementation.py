@@ -42,6 +42,8 @@ CURVES = {
 }
 SPECIAL = [0.0, 1.0, -0.5, 1.5, float('nan'), float('inf'), -float('inf'), -0.0, 1e-9,
            0.2, 0.5, 0.9999999]
+#: values inside [0, 1] only (on CPU a chunk of them skips the clamping and masks)
+INSIDE = [0.0, 1.0, -0.0, 1e-9, 0.2, 0.5, 0.9999999]
 
 
 def _value_and_grad(fn, x):
@@ -52,14 +54,17 @@ def _value_and_grad(fn, x):
     return y.detach(), grad
 
 
-@pytest.mark.parametrize('compacting', [True, False])
+@pytest.mark.parametrize('inputs', ['special values', 'inside [0, 1]'])
+@pytest.mark.parametrize('host_read', [True, False])
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
 @pytest.mark.parametrize('name', list(CURVES))
-def test_bezier_curve_equals_the_previous_one_bit_for_bit(name, dtype, compacting, monkeypatch):
-    if not compacting:  # the per-element selection used on GPUs
-        monkeypatch.setattr(bezier_module, 'COMPACTING_DEVICES', ())
+def test_bezier_curve_equals_the_previous_one_bit_for_bit(name, dtype, host_read, inputs,
+                                                         monkeypatch):
+    if not host_read:  # what GPUs do: per-element selection, clamping and masks always
+        monkeypatch.setattr(bezier_module, 'HOST_READ_DEVICES', ())
     points = torch.tensor(CURVES[name], dtype=dtype)
-    x = torch.cat([torch.tensor(SPECIAL, dtype=dtype),
+    special = SPECIAL if inputs == 'special values' else INSIDE
+    x = torch.cat([torch.tensor(special, dtype=dtype),
                    torch.rand(100_001, generator=torch.Generator().manual_seed(0),
                               dtype=dtype)])
     for shaped in (x, x[:100_008].view(6, 16_668)[:, ::2]):  # flat, and a strided view
@@ -70,7 +75,7 @@ def test_bezier_curve_equals_the_previous_one_bit_for_bit(name, dtype, compactin
         assert torch.equal(piecewise_bezier(shaped, points), old[0])
 
 
-def _released_curves(metric, previous):
+def _released_curves(metric, previous, plain=False):
     theta = released_asl_theta(metric)
     count = seg_surrogates.SURROGATES[metric][1]
     size = len(theta) // count
@@ -79,6 +84,8 @@ def _released_curves(metric, previous):
         curve = MonotoneFunction.from_points('bezier', theta[i * size:(i + 1) * size])
         if previous:
             curves.append(lambda t, p=curve.points: previous_bezier.piecewise_bezier(t, p.to(t)))
+        elif plain:  # a callable without value_and_slope: the surrogates' autograd path
+            curves.append(lambda t, g=curve: g(t))
         else:
             curves.append(curve)
     return curves
@@ -86,7 +93,7 @@ def _released_curves(metric, previous):
 
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
 @pytest.mark.parametrize('metric', list(seg_surrogates.SURROGATES))
-@pytest.mark.parametrize('curves', ['identity', 'released'])
+@pytest.mark.parametrize('curves', ['identity', 'released', 'released, plain callables'])
 def test_surrogates_equal_the_previous_ones_bit_for_bit(metric, curves, dtype):
     generator = torch.Generator().manual_seed(1)
     logits = torch.randn(2, 7, 40, 48, generator=generator, dtype=dtype)
@@ -94,7 +101,8 @@ def test_surrogates_equal_the_previous_ones_bit_for_bit(metric, curves, dtype):
     labels[torch.rand(labels.shape, generator=generator) < 0.1] = 255
     results = []
     for module, previous in ((seg_surrogates, False), (previous_surrogates, True)):
-        given = None if curves == 'identity' else _released_curves(metric, previous)
+        given = None if curves == 'identity' else _released_curves(
+            metric, previous, plain=curves.endswith('plain callables'))
         fn = module.SURROGATES[metric][0]
         x = logits.clone().requires_grad_(True)
         value = fn(x.softmax(dim=1), labels, given, validate=False)
