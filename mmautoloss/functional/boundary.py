@@ -19,7 +19,7 @@ one-hot map, hence a class region touching an ignored region has a boundary ther
   which keeps each class's own side of an edge; united over classes and dilated.
   :func:`biou_band_of_labels` gives the same band from the label map (for the surrogate).
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -116,19 +116,94 @@ def biou_band(one_hot: Tensor, tolerance: int = 5, ignore_background: bool = Tru
     return dilate(edges, tolerance)
 
 
-@torch.no_grad()
-def biou_band_of_labels(labels: Tensor, ignore_index: int, tolerance: int = 5,
-                        ignore_background: bool = True) -> Tensor:
-    """:func:`biou_band` of the one-hot map of ``labels`` (N, H, W), computed on the label
-    map itself: (N, 1, H, W) in {0, 1}, the same band exactly, at a C-th of the work.
+def _over_window(values: Tensor, dim: int, radius: int, combine: str) -> Tensor:
+    """Per element, the OR (``combine='or'``, booleans) or the maximum (``'max'``) of
+    ``values`` over offsets ``[-radius, radius]`` along ``dim``, in-image only, in
+    O(log radius) shifted steps (a step combines spans that may overlap, which neither OR
+    nor max minds); the memory layout is kept."""
+    size = values.shape[dim]
+    out = values.clone(memory_format=torch.preserve_format)
+    spare = torch.empty_like(out)  # steps write from one buffer into the other
+    for ahead in (True, False):
+        span = 1  # out[x] combines the `span` elements from x on (then: up to x)
+        while span <= radius:
+            step = min(span, radius + 1 - span)
+            if step >= size:  # every neighbour that far is outside the image
+                break
+            low, high = out.narrow(dim, 0, size - step), out.narrow(dim, step, size - step)
+            target = spare.narrow(dim, 0, size - step) if ahead else \
+                spare.narrow(dim, step, size - step)
+            rest = (spare.narrow(dim, size - step, step), out.narrow(dim, size - step, step)) \
+                if ahead else (spare.narrow(dim, 0, step), out.narrow(dim, 0, step))
+            if combine == 'or':
+                torch.logical_or(low, high, out=target)
+            else:
+                torch.maximum(low, high, out=target)
+            rest[0].copy_(rest[1])  # the elements with no neighbour that far keep theirs
+            out, spare = spare, out
+            span += step
+    return out
 
-    A pixel of class c (c >= 1 when ``ignore_background``; never an ignored pixel, whose
-    one-hot row is all zero) is an edge pixel of its channel exactly when the average of its
-    3x3 in-image neighbourhood in that channel is below 1, i.e. when some in-image neighbour
-    has another label (``ignore_index`` included). Edges are then dilated as in
-    :func:`biou_band`.
-    """
+
+@torch.no_grad()
+def dilate_mask(mask: Tensor, tolerance: int) -> Tensor:
+    """:func:`dilate` of a boolean (..., H, W) map: the OR over the ``2 * tolerance + 1``
+    square window of in-image neighbours, by shifted ORs on the booleans (no float maps,
+    no pooling; the memory layout is kept)."""
     check_tolerance(tolerance)
+    if mask.dtype != torch.bool or mask.dim() < 2:
+        raise ValueError(f'mask must be a boolean (..., H, W) tensor, got '
+                         f'{tuple(mask.shape)} {mask.dtype}')
+    if tolerance == 0:
+        return mask.clone(memory_format=torch.preserve_format)
+    rows = _over_window(mask, mask.dim() - 1, tolerance, 'or')
+    return _over_window(rows, mask.dim() - 2, tolerance, 'or')
+
+
+@torch.no_grad()
+def dilation_argmax(maps: Tensor, sites: Tuple[Tensor, Tensor, Tensor, Tensor],
+                    tolerance: int) -> Tuple[Tensor, Tensor]:
+    """Where :func:`dilate` takes its value at the given sites: for each site (n, c, h, w)
+    (four (S,) index tensors), the row and column (S,) of the first maximum of
+    ``maps[n, c]`` over the in-image ``2 * tolerance + 1`` square window around (h, w),
+    first in row-major order as max-pooling picks it (so ``maps[n, c, rows, cols]`` is the
+    dilated value, and its gradient goes where max-pooling's would). Cost: the row maxima
+    of the whole map (shifted maxima), then 2 * (2 * tolerance + 1) values per site.
+    """
+    _check_map('maps', maps)
+    check_tolerance(tolerance)
+    n, c, h, w = sites
+    height, width = maps.shape[-2:]
+    offsets = torch.arange(-tolerance, tolerance + 1, device=maps.device)
+    row_maxima = _over_window(maps, 3, tolerance, 'max')
+    stride_n, stride_c, stride_h, stride_w = maps.stride()
+    plane = n * stride_n + c * stride_c  # (S,) where each site's (n, c) plane starts
+
+    def first_max(source: Tensor, rows: Tensor, cols: Tensor, along: Tensor,
+                  size: int) -> Tensor:
+        """Index along the window of its first maximum (outside the image: -inf)."""
+        flat = (plane[:, None] + rows.clamp(0, height - 1) * stride_h
+                + cols.clamp(0, width - 1) * stride_w)
+        window = source.as_strided((source.numel(), ), (1, )).take(flat)
+        window.masked_fill_((along < 0) | (along >= size), -float('inf'))
+        return window.argmax(dim=1)  # the first maximum
+
+    rows = h[:, None] + offsets
+    best_rows = h - tolerance + first_max(row_maxima, rows, w[:, None], rows, height)
+    cols = w[:, None] + offsets
+    best_cols = w - tolerance + first_max(maps, best_rows[:, None], cols, cols, width)
+    return best_rows, best_cols
+
+
+@torch.no_grad()
+def label_edges(labels: Tensor, ignore_index: int) -> Tensor:
+    """(N, H, W) boolean: the pixels (never an ignored one) with an in-image 3x3 neighbour
+    of another label (``ignore_index`` included).
+
+    These are the pixels where :func:`binary_boundary` of the one-hot ground truth is 1, in
+    the channel of their label: a pixel of class c is on its channel's boundary exactly
+    when the 3x3 minimum of that channel is 0 there.
+    """
     if labels.dim() != 3 or labels.dtype.is_floating_point:
         raise ValueError(f'labels must be an integer (N, H, W) tensor, got '
                          f'{tuple(labels.shape)} {labels.dtype}')
@@ -144,8 +219,22 @@ def biou_band_of_labels(labels: Tensor, ignore_index: int, tolerance: int = 5,
             neighbour_cols = slice(max(0, dx), width - max(0, -dx))
             differs[:, rows, cols] |= \
                 labels[:, rows, cols] != labels[:, neighbour_rows, neighbour_cols]
-    edge = differs & (labels != ignore_index)
+    return differs & (labels != ignore_index)
+
+
+@torch.no_grad()
+def biou_band_of_labels(labels: Tensor, ignore_index: int, tolerance: int = 5,
+                        ignore_background: bool = True) -> Tensor:
+    """:func:`biou_band` of the one-hot map of ``labels`` (N, H, W), computed on the label
+    map itself: (N, 1, H, W) in {0, 1}, the same band exactly, at a C-th of the work.
+
+    A pixel of class c (c >= 1 when ``ignore_background``; never an ignored pixel, whose
+    one-hot row is all zero) is an edge pixel of its channel exactly when the average of its
+    3x3 in-image neighbourhood in that channel is below 1, i.e. when some in-image neighbour
+    has another label (:func:`label_edges`). Edges are then dilated as in :func:`biou_band`.
+    """
+    check_tolerance(tolerance)
+    edge = label_edges(labels, ignore_index)
     if ignore_background:
         edge &= labels != 0
-    return dilate(edge.unsqueeze(1).float(), tolerance)
-
+    return dilate_mask(edge.unsqueeze(1), tolerance).float()

@@ -33,7 +33,8 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from .boundary import biou_band_of_labels, binary_boundary, dilate, soft_boundary
+from .boundary import (biou_band_of_labels, check_tolerance, dilate_mask, dilation_argmax,
+                       label_edges, soft_boundary)
 from .soft_logic import Curve, apply_curve_or_identity
 from ..utils.checks import check_int
 
@@ -104,10 +105,15 @@ def _one_hot(like: Tensor, index: Tensor, valid: Tensor) -> Tensor:
 
 def _sum_by_label(picked: Tensor, index: Tensor, num_classes: int) -> Tensor:
     """Per class c, the sum of the (N, 1, H, W) ``picked`` values at the pixels labelled c:
-    float64 (C,). Ignored pixels carry index 0 and must hold 0. The values are accumulated
-    in float64: ``index_add`` adds them one after the other."""
-    picked = picked.flatten().double()
-    return picked.new_zeros(num_classes).index_add(0, index.flatten(), picked)
+    float64 (C,). Ignored pixels carry index 0 and must hold 0."""
+    return _sum_by_class(picked.flatten(), index.flatten(), num_classes)
+
+
+def _sum_by_class(values: Tensor, classes: Tensor, num_classes: int) -> Tensor:
+    """Per class c, the sum of the (S,) ``values`` whose entry of ``classes`` is c: float64
+    (C,), accumulated in float64 (``index_add`` adds them one after the other)."""
+    values = values.double()
+    return values.new_zeros(num_classes).index_add(0, classes, values)
 
 
 class _SumOffLabel(torch.autograd.Function):
@@ -348,23 +354,33 @@ def bf1_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     """
     g_or_xor, g_and_xor, g_prec, g_rec = _check_inputs(probs, labels, ignore_index, curves, 4,
                                                        validate)
+    check_tolerance(tolerance)
     masked, index, valid = _mask_and_index(probs, labels, ignore_index)
     # channels-last maps pool several times faster on CPU; every map below inherits it
     masked = masked.contiguous(memory_format=torch.channels_last)
-    dims = (0, 2, 3)
+    num_classes, dims = probs.shape[1], (0, 2, 3)
     with torch.no_grad():
-        gt_boundary = binary_boundary(_one_hot(masked.detach(), index, valid))
-        gt_total = gt_boundary.sum(dims).double()
-        # kept as bool: the products below save them for backward at 1 byte per pixel
-        gt_dilated = dilate(gt_boundary, tolerance).bool()
-        gt_boundary = gt_boundary.bool()
+        # B_y from the label map: each edge pixel is on its own class's boundary only
+        edges = label_edges(labels, ignore_index)
+        gt_total = _class_counts(index, edges, num_classes)
+        gt_boundary = torch.zeros_like(masked, dtype=torch.bool).scatter_(
+            1, index, edges.unsqueeze(1))
+        # kept as bool: the product below saves it for backward at 1 byte per pixel
+        gt_dilated = dilate_mask(gt_boundary, tolerance)
+        sites = edges.nonzero(as_tuple=True)
+        site_n, site_h, site_w = sites
+        site_c = index[site_n, 0, site_h, site_w]
     pred_boundary = soft_boundary(masked, g_or_xor, g_and_xor)
     precision_hits = (apply_curve_or_identity(g_prec, pred_boundary) * gt_dilated).sum(dims)
-    recall_hits = (apply_curve_or_identity(g_rec, dilate(pred_boundary, tolerance))
-                   * gt_boundary).sum(dims)
+    # dilate(B_p) is needed on B_y only: its value at each ground-truth boundary pixel, taken
+    # where max-pooling would take it (the gradient goes to the same pixel)
+    rows, cols = dilation_argmax(pred_boundary.detach(), (site_n, site_c, site_h, site_w),
+                                 tolerance)
+    dilated = pred_boundary[site_n, site_c, rows, cols]
+    recall_hits = _sum_by_class(apply_curve_or_identity(g_rec, dilated), site_c, num_classes)
     pred_total = pred_boundary.sum(dims).double()
     precision, _ = _ratio(precision_hits.double(), pred_total)
-    recall, _ = _ratio(recall_hits.double(), gt_total)
+    recall, _ = _ratio(recall_hits, gt_total)
     f1, _ = _ratio(2 * precision * recall, precision + recall)
     return _present_mean(f1, (pred_total + gt_total) > 0).to(probs.dtype)
 

@@ -5,7 +5,10 @@ The reference is the code before the throughput change, frozen in
 float32 and float64 (stronger than the 1e-6 asked for in float64: a proxy training then
 follows the same trajectory, so a search's rewards do not move), on the released ASL
 curves, on curves that need the zero-denominator guard (a segment with b = 0), on one, two
-and three segments, and on inputs outside [0, 1], NaN and infinities.
+and three segments, and on inputs outside [0, 1], NaN and infinities. One exception: the
+BF1 surrogate sums its recall hits in float64 over the ground-truth boundary pixels only
+(the previous one summed a whole float32 map), so it is compared to within rounding
+(1e-6 relative in float64, as asked, and 1e-5 in float32).
 """
 import importlib.util
 
@@ -94,7 +97,7 @@ def _released_curves(metric, previous, plain=False):
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
 @pytest.mark.parametrize('metric', list(seg_surrogates.SURROGATES))
 @pytest.mark.parametrize('curves', ['identity', 'released', 'released, plain callables'])
-def test_surrogates_equal_the_previous_ones_bit_for_bit(metric, curves, dtype):
+def test_surrogates_equal_the_previous_ones(metric, curves, dtype):
     generator = torch.Generator().manual_seed(1)
     logits = torch.randn(2, 7, 40, 48, generator=generator, dtype=dtype)
     labels = torch.randint(0, 7, (2, 40, 48), generator=generator)
@@ -109,5 +112,10 @@ def test_surrogates_equal_the_previous_ones_bit_for_bit(metric, curves, dtype):
         (grad, ) = torch.autograd.grad(value, x)
         results.append((value.detach(), grad))
     (new_value, new_grad), (old_value, old_grad) = results
-    assert torch.equal(new_value, old_value) and torch.equal(new_grad, old_grad)
+    if metric == 'BF1':
+        rtol = 1e-6 if dtype == torch.float64 else 1e-5
+        torch.testing.assert_close(new_value, old_value, rtol=rtol, atol=0)
+        torch.testing.assert_close(new_grad, old_grad, rtol=rtol, atol=rtol * 1e-3)
+    else:
+        assert torch.equal(new_value, old_value) and torch.equal(new_grad, old_grad)
     assert new_grad.abs().sum() > 0  # a gradient that can differ
