@@ -7,7 +7,12 @@ before forking) and once with the default forked jobs. Prints the wall time of e
 search, its trials and trials per hour, and whether every trial got the same reward both
 ways (same seed: the results must not change).
 
-    python benchmarks/bench_main_job_throughput.py [--keep DIR]
+``--before REV`` makes the first run the repository at commit REV instead (a clone of it,
+its own ``mmautoloss`` and tools, trials spawned as it spawned them; data linked from this
+checkout), e.g. the commit before the throughput work: forked trials and the faster
+surrogates measured together against what came before them.
+
+    python benchmarks/bench_main_job_throughput.py [--keep DIR] [--before REV]
 """
 from __future__ import annotations
 
@@ -33,18 +38,31 @@ def rewards(work_dir: str) -> dict[str, float]:
             if e['event'] == 'trial'}
 
 
-def search(work_dir: str, fork: bool) -> float:
-    """Run the main-job search into ``work_dir``; its wall time in seconds."""
+def search(work_dir: str, fork: bool, checkout: str = str(REPO)) -> float:
+    """Run the main-job search of ``checkout`` into ``work_dir``; its wall time in seconds.
+    ``fork=None``: the checkout's own default (an earlier commit may not know the option)."""
+    options = [] if fork is None else ['--cfg-options', f'executor.fork_jobs={fork}']
+    env = dict(os.environ, PYTHONPATH=checkout)
     start = time.perf_counter()
     subprocess.run([sys.executable, 'tools/search.py', CONFIG, '--work-dir', work_dir,
-                    '--cfg-options', f'executor.fork_jobs={fork}'],
-                   cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+                    *options], cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def clone_at(rev: str, root: str) -> str:
+    """A clone of this repository at ``rev`` under ``root``, with this checkout's data."""
+    checkout = osp.join(root, 'before')
+    subprocess.run(['git', 'clone', '--quiet', str(REPO), checkout], check=True)
+    subprocess.run(['git', 'checkout', '--quiet', rev], cwd=checkout, check=True)
+    os.symlink(REPO / 'data', osp.join(checkout, 'data'))
+    return checkout
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--keep', help='write the two searches here instead of a temp dir')
+    parser.add_argument('--before', metavar='REV',
+                        help='run the first search at this commit (its own spawned trials)')
     args = parser.parse_args()
     if not (REPO / 'data' / 'toyseg' / 'img_dir' / 'val').is_dir():
         subprocess.run([sys.executable, 'tools/generate_toyseg.py'], cwd=REPO, check=True)
@@ -54,14 +72,17 @@ def main() -> None:
         walls, found = {}, {}
         for fork in (False, True):
             work_dir = osp.join(root, 'forked' if fork else 'spawned')
-            walls[fork] = search(work_dir, fork)
+            if args.before and not fork:
+                walls[fork] = search(work_dir, None, clone_at(args.before, root))
+            else:
+                walls[fork] = search(work_dir, fork)
             found[fork] = rewards(work_dir)
+    names = {False: f'{args.before}, spawned' if args.before else 'spawned', True: 'forked'}
     print(f'main job ({CONFIG}), {os.cpu_count()} cores, one CPU slot')
-    print(f'{"trials":<10}{"trials":>7}{"wall s":>9}{"trials/hour":>13}')
+    print(f'{"trials":<18}{"trials":>7}{"wall s":>9}{"trials/hour":>13}')
     for fork in (False, True):
         n = len(found[fork])
-        print(f'{"forked" if fork else "spawned":<10}{n:>7}{walls[fork]:>9.0f}'
-              f'{n / walls[fork] * 3600:>13.1f}')
+        print(f'{names[fork]:<18}{n:>7}{walls[fork]:>9.0f}{n / walls[fork] * 3600:>13.1f}')
     print(f'speed-up: {walls[False] / walls[True]:.2f}x')
     differing = sorted(t for t in found[False] if found[False][t] != found[True].get(t))
     print(f'same reward for {len(found[False]) - len(differing)}/{len(found[False])} trials'

@@ -1,11 +1,12 @@
-"""Boundary maps of ASL eq. (5-6) against brute-force pixel loops."""
+"""Boundary maps of ASL eq. (5-6) against brute-force pixel loops and max-pooling."""
 import itertools
 
 import pytest
 import torch
 
 from mmautoloss.functional.boundary import (binary_boundary, biou_band, biou_band_of_labels,
-                                            dilate, erode, soft_boundary)
+                                            dilate, dilate_mask, dilation_argmax, erode,
+                                            label_edges, soft_boundary)
 from mmautoloss.functional.monotone_function import MonotoneFunction
 from mmautoloss.functional.soft_logic import soft_xor
 
@@ -126,3 +127,63 @@ def test_band_of_labels_is_the_band_of_their_one_hot_map(tolerance, ignore_backg
             1, torch.where(valid, labels, 0).unsqueeze(1), valid.unsqueeze(1).float())
         assert torch.equal(biou_band_of_labels(labels, 255, tolerance, ignore_background),
                            biou_band(one_hot, tolerance, ignore_background))
+
+
+def _random_masks(generator, count=20):
+    """Random boolean (N, C, H, W) maps of odd sizes (1-pixel sides included), both layouts."""
+    for _ in range(count):
+        height, width = (int(v) for v in torch.randint(1, 24, (2, ), generator=generator))
+        mask = torch.rand(2, 3, height, width, generator=generator) > 0.9
+        yield mask
+        yield mask.contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize('tolerance', [0, 1, 2, 3, 5, 8])
+def test_dilate_mask_is_max_pooling_of_the_mask(tolerance):
+    generator = torch.Generator().manual_seed(tolerance)
+    for mask in _random_masks(generator):
+        dilated = dilate_mask(mask, tolerance)
+        assert torch.equal(dilated, dilate(mask.float(), tolerance) > 0)
+        assert dilated.stride() == mask.stride()  # the layout is kept
+    with pytest.raises(ValueError, match='boolean'):
+        dilate_mask(torch.zeros(1, 1, 3, 3), 1)
+
+
+@pytest.mark.parametrize('ties', [False, True])
+@pytest.mark.parametrize('tolerance', [0, 1, 2, 5])
+def test_dilation_argmax_is_where_max_pooling_takes_its_value(tolerance, ties):
+    """The dilated value at each site, and its gradient sent where max-pooling's backward
+    sends it (ties: many equal values in a window, the first in row-major order wins)."""
+    generator = torch.Generator().manual_seed(10 + tolerance)
+    for mask in _random_masks(generator, count=8):
+        maps = torch.rand(mask.shape, generator=generator, dtype=torch.float64)
+        if ties:
+            maps = (maps * 3).floor() / 3
+        maps = maps.contiguous(memory_format=torch.channels_last) \
+            if not mask.is_contiguous() else maps
+        sites = (torch.rand(mask.shape, generator=generator) > 0.5).nonzero(as_tuple=True)
+        weights = torch.rand(sites[0].numel(), generator=generator, dtype=torch.float64)
+        pooled = maps.clone().requires_grad_(True)
+        reference = dilate(pooled, tolerance)[sites]
+        (reference * weights).sum().backward()
+        rows, cols = dilation_argmax(maps, sites, tolerance)
+        taken = maps.clone().requires_grad_(True)
+        value = taken[sites[0], sites[1], rows, cols]
+        (value * weights).sum().backward()
+        assert torch.equal(value, reference)
+        # the same pixels; sums of many outputs may differ in the last bit (order)
+        torch.testing.assert_close(taken.grad, pooled.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_label_edges_are_the_binary_boundary_of_the_one_hot_map():
+    generator = torch.Generator().manual_seed(3)
+    for _ in range(20):
+        classes = int(torch.randint(1, 5, (1, ), generator=generator))
+        height, width = (int(v) for v in torch.randint(1, 16, (2, ), generator=generator))
+        labels = torch.randint(0, classes, (2, height, width), generator=generator)
+        labels[torch.rand(labels.shape, generator=generator) < 0.15] = 255
+        boundary = binary_boundary(_one_hot(labels, classes))
+        edges = label_edges(labels, 255)
+        assert torch.equal(edges, boundary.sum(dim=1) > 0)
+        # and each edge pixel is on its own label's channel
+        assert torch.equal(boundary.sum(dim=1), edges.float())
