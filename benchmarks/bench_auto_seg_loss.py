@@ -4,11 +4,14 @@ For each input shape and each loss, one forward + backward of the loss on the sa
 (N, C, H, W, float32, requires_grad) and labels (N, H, W, with 5% ignored pixels) is measured
 on CPU with a fixed number of torch threads:
 
-* time (one subprocess per shape, all cases in it): ``--repeats`` rounds after one warm-up
-  pass of each case; a round runs every case once, in turn, so that the machine's drift
-  (a shared host's memory bandwidth and clock change by 2x over minutes) reaches all cases
-  alike. Reported: each case's median time over the rounds, and its median ratio to the
-  CrossEntropyLoss pass of the same round;
+* time: ``--rounds`` rounds; a round runs every case once, in turn, each in a subprocess
+  of its own that times the median of ``--repeats`` passes after one warm-up pass (one
+  loss per process, as in a training: the allocator's state is that loss's own; cases
+  sharing a process change each other's cost, a freed map makes the next loss's
+  allocations fault in fresh pages, 2-3 us per 4 KiB here). Rounds interleave the cases so
+  that the machine's drift (a shared host's memory bandwidth and clock change by 2x over
+  minutes) reaches all alike. Reported: each case's median time over the rounds, and its
+  median ratio to the CrossEntropyLoss time of the same round;
 * peak memory (another subprocess per case): after the inputs are allocated the
   process's peak resident set size is reset (``/proc/self/clear_refs`` = 5, Linux), one
   forward+backward runs, and the peak (``VmHWM``) minus the resident size before the pass is
@@ -24,12 +27,12 @@ row per metric for the implementation before the throughput change (frozen in
 bit), so old and new are compared in the same run: its rows swap the frozen functions in
 around their own passes only.
 
-Usage: ``python benchmarks/bench_auto_seg_loss.py [--repeats 15] [--threads 1] [--previous]``.
+Usage: ``python benchmarks/bench_auto_seg_loss.py [--rounds 3] [--repeats 7] [--threads 1]
+[--previous]``.
 """
 import argparse
 import contextlib
 import importlib.util
-import json
 import functools
 import os
 import re
@@ -113,26 +116,20 @@ def _step(case: str, logits, labels) -> Callable[[], None]:
     return step
 
 
-def _time_worker(shape: Tuple[int, int, int, int], cases: List[str], repeats: int,
-                 threads: int) -> Dict[str, Tuple[float, float]]:
-    """Per case, (median seconds, median ratio to CrossEntropy in the same round)."""
+def _time_worker(shape: Tuple[int, int, int, int], case: str, repeats: int,
+                 threads: int) -> float:
+    """Median seconds of ``repeats`` passes of ``case``, after one warm-up pass."""
     import torch
     torch.set_num_threads(threads)
     logits, labels = _inputs(shape)
-    steps = {case: _step(case, logits, labels) for case in cases}
-    for step in steps.values():
-        step()
-    rounds: List[Dict[str, float]] = []
+    step = _step(case, logits, labels)
+    step()
+    times = []
     for _ in range(repeats):
-        times = {}
-        for case, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[case] = time.perf_counter() - start
-        rounds.append(times)
-    return {case: (statistics.median(r[case] for r in rounds),
-                   statistics.median(r[case] / r['CrossEntropy'] for r in rounds))
-            for case in cases}
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def _memory_worker(shape: Tuple[int, int, int, int], case: str, threads: int) -> float:
@@ -148,49 +145,54 @@ def _memory_worker(shape: Tuple[int, int, int, int], case: str, threads: int) ->
     return (_status_kib('VmHWM') - before) / 1024
 
 
-def _run_worker(args: argparse.Namespace, *worker: str, memory: bool = False) -> str:
+def _run_worker(args: argparse.Namespace, *worker: str, memory: bool = False) -> float:
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     if memory:
         env['MALLOC_MMAP_THRESHOLD_'] = '131072'
-    return subprocess.run(
+    output = subprocess.run(
         [sys.executable, __file__, '--repeats', str(args.repeats), '--threads',
          str(args.threads), *worker],
         check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()[-1]
+    return float(output)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--repeats', type=int, default=15)
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=7)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--previous', action='store_true',
                         help='also time the implementation before the throughput change')
-    parser.add_argument('--time-worker', nargs=2, metavar=('SHAPE', 'CASES'),
+    parser.add_argument('--time-worker', nargs=2, metavar=('SHAPE', 'CASE'),
                         help=argparse.SUPPRESS)
     parser.add_argument('--memory-worker', nargs=2, metavar=('SHAPE', 'CASE'),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.time_worker:
-        tag, cases = args.time_worker
-        shape = tuple(int(v) for v in tag.split('x'))
-        print(json.dumps(_time_worker(shape, cases.split(','), args.repeats, args.threads)))
+        tag, case = args.time_worker
+        print(_time_worker(tuple(int(v) for v in tag.split('x')), case, args.repeats,
+                           args.threads))
         return
     if args.memory_worker:
         tag, case = args.memory_worker
         print(_memory_worker(tuple(int(v) for v in tag.split('x')), case, args.threads))
         return
     print(f'AutoSegLoss forward+backward vs mmseg CrossEntropyLoss, CPU, {args.threads} '
-          f'thread(s); time = median of {args.repeats} interleaved rounds, x CE = median '
-          f'ratio within a round; memory = peak RSS increase of one pass')
+          f'thread(s); time = median over {args.rounds} interleaved rounds of a process\'s '
+          f'median of {args.repeats} passes, x CE = median ratio within a round; memory = '
+          f'peak RSS increase of one pass')
     cases = CASES + ([c + PREVIOUS_SUFFIX for c in RELEASED] if args.previous else [])
     for shape in SHAPES:
         tag = 'x'.join(map(str, shape))
-        timed = json.loads(_run_worker(args, '--time-worker', tag, ','.join(cases)))
-        peaks = {case: float(_run_worker(args, '--memory-worker', tag, case, memory=True))
+        rounds = [{case: _run_worker(args, '--time-worker', tag, case) for case in cases}
+                  for _ in range(args.rounds)]
+        peaks = {case: _run_worker(args, '--memory-worker', tag, case, memory=True)
                  for case in cases}
         print(f'\nshape {tag}')
         print(f'{"loss":<17}{"time ms":>10}{"x CE":>8}{"peak MiB":>11}{"x CE":>8}')
         for case in cases:
-            seconds, ratio = timed[case]
+            seconds = statistics.median(r[case] for r in rounds)
+            ratio = statistics.median(r[case] / r['CrossEntropy'] for r in rounds)
             print(f'{case:<17}{seconds * 1e3:>10.1f}{ratio:>8.2f}{peaks[case]:>11.1f}'
                   f'{peaks[case] / peaks["CrossEntropy"]:>8.2f}')
 

@@ -241,7 +241,7 @@ def test_gradients_finite_at_saturated_logits_absent_classes_and_all_ignored(met
             assert value.item() == 0 and logits.grad.abs().sum() == 0
 
 
-@pytest.mark.parametrize('metric', ['mIoU', 'BF1', 'mAcc', 'BIoU'])
+@pytest.mark.parametrize('metric', ['mIoU', 'FWIoU', 'BF1', 'mAcc', 'BIoU'])
 def test_gradient_matches_finite_differences(metric):
     function, count = SURROGATES[metric]
     curves = _curves('bezier', 1 if metric == 'BF1' else 2, count, 8)
@@ -254,6 +254,25 @@ def test_gradient_matches_finite_differences(metric):
     assert torch.autograd.gradcheck(
         lambda x: function(x.softmax(1), labels, curves, IGNORE, **kwargs), (logits, ),
         eps=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize('metric', ['mIoU', 'BIoU', 'BF1'])
+def test_a_second_backward_through_the_fused_sums_accumulates_the_same_gradient(metric):
+    """The fused per-class sums hand their forward buffer to the first backward as the
+    gradient; a second backward (retain_graph) must not write into it again."""
+    function, count = SURROGATES[metric]
+    curves = _curves('bezier', 1 if metric == 'BF1' else 2, count, 5)
+    generator = torch.Generator().manual_seed(5)
+    labels = _blocky(2, 3, 10, 10, generator)
+    probs = torch.rand(2, 3, 10, 10, generator=generator, dtype=torch.float64)
+    probs = (probs / probs.sum(1, keepdim=True)).requires_grad_(True)
+    kwargs = dict(tolerance=1) if metric in ('BF1', 'BIoU') else {}
+    value = function(probs, labels, curves, IGNORE, **kwargs)
+    value.backward(retain_graph=True)
+    first = probs.grad.clone()
+    value.backward()
+    assert first.abs().sum() > 0
+    torch.testing.assert_close(probs.grad, 2 * first, rtol=1e-12, atol=0)
 
 
 def test_surrogate_is_not_the_metric_away_from_one_hot():
