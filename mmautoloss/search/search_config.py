@@ -48,8 +48,7 @@ EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s'
 #: between a run and its --resume
 EXECUTOR_SCHEDULING_KEYS = ('max_concurrent', 'poll_interval_s', 'kill_grace_s',
                             'keep_checkpoints', 'address', 'num_cpus', 'num_gpus',
-                            'cpus_per_trial', 'memory_per_trial_gb', 'fork_jobs',
-                            'keep_freed_memory')
+                            'cpus_per_trial', 'memory_per_trial_gb', 'fork_jobs')
 #: keys of the metrics written by mmautoloss's own segmentation evaluators
 MMAUTOLOSS_METRIC_KEYS = {'FWIoUMetric': ('FWIoU', ), 'BoundaryIoUMetric': ('BIoU', ),
                           'BoundaryF1Metric': ('BF1', )}

@@ -47,14 +47,6 @@ def job_command(config_path: str, work_dir: str, gpus_per_trial: int | float,
     return [python, '-m', TRAIN_JOB_MODULE, *args]
 
 
-#: glibc malloc settings of the trial jobs (``keep_freed_memory``): blocks of up to 32 MiB
-#: (glibc's largest mmap threshold) come from the heap, which is never trimmed, so freed
-#: tensors' pages are reused instead of being returned to the system and faulted in again
-#: (setting either variable alone turns off glibc's adaptive threshold and makes it worse)
-KEEP_FREED_MEMORY_ENV = {'MALLOC_MMAP_THRESHOLD_': str(32 << 20),
-                         'MALLOC_TRIM_THRESHOLD_': str(1 << 40)}
-
-
 @dataclass
 class _RunningTrial:
     spec: TrialSpec
@@ -128,13 +120,6 @@ class LocalExecutor(BaseExecutor):
             rung of their validations (see :mod:`~mmautoloss.search.early_stopping`).
         fork_jobs (bool): fork the default training job from a warm per-slot process
             instead of starting a new interpreter for it (see above).
-        keep_freed_memory (bool): start the jobs with glibc's malloc told to keep the memory
-            a training loop frees (:data:`KEEP_FREED_MEMORY_ENV`, where the environment does
-            not set those variables already): each iteration's large tensors then reuse
-            pages the process has touched before instead of faulting in fresh ones, which
-            costs 2-3 us per 4 KiB page on a virtual machine (a ToySeg proxy trial trains
-            about 18% faster here, with the same metrics). The process keeps its peak
-            resident size until it ends.
     """
 
     def __init__(self, proxy_config: str | Config, reward_key: str, gpus: int = 0,
@@ -143,8 +128,7 @@ class LocalExecutor(BaseExecutor):
                  nonfinite_check_iters: int = 20, job_entry: list[str] | None = None,
                  poll_interval_s: float = 0.05, kill_grace_s: float = 5.0,
                  keep_checkpoints: bool = False,
-                 early_stopping: ASHAStopping | None = None, fork_jobs: bool = True,
-                 keep_freed_memory: bool = True) -> None:
+                 early_stopping: ASHAStopping | None = None, fork_jobs: bool = True) -> None:
         if not isinstance(proxy_config, Config) and not osp.isfile(proxy_config):
             raise ValueError(f'proxy_config={proxy_config!r} is not a file')
         if not isinstance(reward_key, str) or not reward_key:
@@ -161,10 +145,6 @@ class LocalExecutor(BaseExecutor):
                              f'failure_reward={failure_reward!r}')
         if not isinstance(fork_jobs, bool):
             raise ValueError(f'fork_jobs must be True or False, got fork_jobs={fork_jobs!r}')
-        if not isinstance(keep_freed_memory, bool):
-            raise ValueError('keep_freed_memory must be True or False, got '
-                             f'keep_freed_memory={keep_freed_memory!r}')
-        self.keep_freed_memory = keep_freed_memory
         check_nonfinite_check_iters(nonfinite_check_iters)
         job_entry = check_job_entry(job_entry)
         visible = (parse_visible_devices(os.environ.get('CUDA_VISIBLE_DEVICES'), gpus)
@@ -247,9 +227,6 @@ class LocalExecutor(BaseExecutor):
         env['PYTHONUNBUFFERED'] = '1'
         if self.gpus == 0 and 'OMP_NUM_THREADS' not in os.environ:
             env['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) // self.num_slots))
-        if self.keep_freed_memory:
-            for name, value in KEEP_FREED_MEMORY_ENV.items():
-                env.setdefault(name, value)
         return env
 
     def _launch(self, spec: TrialSpec, slot: Slot) -> _RunningTrial | TrialResult:

@@ -34,8 +34,7 @@ time.sleep(args.sleep)
 with open(os.path.join(args.work_dir, 'job_env.json'), 'w') as f:
     json.dump(dict(CUDA_VISIBLE_DEVICES=os.environ.get('CUDA_VISIBLE_DEVICES'),
                    MASTER_PORT=os.environ.get('MASTER_PORT'), config=args.config,
-                   start=start, end=time.time(),
-                   **{k: v for k, v in os.environ.items() if k.startswith('MALLOC_')}), f)
+                   start=start, end=time.time()), f)
 
 
 def write_metrics(metrics):

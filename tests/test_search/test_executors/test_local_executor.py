@@ -11,7 +11,6 @@ import torch
 
 from mmautoloss.search.executors import LocalExecutor, Slot
 from mmautoloss.search.executors import local as local_executor
-from mmautoloss.search.executors.local import KEEP_FREED_MEMORY_ENV
 from mmautoloss.search.trial import TrialSpec
 
 from mmautoloss.testing import REPO
@@ -80,21 +79,6 @@ def test_ok_crash_and_no_metric_in_one_run(tmp_path):
     assert results['nofile'].status == 'no_metric' and results['nofile'].reward == -1.0
     env = json.loads((tmp_path / 'ok' / 'job_env.json').read_text())
     assert env['CUDA_VISIBLE_DEVICES'] == '' and env['config'] == str(tmp_path / 'ok' / 'config.py')
-    assert {k: env[k] for k in KEEP_FREED_MEMORY_ENV} == KEEP_FREED_MEMORY_ENV
-
-
-def test_keep_freed_memory_sets_malloc_variables_the_environment_does_not_set(monkeypatch):
-    monkeypatch.setenv('MALLOC_TRIM_THRESHOLD_', '12345')
-    slot = Slot(index=0, devices=(), port=29999)
-    env = LocalExecutor(TOY_CONFIG, 'acc')._env(slot)
-    assert env['MALLOC_TRIM_THRESHOLD_'] == '12345'  # the user's own setting wins
-    assert env['MALLOC_MMAP_THRESHOLD_'] == KEEP_FREED_MEMORY_ENV['MALLOC_MMAP_THRESHOLD_']
-    monkeypatch.delenv('MALLOC_TRIM_THRESHOLD_')
-    off = LocalExecutor(TOY_CONFIG, 'acc', keep_freed_memory=False)._env(slot)
-    assert not set(off) & set(KEEP_FREED_MEMORY_ENV)
-    with pytest.raises(ValueError, match="keep_freed_memory must be True or False, got "
-                                         "keep_freed_memory='yes'"):
-        LocalExecutor(TOY_CONFIG, 'acc', keep_freed_memory='yes')
 
 
 def test_polling_fallback_without_pidfds(tmp_path, monkeypatch):
