@@ -11,7 +11,11 @@ on CPU with a fixed number of torch threads:
   allocations fault in fresh pages, 2-3 us per 4 KiB here). Rounds interleave the cases so
   that the machine's drift (a shared host's memory bandwidth and clock change by 2x over
   minutes) reaches all alike. Reported: each case's median time over the rounds, and its
-  median ratio to the CrossEntropyLoss time of the same round;
+  median ratio to the CrossEntropyLoss time of the same round. With glibc's default malloc
+  a pass also faults in the pages of the maps it allocates afresh (2-3 us per 4 KiB page on
+  a virtual machine, where a pass of mIoU at 2x21x256x256 faults 9171 pages, CE 2688);
+  ``--kept-memory`` runs the processes with malloc keeping freed blocks
+  (:data:`KEPT_MEMORY_ENV`), which times the arithmetic alone;
 * peak memory (another subprocess per case): after the inputs are allocated the
   process's peak resident set size is reset (``/proc/self/clear_refs`` = 5, Linux), one
   forward+backward runs, and the peak (``VmHWM``) minus the resident size before the pass is
@@ -28,7 +32,7 @@ bit), so old and new are compared in the same run: its rows swap the frozen func
 around their own passes only.
 
 Usage: ``python benchmarks/bench_auto_seg_loss.py [--rounds 3] [--repeats 7] [--threads 1]
-[--previous]``.
+[--previous] [--kept-memory]``.
 """
 import argparse
 import contextlib
@@ -50,6 +54,10 @@ RELEASED: Dict[str, List[float]] = {
     metric: released_asl_theta(metric) for metric in ('mIoU', 'FWIoU', 'BIoU', 'BF1', 'mAcc', 'gAcc')}
 CASES = ['CrossEntropy'] + list(RELEASED)
 PREVIOUS_SUFFIX = ' (previous)'
+#: glibc malloc keeping freed blocks up to 32 MiB (its largest mmap threshold) and never
+#: trimming its heap (setting the trim threshold alone turns off the adaptive mmap threshold)
+KEPT_MEMORY_ENV = {'MALLOC_MMAP_THRESHOLD_': str(32 << 20),
+                   'MALLOC_TRIM_THRESHOLD_': str(1 << 40)}
 PREVIOUS = REPO / 'tests' / 'assets' / 'previous_implementation'
 
 
@@ -149,6 +157,8 @@ def _run_worker(args: argparse.Namespace, *worker: str, memory: bool = False) ->
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     if memory:
         env['MALLOC_MMAP_THRESHOLD_'] = '131072'
+    elif args.kept_memory:
+        env.update(KEPT_MEMORY_ENV)
     output = subprocess.run(
         [sys.executable, __file__, '--repeats', str(args.repeats), '--threads',
          str(args.threads), *worker],
@@ -163,6 +173,8 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--previous', action='store_true',
                         help='also time the implementation before the throughput change')
+    parser.add_argument('--kept-memory', action='store_true',
+                        help='time with malloc keeping freed blocks (no page faults per pass)')
     parser.add_argument('--time-worker', nargs=2, metavar=('SHAPE', 'CASE'),
                         help=argparse.SUPPRESS)
     parser.add_argument('--memory-worker', nargs=2, metavar=('SHAPE', 'CASE'),
@@ -180,7 +192,8 @@ def main() -> None:
     print(f'AutoSegLoss forward+backward vs mmseg CrossEntropyLoss, CPU, {args.threads} '
           f'thread(s); time = median over {args.rounds} interleaved rounds of a process\'s '
           f'median of {args.repeats} passes, x CE = median ratio within a round; memory = '
-          f'peak RSS increase of one pass')
+          f'peak RSS increase of one pass; malloc: '
+          f'{"freed blocks kept" if args.kept_memory else "glibc defaults"}')
     cases = CASES + ([c + PREVIOUS_SUFFIX for c in RELEASED] if args.previous else [])
     for shape in SHAPES:
         tag = 'x'.join(map(str, shape))
