@@ -18,6 +18,10 @@ one-hot map, hence a class region touching an ignored region has a boundary ther
   ``mmseg/core/evaluation/utils.py``: ``compute_edge(seg) = (seg != avg_pool3(seg)) * seg``),
   which keeps each class's own side of an edge; united over classes and dilated.
   :func:`biou_band_of_labels` gives the same band from the label map (for the surrogate).
+* :func:`label_edges` -- the pixels of a label map where the one-hot map's
+  :func:`binary_boundary` is 1 (in their label's channel); :func:`dilate_mask` -- :func:`dilate`
+  of a boolean map by shifted ORs; :func:`dilation_argmax` -- where :func:`dilate` takes its
+  value at given pixels (the BF1 surrogate needs the dilated boundary there only).
 """
 from typing import Optional, Tuple
 
