@@ -27,17 +27,15 @@ on CPU with a fixed number of torch threads:
 The AutoSegLoss cases use the released searched parameters (the ASL public release), boundary
 tolerance 5; the baseline is ``CrossEntropyLoss(avg_non_ignore=True)``. ``--previous`` adds a
 row per metric for the implementation before the throughput change (frozen in
-``tests/assets/previous_implementation``, which gives the same values and gradients bit for
-bit), so old and new are compared in the same run: its rows swap the frozen functions in
-around their own passes only.
+``tests/assets/previous_implementation``: the same values and gradients, bit for bit but
+for BF1's rounding), in the same run, each in a worker process that swaps the frozen
+functions in.
 
 Usage: ``python benchmarks/bench_auto_seg_loss.py [--rounds 3] [--repeats 7] [--threads 1]
 [--previous] [--kept-memory]``.
 """
 import argparse
-import contextlib
 import importlib.util
-import functools
 import os
 import re
 import statistics
@@ -61,27 +59,19 @@ KEPT_MEMORY_ENV = {'MALLOC_MMAP_THRESHOLD_': str(32 << 20),
 PREVIOUS = REPO / 'tests' / 'assets' / 'previous_implementation'
 
 
-@functools.lru_cache(maxsize=None)
-def _frozen_module(name: str):
-    spec = importlib.util.spec_from_file_location(name, PREVIOUS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextlib.contextmanager
-def _previous_implementation():
-    """Make AutoSegLoss run the frozen previous surrogates and Bezier curves, inside."""
+def _use_previous_implementation() -> None:
+    """Make AutoSegLoss run the frozen previous surrogates and Bezier curves (a worker
+    process times one case only)."""
     from mmautoloss.functional import monotone_function
     from mmautoloss.models.losses import auto_seg_loss
-    previous_bezier = _frozen_module('piecewise_bezier_c051863').piecewise_bezier
-    saved = monotone_function.piecewise_bezier, auto_seg_loss.SURROGATES
+    modules = {}
+    for name in ('piecewise_bezier_c051863', 'seg_surrogates_c051863'):
+        spec = importlib.util.spec_from_file_location(name, PREVIOUS / f'{name}.py')
+        modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(modules[name])
+    previous_bezier = modules['piecewise_bezier_c051863'].piecewise_bezier
     monotone_function.piecewise_bezier = lambda y, points, guard=None: previous_bezier(y, points)
-    auto_seg_loss.SURROGATES = _frozen_module('seg_surrogates_c051863').SURROGATES
-    try:
-        yield
-    finally:
-        monotone_function.piecewise_bezier, auto_seg_loss.SURROGATES = saved
+    auto_seg_loss.SURROGATES = modules['seg_surrogates_c051863'].SURROGATES
 
 
 def _status_kib(field: str) -> int:
@@ -102,8 +92,8 @@ def _inputs(shape: Tuple[int, int, int, int]):
 
 
 def _step(case: str, logits, labels) -> Callable[[], None]:
-    """One forward+backward of ``case`` on the inputs (the previous implementation swapped
-    in around it for a ``(previous)`` case)."""
+    """One forward+backward of ``case`` on the inputs (for a ``(previous)`` case, with the
+    previous implementation swapped in)."""
     from mmseg.models.losses import CrossEntropyLoss
 
     import mmautoloss  # noqa: F401
@@ -112,14 +102,15 @@ def _step(case: str, logits, labels) -> Callable[[], None]:
     if case == 'CrossEntropy':
         loss = CrossEntropyLoss(avg_non_ignore=True)
     else:
-        metric = case[:-len(PREVIOUS_SUFFIX)] if case.endswith(PREVIOUS_SUFFIX) else case
+        metric = case
+        if case.endswith(PREVIOUS_SUFFIX):
+            _use_previous_implementation()
+            metric = case[:-len(PREVIOUS_SUFFIX)]
         loss = MODELS.build(dict(type='AutoSegLoss', metric=metric, theta=RELEASED[metric]))
-    swap = _previous_implementation if case.endswith(PREVIOUS_SUFFIX) else contextlib.nullcontext
 
     def step() -> None:
         logits.grad = None
-        with swap():
-            loss(logits, labels, ignore_index=255).backward()
+        loss(logits, labels, ignore_index=255).backward()
 
     return step
 

@@ -54,6 +54,23 @@ def erode(maps: Tensor) -> Tensor:
     return -F.max_pool2d(-maps, kernel_size=3, stride=1, padding=1)
 
 
+@torch.no_grad()
+def erode_with_index(maps: Tensor) -> Tuple[Tensor, Tensor]:
+    """:func:`erode` without a graph, and the index (per H*W plane) of each minimum, for
+    :func:`erode_backward` (for a caller that writes its own backward)."""
+    _check_map('maps', maps)
+    eroded, index = F.max_pool2d(-maps, kernel_size=3, stride=1, padding=1,
+                                 return_indices=True)
+    return eroded.neg_(), index
+
+
+def erode_backward(grad: Tensor, maps: Tensor, index: Tensor) -> Tensor:
+    """The gradient w.r.t. ``maps`` of :func:`erode` (what autograd of :func:`erode` gives),
+    from the ``index`` of :func:`erode_with_index`; the two negations cancel."""
+    return torch.ops.aten.max_pool2d_with_indices_backward(grad, maps, [3, 3], [1, 1], [1, 1],
+                                                           [1, 1], False, index)
+
+
 def dilate(maps: Tensor, tolerance: int) -> Tensor:
     """Max-pooling with kernel ``2 * tolerance + 1``, stride 1 (``Max-Pooling`` in eq. 6).
 

@@ -131,9 +131,10 @@ def bezier_evaluator(points: Tensor, like: Tensor, guard: bool | None = None) ->
         offset = clamped if at_zero else torch.sub(clamped, start_u, out=s).clamp_min_(0)
         torch.mul(a4, offset, out=root).add_(bb).clamp_min_(0).sqrt_()
         if guard:
-            positive = root + b > 0
-            s.copy_(torch.where(positive, (2 * offset).div_(torch.where(positive, root + b, one)),
-                                zero))
+            denominator = torch.add(root, b, out=slope)
+            positive = denominator > 0
+            s.copy_(torch.where(positive,
+                                (2 * offset).div_(torch.where(positive, denominator, one)), zero))
         else:
             torch.div(torch.mul(offset, 2, out=value), torch.add(root, b, out=slope), out=s)
         s.clamp_(0, 1)
@@ -160,20 +161,17 @@ def bezier_evaluator(points: Tensor, like: Tensor, guard: bool | None = None) ->
                    scratch['s'][:inputs.numel()].view_as(inputs))
         on_host = inputs.device.type in HOST_READ_DEVICES
         compact = num_segments == 1 or (num_segments == 2 and on_host)
+        # on CPU, a chunk inside [0, 1] (False for NaN) has nothing to clamp or mask
+        in_range, reaches_one = False, True
         if compact and on_host:
-            low, high = torch.aminmax(inputs)
-            if 0 <= low.item() and high.item() <= 1:  # False for NaN
-                # nothing to clamp; slopes are kept as computed
-                on_segments(inputs, *table[0, COLUMNS], at_zero=True, out=out,
-                            scratch=buffers)
-                if num_segments == 2:
-                    on_second_segment(inputs, out)
-                if high.item() == 1:
-                    torch.where(inputs >= 1, one, out[0], out=out[0])
-                return
-        clamped = inputs.clamp(0, 1)
-        inside = clamped == inputs  # False for NaN and for values outside [0, 1]
-        clamped = clamped.nan_to_num_(0.0)
+            low, high = (v.item() for v in torch.aminmax(inputs))
+            in_range, reaches_one = 0 <= low and high <= 1, not high < 1
+        if in_range:
+            clamped = inputs
+        else:
+            clamped = inputs.clamp(0, 1)
+            inside = clamped == inputs  # False for NaN and for values outside [0, 1]
+            clamped = clamped.nan_to_num_(0.0)
         if compact:
             # segment 0's coefficients for all, then segment 1's for the elements on it
             on_segments(clamped, *table[0, COLUMNS], at_zero=True, out=out, scratch=buffers)
@@ -183,7 +181,9 @@ def bezier_evaluator(points: Tensor, like: Tensor, guard: bool | None = None) ->
             on_segments(clamped, *coefficients(clamped), at_zero=False, out=out,
                         scratch=buffers)
         # g(1) = 1 even when the last segments have zero width (u already 1 before the end)
-        torch.where(clamped >= 1, one, out[0], out=out[0])  # v of the end point (1, 1)
-        torch.where(inside, out[1], zero, out=out[1])
+        if reaches_one:
+            torch.where(clamped >= 1, one, out[0], out=out[0])  # v of the end point (1, 1)
+        if not in_range:
+            torch.where(inside, out[1], zero, out=out[1])
 
     return evaluate

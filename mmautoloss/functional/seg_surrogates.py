@@ -31,11 +31,10 @@ Conventions shared by all six functions:
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from .boundary import (biou_band_of_labels, check_tolerance, dilate_mask, dilation_argmax,
-                       label_edges, soft_boundary)
+from .boundary import (biou_band_of_labels, dilate_mask, dilation_argmax, erode_backward,
+                       erode_with_index, label_edges, soft_boundary)
 from .soft_logic import Curve, apply_curve_or_identity
 from ..utils.checks import check_int
 
@@ -181,8 +180,8 @@ class _IntersectionUnionSums(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, probs: Tensor, keep: Tensor, index: Tensor, g_and: Curve,  # type: ignore[override]
-                g_or: Curve) -> Tuple[Tensor, Tensor]:
+    def forward(ctx, probs: Tensor, keep: Tensor,  # type: ignore[override]
+                index: Tensor, g_and: Curve, g_or: Curve) -> Tuple[Tensor, Tensor]:
         num_classes = probs.shape[1]
         and_value, and_slope = _value_and_slope(g_and, probs.gather(1, index) * keep)
         intersection = _sum_by_label(and_value, index, num_classes)
@@ -336,20 +335,6 @@ def gacc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     return (correct / valid.sum().clamp_min(1).double()).to(probs.dtype)
 
 
-def _erode_with_index(maps: Tensor) -> Tuple[Tensor, Tensor]:
-    """:func:`~mmautoloss.functional.boundary.erode` and the index max-pooling keeps for its
-    backward (of the minimum, per (H*W) plane)."""
-    eroded, index = F.max_pool2d(-maps, kernel_size=3, stride=1, padding=1,
-                                 return_indices=True)
-    return eroded.neg_(), index
-
-
-def _erode_backward(grad: Tensor, maps: Tensor, index: Tensor) -> Tensor:
-    """The gradient of :func:`_erode_with_index` w.r.t. ``maps`` (the two negations cancel)."""
-    return torch.ops.aten.max_pool2d_with_indices_backward(grad, maps, [3, 3], [1, 1], [1, 1],
-                                                           [1, 1], False, index)
-
-
 def _boundary_f1_sums(masked: Tensor, gt_dilated: Tensor,
                       sites: Tuple[Tensor, Tensor, Tensor, Tensor], tolerance: int,
                       curves: Tuple[Curve, Curve, Curve, Curve]) -> Tuple[Tensor, Tensor, Tensor]:
@@ -387,8 +372,8 @@ class _BoundaryF1Sums(torch.autograd.Function):
         num_classes, dims = masked.shape[1], (0, 2, 3)
         a, a_slope = _value_and_slope(g_or, masked)
         c, c_slope = _value_and_slope(g_and, masked)
-        a_eroded, a_index = _erode_with_index(a)
-        c_eroded, c_index = _erode_with_index(c)
+        a_eroded, a_index = erode_with_index(a)
+        c_eroded, c_index = erode_with_index(c)
         # soft_boundary's (a + a_e - a a_e - c c_e).clamp(0, 1), the same operations
         boundary = a + a_eroded
         product = a * a_eroded
@@ -433,9 +418,9 @@ class _BoundaryF1Sums(torch.autograd.Function):
         grad_a_eroded = torch.rsub(a, 1).mul_(grad)
         grad_c = torch.mul(c_eroded, grad).neg_()
         grad_c_eroded = torch.mul(c, grad, out=grad).neg_()
-        grad_a += _erode_backward(grad_a_eroded, a, a_index)
+        grad_a += erode_backward(grad_a_eroded, a, a_index)
         del grad_a_eroded
-        grad_c += _erode_backward(grad_c_eroded, c, c_index)
+        grad_c += erode_backward(grad_c_eroded, c, c_index)
         if a_slope is not None:
             grad_a.mul_(a_slope)
         if c_slope is not None:
@@ -462,11 +447,10 @@ def bf1_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
     """
     g_or_xor, g_and_xor, g_prec, g_rec = _check_inputs(probs, labels, ignore_index, curves, 4,
                                                        validate)
-    check_tolerance(tolerance)
-    masked, index, valid = _mask_and_index(probs, labels, ignore_index)
+    masked, index, _ = _mask_and_index(probs, labels, ignore_index)
     # channels-last maps pool several times faster on CPU; every map below inherits it
     masked = masked.contiguous(memory_format=torch.channels_last)
-    num_classes, dims = probs.shape[1], (0, 2, 3)
+    num_classes = probs.shape[1]
     with torch.no_grad():
         # B_y from the label map: each edge pixel is on its own class's boundary only
         edges = label_edges(labels, ignore_index)

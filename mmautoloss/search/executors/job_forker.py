@@ -14,22 +14,22 @@ per trial, a JSON line on stdin::
     {"module": "mmautoloss.engine.train_job", "argv": [...], "env": {...}, "cwd": "...",
      "log": "<work_dir>/trial.log"}
 
-It forks a child that becomes what a spawned ``python -m MODULE ARGV`` would be: the leader of a new session (its pid is its process group, which a timeout
-kills), killed by the kernel when this process dies (``PR_SET_PDEATHSIG``, and this process
-dies with the search driver), with stdin on ``/dev/null``, stdout and stderr appended to the
-trial log, the request's environment (where it differs from the one this process started
-with; what the imports set, e.g. torch's ``TORCHINDUCTOR_CACHE_DIR``, is kept, as a spawned
-job's imports would set it), working directory and ``sys.argv``, Python's and
-NumPy's global generators reseeded from the OS as a new interpreter seeds them (torch's
-default generator starts from a fixed seed in every interpreter and is left as the
-imports leave it, as in a spawned job), and the default SIGINT / SIGTERM handlers. Its exit status is that of
-an interpreter running the job: 0, the ``SystemExit`` code, or 1 after printing the
-traceback of an uncaught exception. The answers are ``{"pid": N}`` at once and
-``{"exit": CODE}`` (``-signal`` when killed, as :class:`subprocess.Popen` reports it) when
-the child has exited and everything left in its process group (dataloader workers) has been
-SIGKILLed. The exited child stays a zombie until the next request arrives, so its process
-group id cannot be reused while the driver may still signal it. End of stdin ends the
-process.
+It forks a child that becomes what a spawned ``python -m MODULE ARGV`` would be: the leader
+of a new session (its pid is its process group, which a timeout kills), killed by the kernel
+when this process dies (``PR_SET_PDEATHSIG``, and this process dies with the search driver),
+with stdin on ``/dev/null``, stdout and stderr appended to the trial log, the request's
+environment (where it differs from the one this process started with; what the imports set,
+e.g. torch's ``TORCHINDUCTOR_CACHE_DIR``, is kept, as a spawned job's imports would set it),
+working directory and ``sys.argv``, Python's and NumPy's global generators reseeded from the
+OS as a new interpreter seeds them (torch's default generator starts from a fixed seed in
+every interpreter and is left as the imports leave it, as in a spawned job), and the default
+SIGINT / SIGTERM handlers. Its exit status is that of an interpreter running the job: 0, the
+``SystemExit`` code, or 1 after printing the traceback of an uncaught exception. The answers
+are ``{"pid": N}`` at once and ``{"exit": CODE}`` (``-signal`` when killed, as
+:class:`subprocess.Popen` reports it) when the child has exited and everything left in its
+process group (dataloader workers) has been SIGKILLed. The exited child stays a zombie until
+the next request arrives, so its process group id cannot be reused while the driver may
+still signal it. End of stdin ends the process.
 
 A module that fails to import is skipped and reported in the ready answer: the job imports
 it again and fails in its own log, as a spawned job would. CUDA must not be initialised
@@ -49,6 +49,7 @@ import signal
 import sys
 import traceback
 from typing import Callable
+
 
 def _answer(message: dict) -> None:
     os.write(1, (json.dumps(message) + '\n').encode())
