@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from mmautoloss.testing import REPO, SEARCH_TOOL, write_proxy, write_search_config
+from mmautoloss.testing.processes import job_processes, stop_deadline_s, wait_gone
 
 
 def test_malformed_config_exits_2_naming_the_key(tmp_path):
@@ -61,18 +62,9 @@ def test_tiny_search_and_exit_codes(tmp_path, search_main, capsys):
     assert not (tmp_path / 'w2').exists() and not (tmp_path / 'w3').exists()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
-    except OSError:
-        return False
-
-
 def test_sigterm_stops_the_running_trials_and_exits_143(tmp_path):
     """SIGTERM (a scheduler, ``kill``) stops the search like Ctrl-C: the trial's whole
     process group is killed, not only its leader, and the resume hint is printed."""
-    import json
     import signal
     import time
     fake_job = os.path.join(REPO, 'tests', 'assets', 'toy_job', 'fake_job.py')
@@ -88,21 +80,19 @@ def test_sigterm_stops_the_running_trials_and_exits_143(tmp_path):
     deadline = time.monotonic() + 120
     while not pids_path.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    time.sleep(0.2)  # pids.json is written in one go, but let the writer close it
-    pids = json.loads(pids_path.read_text())
+    processes = job_processes(pids_path)
     try:
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=60)
+        exited = time.monotonic()
         assert proc.returncode == 143, stderr[-2000:]
         assert '--resume' in stderr
-        deadline = time.monotonic() + 10
-        while _alive(pids['grandchild']) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _alive(pids['job']) and not _alive(pids['grandchild'])
+        wait_gone(processes, stop_deadline_s(0.2), 'local: driver SIGTERM exit -> job gone',
+                  since=exited)
     finally:
-        for pid in (pids['job'], pids['grandchild']):
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        for process in processes:
+            if process.running():
+                os.kill(process.pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize('case, match', [

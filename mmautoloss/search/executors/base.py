@@ -6,6 +6,14 @@ from typing import Iterator, Sequence
 
 from ..trial import TrialResult, TrialSpec
 
+#: what every executor promises (README, "When a search or a trial is stopped"): each
+#: process of a stopped trial's job, its children included, is gone within the executor's
+#: ``kill_grace_s`` plus this many seconds of the stop (the driver's exit, the trial's time
+#: limit, its cancellation, the death of its Ray worker). The grace is the job's own time
+#: to exit on SIGTERM; the slack covers signal delivery, Ray's worker exit and a loaded
+#: machine (measured worst case: ``tools/stress_failures.py``).
+STOP_SLACK_S = 10.0
+
 
 class BaseExecutor(metaclass=ABCMeta):
     """Runs trials and yields their results in the order they finish.

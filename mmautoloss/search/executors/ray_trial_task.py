@@ -26,7 +26,7 @@ import time
 
 from . import job_keeper
 from .gpu_slots import find_free_port
-from .stale_jobs import signal_group
+from .stale_jobs import process_start_time, signal_group
 
 #: run as ``python -c`` on the node, so that nothing of this package need be installed there
 KEEPER_SOURCE = open(job_keeper.__file__, encoding='utf-8').read()
@@ -35,7 +35,8 @@ KEEPER_SOURCE = open(job_keeper.__file__, encoding='utf-8').read()
 #: free on its node (torchrun's --master_port)
 PYTHON_TOKEN = '{PYTHON}'
 MASTER_PORT_TOKEN = '{MASTER_PORT}'
-#: written by the task into the trial's work dir: node, worker pid, keeper pid, devices
+#: written by the task into the trial's work dir: node, worker and keeper pids with their
+#: start times (a pid alone may name a later process), devices
 TASK_RECORD_NAME = 'ray_task.json'
 #: files of an earlier attempt of the trial that must not be mistaken for this one's (the
 #: names of ``trial.STALE_OUTCOME_FILES``, written out: importing them would import
@@ -59,7 +60,7 @@ def run_trial_job(cmd: list, work_dir: str, cwd: str, log_name: str, timeout_s: 
                   kill_grace_s: float, env_vars: dict) -> dict:
     """Run one trial job on this Ray worker; returns ``returncode`` (None when timed out),
     ``timed_out``, ``duration_s``, ``node``, ``worker_pid``, ``leader_pid`` (the keeper),
-    ``devices``.
+    their start times, ``devices``.
 
     Args:
         cmd (list): the job command; ``{PYTHON}`` and ``{MASTER_PORT}`` are filled in here.
@@ -95,7 +96,9 @@ def run_trial_job(cmd: list, work_dir: str, cwd: str, log_name: str, timeout_s: 
             [sys.executable, '-c', KEEPER_SOURCE, str(kill_grace_s), str(os.getpid()), *cmd],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
             cwd=cwd if osp.isdir(cwd) else work_dir, start_new_session=True)
-    record = dict(node=node, worker_pid=os.getpid(), leader_pid=proc.pid, devices=devices)
+    record = dict(node=node, worker_pid=os.getpid(),
+                  worker_start_time=process_start_time(os.getpid()), leader_pid=proc.pid,
+                  leader_start_time=process_start_time(proc.pid), devices=devices)
     with open(osp.join(work_dir, TASK_RECORD_NAME), 'w') as f:
         json.dump(record, f)
     returncode, timed_out = None, False

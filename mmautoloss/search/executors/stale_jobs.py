@@ -68,6 +68,18 @@ def process_start_time(pid: int) -> str:
         return ''
 
 
+def is_running(pid: int, start_time: str) -> bool:
+    """True while the process ``pid`` that started at ``start_time`` (as
+    :func:`process_start_time` read it) runs: it exists, is not a zombie, and is the same
+    process, not a later one that was given the recycled id."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[0] not in ('Z', 'X') and fields[19] == start_time
+
+
 def forget_job(work_dir: str) -> None:
     try:
         os.remove(osp.join(work_dir, PGID_NAME))
@@ -112,7 +124,7 @@ def kill_stale_job(work_dir: str, config_path: str, timeout_s: float = 10.0) -> 
     if pgid not in members:
         ours = bool(members)
     elif start_time:
-        ours = process_start_time(pgid) == start_time
+        ours = is_running(pgid, start_time)
     else:
         ours = config_path in _leader_cmdline(pgid)
     if ours:

@@ -6,8 +6,9 @@ Called as ``python fake_job.py --mode MODE [opts] CONFIG --work-dir DIR`` (the e
   ok        write metrics.json with {--reward-key: --reward, 'other': 1.0}, exit 0
   crash     print --lines numbered lines, exit 3
   no_metric write metrics.json without --reward-key, exit 0 (or no file with --no-file)
-  hang      start a grandchild, write both pids to DIR/pids.json, sleep forever
-            (with --ignore-term both ignore SIGTERM)
+  hang      start a grandchild, write both pids and their start times (``/proc/PID/stat``
+            field 22, so that a recycled pid is not taken for them) to DIR/pids.json,
+            sleep forever (with --ignore-term both ignore SIGTERM)
 """
 import argparse
 import json
@@ -55,7 +56,13 @@ else:
     if args.ignore_term:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the grandchild
     child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])
-    with open(os.path.join(args.work_dir, 'pids.json'), 'w') as f:
-        json.dump(dict(job=os.getpid(), grandchild=child.pid), f)
+    starts = {}
+    for name, pid in (('job', os.getpid()), ('grandchild', child.pid)):
+        with open(f'/proc/{pid}/stat') as f:
+            starts[name] = f.read().rsplit(')', 1)[1].split()[19]
+    with open(os.path.join(args.work_dir, 'pids.json.tmp'), 'w') as f:
+        json.dump(dict(job=os.getpid(), grandchild=child.pid, start_times=starts), f)
+    os.replace(os.path.join(args.work_dir, 'pids.json.tmp'),
+               os.path.join(args.work_dir, 'pids.json'))
     while True:
         time.sleep(1)

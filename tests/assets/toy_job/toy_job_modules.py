@@ -5,8 +5,9 @@ Imported by the job process through ``custom_imports`` (the tests put this direc
 training forward on, to exercise the non-finite loss check. At its first training forward
 ``ToyRegressor(probe_dir=D)`` writes ``D/job_probe.json`` (what the job process sees: its
 ids, environment, working directory, argv, torch threads, draws of the global generators),
-and ``fault`` misbehaves: ``'hang'`` starts a grandchild, writes both pids to
-``D/pids.json`` and sleeps forever (``'hang_ignoring_term'``: both ignore SIGTERM),
+and ``fault`` misbehaves: ``'hang'`` starts a grandchild, writes both pids and their start
+times to ``D/pids.json`` (:func:`~mmautoloss.testing.processes.write_pids`) and sleeps
+forever (``'hang_ignoring_term'``: both ignore SIGTERM),
 ``'raise'`` raises RuntimeError, ``'exit'`` calls ``sys.exit(3)``.
 """
 import json
@@ -25,6 +26,8 @@ from mmengine.model import BaseModel
 from mmengine.registry import DATASETS, METRICS, MODELS
 from torch import nn
 from torch.utils.data import Dataset
+
+from mmautoloss.testing.processes import write_pids
 
 
 @DATASETS.register_module(force=True)
@@ -73,8 +76,8 @@ class ToyRegressor(BaseModel):
             if self.fault == 'hang_ignoring_term':
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the grandchild
             child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])
-            with open(os.path.join(self.probe_dir, 'pids.json'), 'w') as f:
-                json.dump(dict(job=os.getpid(), grandchild=child.pid), f)
+            write_pids(os.path.join(self.probe_dir, 'pids.json'),
+                       dict(job=os.getpid(), grandchild=child.pid))
             while True:
                 time.sleep(1)
 

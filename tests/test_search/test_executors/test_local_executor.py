@@ -14,6 +14,8 @@ from mmautoloss.search.executors import local as local_executor
 from mmautoloss.search.trial import TrialSpec
 
 from mmautoloss.testing import REPO
+from mmautoloss.testing.processes import (Process, job_processes, stop_deadline_s,
+                                          timeout_fired_at, wait_gone)
 TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
 TOY_CONFIG = str(TOY_DIR / 'toy_job_config.py')
 FAKE_JOB = str(TOY_DIR / 'fake_job.py')
@@ -26,22 +28,6 @@ def _fake_entry(*args):
 def _spec(tmp_path, trial_id, overrides=None):
     return TrialSpec(trial_id=trial_id, candidate=[0.0], overrides=overrides or {},
                      work_dir=str(tmp_path / trial_id))
-
-
-def _is_dead(pid: int, wait_s: float = 3.0) -> bool:
-    """True once the pid is gone or a zombie (killed but not yet reaped by init)."""
-    end = time.monotonic() + wait_s
-    while True:
-        try:
-            with open(f'/proc/{pid}/stat') as f:
-                state = f.read().rsplit(')', 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state in ('Z', 'X'):
-            return True
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
 
 
 class _PerSpecEntry(LocalExecutor):
@@ -173,8 +159,9 @@ def test_timeout_kills_the_process_group(tmp_path):
                              job_entry=_fake_entry('--mode', 'hang', '--ignore-term'))
     (result,) = executor.run([_spec(tmp_path, 'hang')])
     assert result.status == 'timeout' and result.duration_s >= 3.0
-    pids = json.loads((tmp_path / 'hang' / 'pids.json').read_text())
-    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+    wait_gone(job_processes(tmp_path / 'hang' / 'pids.json'), stop_deadline_s(0.3),
+              'local: trial timeout -> job group gone',
+              since=timeout_fired_at(tmp_path / 'hang' / 'config.py', 3.0))
 
 
 def test_interrupt_kills_running_trials(tmp_path):
@@ -188,11 +175,13 @@ def test_interrupt_kills_running_trials(tmp_path):
     end = time.monotonic() + 20
     while not pids_path.exists() and time.monotonic() < end:
         time.sleep(0.05)
-    pids = json.loads(pids_path.read_text())
-    assert not _is_dead(pids['grandchild'], wait_s=0)
+    processes = job_processes(pids_path)
+    assert all(p.running() for p in processes)
+    interrupted = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         run.throw(KeyboardInterrupt)
-    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+    wait_gone(processes, stop_deadline_s(1.0), 'local: interrupt -> job group gone',
+              since=interrupted)
 
 
 @pytest.mark.training
@@ -270,21 +259,22 @@ def _forker_pid(tmp_path, trial_id):
     return int(header.split(marker)[1].rstrip(')')) if marker in header else None
 
 
-def _hanging_pids(pids_path):
-    """The pids a hanging toy job writes, once it has written them."""
+def _hanging_processes(pids_path):
+    """The job and grandchild a hanging toy job records, once it has recorded them."""
     end = time.monotonic() + 120
     while not pids_path.exists() and time.monotonic() < end:
         time.sleep(0.05)
-    time.sleep(0.2)  # written, not just created
-    return json.loads(pids_path.read_text())
+    return job_processes(pids_path)
 
 
 def _kill_once_hanging(pids_path, whom, sig=signal.SIGKILL):
     """In the background: once the hanging job has written ``pids_path``, send ``sig`` to
-    ``whom(pids)``; the thread's ``pids`` holds what it read."""
+    the pid ``whom(job, grandchild)``; the thread's ``processes`` holds what it read and
+    ``killed_at`` when it sent the signal."""
     def kill():
-        thread.pids = _hanging_pids(pids_path)
-        os.kill(whom(thread.pids), sig)
+        thread.processes = _hanging_processes(pids_path)
+        os.kill(whom(*thread.processes), sig)
+        thread.killed_at = time.monotonic()
 
     thread = threading.Thread(target=kill, daemon=True)
     thread.start()
@@ -354,13 +344,14 @@ def test_sigkilled_forked_trial_then_the_next_one_on_its_slot_runs_normally(tmp_
     _toy_env(monkeypatch)
     executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120)
     run = executor.run([_toy_spec(tmp_path, 'killed', fault='hang'), _toy_spec(tmp_path, 'next')])
-    killer = _kill_once_hanging(tmp_path / 'killed' / 'pids.json', lambda pids: pids['job'])
+    killer = _kill_once_hanging(tmp_path / 'killed' / 'pids.json', lambda job, _: job.pid)
     killed = next(run)
     killer.join()
-    pids = killer.pids
     assert killed.trial_id == 'killed' and killed.status == 'crashed'
     assert f'code {-signal.SIGKILL}' in killed.reason
-    assert _is_dead(pids['grandchild'])  # what it left in its group went with it
+    # what it left in its group went with it
+    wait_gone(killer.processes, stop_deadline_s(executor.kill_grace_s),
+              'local: forked job SIGKILLed -> its group gone', since=killer.killed_at)
     following = next(run)
     assert following.trial_id == 'next' and following.status == 'ok', following.log_tail
     spawned = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120, fork_jobs=False)
@@ -377,8 +368,9 @@ def test_forked_job_past_its_time_limit_is_killed_with_its_group(tmp_path, monke
     results = list(executor.run([_toy_spec(tmp_path, 'hang', fault='hang_ignoring_term'),
                                  _toy_spec(tmp_path, 'after')]))
     assert [r.status for r in results] == ['timeout', 'ok']
-    pids = json.loads((tmp_path / 'hang' / 'pids.json').read_text())
-    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+    wait_gone(job_processes(tmp_path / 'hang' / 'pids.json'), stop_deadline_s(0.3),
+              'local: forked trial timeout -> job group gone',
+              since=timeout_fired_at(tmp_path / 'hang' / 'config.py', 8.0))
     assert not (tmp_path / 'hang' / 'trial.pgid').exists()
     executor.close()
 
@@ -389,13 +381,14 @@ def test_a_dead_forker_loses_its_trial_and_is_replaced(tmp_path, monkeypatch):
     executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120)
     run = executor.run([_toy_spec(tmp_path, 'orphaned', fault='hang'), _toy_spec(tmp_path, 'next')])
     killer = _kill_once_hanging(tmp_path / 'orphaned' / 'pids.json',
-                                lambda pids: _forker_pid(tmp_path, 'orphaned'))
+                                lambda *_: _forker_pid(tmp_path, 'orphaned'))
     lost = next(run)
     killer.join()
-    pids, forker = killer.pids, _forker_pid(tmp_path, 'orphaned')
+    forker = _forker_pid(tmp_path, 'orphaned')
     assert lost.status == 'crashed' and 'the trial job was lost' in lost.reason
     assert f'the job forker (pid {forker}) ended' in lost.reason
-    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+    wait_gone(killer.processes, stop_deadline_s(executor.kill_grace_s),
+              'local: job forker SIGKILLed -> its job group gone', since=killer.killed_at)
     following = next(run)
     assert following.status == 'ok', following.log_tail
     assert _forker_pid(tmp_path, 'next') not in (None, forker)
@@ -422,12 +415,15 @@ def test_close_and_interrupt_leave_no_forker_or_job(tmp_path, monkeypatch):
     run = executor.run([_toy_spec(tmp_path, 'ok'), _toy_spec(tmp_path, 'hang', fault='hang')])
     first = next(run)
     assert first.trial_id == 'ok' and first.status == 'ok', first.log_tail
-    pids = _hanging_pids(tmp_path / 'hang' / 'pids.json')
-    forkers = {_forker_pid(tmp_path, 'ok'), _forker_pid(tmp_path, 'hang')}
+    processes = _hanging_processes(tmp_path / 'hang' / 'pids.json')
+    forkers = {Process.of(_forker_pid(tmp_path, name), 'forker') for name in ('ok', 'hang')}
     assert len(forkers) == 2  # one per slot
+    interrupted = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         run.throw(KeyboardInterrupt)
-    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
-    assert not any(_is_dead(pid, wait_s=0) for pid in forkers)  # kept for the next run
+    wait_gone(processes, stop_deadline_s(0.5), 'local: interrupt -> forked job group gone',
+              since=interrupted)
+    assert all(forker.running() for forker in forkers)  # kept for the next run
+    closed = time.monotonic()
     executor.close()
-    assert all(_is_dead(pid) for pid in forkers)
+    wait_gone(forkers, stop_deadline_s(0.5), 'local: close -> forkers gone', since=closed)

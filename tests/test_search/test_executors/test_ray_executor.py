@@ -21,6 +21,8 @@ from mmautoloss.search.executors.ray_trial_task import MASTER_PORT_TOKEN, PYTHON
 from mmautoloss.search.trial import TrialSpec
 from mmautoloss.testing import (OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed,
                                 trial_events, write_proxy, write_search_config)
+from mmautoloss.testing.processes import (Process, job_processes, stop_deadline_s,
+                                          timeout_fired_at, wait_gone)
 from mmautoloss.testing.ray_cluster import ray_head, ray_node
 
 FAKE_JOB = str(REPO / 'tests' / 'assets' / 'toy_job' / 'fake_job.py')
@@ -61,23 +63,15 @@ def _driver_once_written(config: str, work_dir: Path, paths: list) -> subprocess
     return driver
 
 
-def _is_dead(pid: int, wait_s: float = 20.0) -> bool:
-    end = time.monotonic() + wait_s
-    while True:
-        try:
-            with open(f'/proc/{pid}/stat') as f:
-                if f.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X'):
-                    return True
-        except FileNotFoundError:
-            return True
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.1)
+def _keeper(record: dict) -> Process:
+    """The job keeper a task record (``ray_task.json``) names."""
+    return Process(record['leader_pid'], record['leader_start_time'], 'keeper')
 
 
 def _kill_worker_when_started(work_dir: Path, killed: dict, wait_for: str = '') -> threading.Thread:
     """SIGKILL the Ray worker running the trial in ``work_dir`` once its task record (and
-    the file ``wait_for`` of the job, if given) exists; the record goes into ``killed``."""
+    the file ``wait_for`` of the job, if given) exists; the record goes into ``killed``,
+    with ``killed_at``, when the signal was sent."""
     record = work_dir / 'ray_task.json'
 
     def kill() -> None:
@@ -88,6 +82,7 @@ def _kill_worker_when_started(work_dir: Path, killed: dict, wait_for: str = '') 
         time.sleep(0.3)
         killed.update(json.loads(record.read_text()))
         os.kill(killed['worker_pid'], signal.SIGKILL)
+        killed['killed_at'] = time.monotonic()
 
     thread = threading.Thread(target=kill, daemon=True)
     thread.start()
@@ -124,7 +119,9 @@ def test_a_killed_worker_is_retried_and_no_finished_trial_runs_twice(tmp_path, c
     assert all(r.status == 'ok' for r in results.values()), results
     retried = json.loads((tmp_path / 'slow' / 'ray_task.json').read_text())
     assert retried['worker_pid'] != killed['worker_pid']
-    assert _is_dead(killed['leader_pid'])  # the first attempt's job died with its worker
+    # the first attempt's job died with its worker
+    wait_gone([_keeper(killed)], stop_deadline_s(0.3), 'ray: worker SIGKILLed -> keeper gone',
+              since=killed['killed_at'])
     assert sorted(counter.read_text().split()) == ['a', 'b', 'slow']  # each ran to the end once
 
 
@@ -139,9 +136,9 @@ def test_a_worker_that_dies_past_the_retries_fails_the_trial_with_the_reason(tmp
     assert result.status == 'crashed' and result.reward == 0.0
     assert 'the trial job was lost' in result.reason and 'retries' in result.reason
     assert 'Worker' in result.reason or 'worker' in result.reason, result.reason
-    pids = json.loads((tmp_path / 'hang' / 'pids.json').read_text())
     # the job and its child die with the worker (the keeper stops their process group)
-    assert _is_dead(pids['job']) and _is_dead(pids['grandchild'])
+    wait_gone(job_processes(tmp_path / 'hang' / 'pids.json'), stop_deadline_s(0.3),
+              'ray: worker SIGKILLed -> job group gone', since=killed['killed_at'])
 
 
 def test_a_killed_driver_resumes_against_the_same_cluster(tmp_path, cluster):
@@ -181,13 +178,15 @@ def test_a_dead_node_takes_only_its_running_trial_which_is_retried_elsewhere(tmp
                       if _descends_from(first_attempt['worker_pid'], n.pid))
         for pid in _tree(victim.pid):
             os.kill(pid, signal.SIGKILL)
+        killed_at = time.monotonic()
         assert driver.wait(timeout=240) == 0, driver.stderr.read()[-3000:]
         events = {e['result']['trial_id']: e['result'] for e in trial_events(work_dir)}
         assert sorted(events) == ['r000-c00', 'r000-c01', 'r000-c02']
         assert all(r['status'] == 'ok' for r in events.values()), events
         retried = json.loads(record.read_text())
         assert retried['worker_pid'] != first_attempt['worker_pid']
-        assert _is_dead(first_attempt['leader_pid'])
+        wait_gone([_keeper(first_attempt)], stop_deadline_s(0.2),
+                  'ray: node killed -> its keeper gone', since=killed_at)
         # every trial ran to its end exactly once
         assert sorted(counter.read_text().split()) == sorted(events)
 
@@ -236,8 +235,9 @@ def test_a_timeout_kills_the_job_group_on_the_node(tmp_path, cluster):
                          reward_key='acc', timeout_s=3.0)
     (result, ) = executor.run([_spec(tmp_path, 'hang')])
     assert result.status == 'timeout' and result.duration_s >= 3.0
-    pids = json.loads((tmp_path / 'hang' / 'pids.json').read_text())
-    assert _is_dead(pids['job'], 5) and _is_dead(pids['grandchild'], 5)
+    wait_gone(job_processes(tmp_path / 'hang' / 'pids.json'), stop_deadline_s(0.3),
+              'ray: trial timeout -> job group gone',
+              since=timeout_fired_at(tmp_path / 'hang' / 'ray_task.json', 3.0))
 
 
 def test_sigterm_to_the_driver_stops_the_trials_on_the_cluster(tmp_path, cluster):
@@ -249,13 +249,38 @@ def test_sigterm_to_the_driver_stops_the_trials_on_the_cluster(tmp_path, cluster
     work_dir = tmp_path / 'work'
     pid_files = [work_dir / 'trials' / f'r000-c0{i}' / 'pids.json' for i in range(2)]
     driver = _driver_once_written(config, work_dir, pid_files)
+    processes = [p for path in pid_files for p in job_processes(path)]
     driver.send_signal(signal.SIGTERM)
     assert driver.wait(timeout=60) == 143
+    exited = time.monotonic()
     assert '--resume' in driver.stderr.read()
-    for path in pid_files:
-        pids = json.loads(path.read_text())
-        assert _is_dead(pids['job'], 15) and _is_dead(pids['grandchild'], 15)
+    wait_gone(processes, stop_deadline_s(0.5), 'ray: driver SIGTERM exit -> every job gone',
+              since=exited)
     assert trial_events(work_dir) == []
+
+
+def test_a_force_cancelled_trial_leaves_no_process_behind(tmp_path, cluster):
+    """A force cancel (the driver's last resort for a task that does not end on its
+    cancel) makes the Ray worker exit, and an exiting worker first SIGKILLs its direct
+    children: the job keeper dies without a chance to stop its job; its guard does."""
+    executor = _executor(cluster, tmp_path, None)
+    work_dir = tmp_path / 'hang'
+    work_dir.mkdir()
+    cmd = [sys.executable, FAKE_JOB, '--mode', 'hang', 'config.py', '--work-dir', str(work_dir)]
+    ref = executor._task.options(num_cpus=1, max_retries=0).remote(
+        cmd, str(work_dir), os.getcwd(), 'trial.log', 600.0, 0.3, {})
+    deadline = time.monotonic() + 120
+    while not (work_dir / 'pids.json').exists():
+        assert time.monotonic() < deadline, 'the trial did not start'
+        time.sleep(0.05)
+    processes = [_keeper(json.loads((work_dir / 'ray_task.json').read_text())),
+                 *job_processes(work_dir / 'pids.json')]
+    executor._ray.cancel(ref, force=True)
+    cancelled = time.monotonic()
+    with pytest.raises(executor._ray.exceptions.RayError):
+        executor._ray.get(ref, timeout=60)
+    wait_gone(processes, stop_deadline_s(0.3), 'ray: force cancel -> keeper and job gone',
+              since=cancelled)
 
 
 def test_early_stopping_cancels_a_trial_that_falls_behind(tmp_path, cluster):
@@ -270,7 +295,8 @@ def test_early_stopping_cancels_a_trial_that_falls_behind(tmp_path, cluster):
     bad = results['bad']
     assert bad.status == 'stopped' and 'stopped early by ASHA at validation 1' in bad.reason
     assert bad.reward == pytest.approx(0.4 / 4)
-    assert _is_dead(json.loads((tmp_path / 'bad' / 'ray_task.json').read_text())['leader_pid'])
+    record = json.loads((tmp_path / 'bad' / 'ray_task.json').read_text())
+    wait_gone([_keeper(record)], stop_deadline_s(0.3), 'ray: early stop -> keeper gone')
 
 
 ARGV_JOB = ('import json, os, sys; work_dir = sys.argv[sys.argv.index("--work-dir") + 1]; '

@@ -1,5 +1,4 @@
 """A killed search leaves no trial job running (issue: journal and resume)."""
-import json
 import os
 import signal
 import subprocess
@@ -8,20 +7,12 @@ import textwrap
 import time
 from pathlib import Path
 
-from mmautoloss.search.executors.stale_jobs import (PGID_NAME, kill_stale_job, process_start_time,
-                                                   record_job)
-
+from mmautoloss.search.executors.stale_jobs import (PGID_NAME, is_running, kill_stale_job,
+                                                   process_start_time, record_job)
 from mmautoloss.testing import REPO
+from mmautoloss.testing.processes import Process, job_processes, wait_gone
+
 TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
-
-
-def alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().split(')')[-1].split()[0] != 'Z'
-    except OSError:
-        return False
 
 
 def wait_until(predicate, timeout_s: float = 20.0) -> bool:
@@ -48,15 +39,15 @@ def test_job_dies_with_a_killed_driver(tmp_path):
     proc = subprocess.Popen([sys.executable, '-c', driver], cwd=str(REPO))
     pids_file = work_dir / 'pids.json'
     assert wait_until(pids_file.exists, 120), 'the job never started'
-    pids = json.loads(pids_file.read_text())
-    assert (work_dir / PGID_NAME).read_text() == str(pids['job'])
+    job, grandchild = job_processes(pids_file)
+    assert (work_dir / PGID_NAME).read_text() == str(job.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert wait_until(lambda: not alive(pids['job'])), 'the job outlived its killed driver'
+    wait_gone([job], 20, 'local: driver SIGKILLed -> job leader gone')
     # its grandchild is still in the job's group; relaunching the trial kills it
-    assert alive(pids['grandchild'])
+    assert grandchild.running()
     assert kill_stale_job(str(work_dir), str(work_dir / 'config.py'))
-    assert wait_until(lambda: not alive(pids['grandchild']))
+    wait_gone([grandchild], 20, 'local: relaunch -> stale group gone')
 
 
 def test_stale_job_of_this_trial_is_killed_and_others_are_not(tmp_path):
@@ -69,7 +60,7 @@ def test_stale_job_of_this_trial_is_killed_and_others_are_not(tmp_path):
     try:
         (tmp_path / PGID_NAME).write_text(str(stranger.pid))
         assert not kill_stale_job(str(tmp_path), config)  # a recycled id: left alone
-        assert alive(stranger.pid) and not (tmp_path / PGID_NAME).exists()
+        assert Process.of(stranger.pid).running() and not (tmp_path / PGID_NAME).exists()
 
         (tmp_path / PGID_NAME).write_text(str(stale.pid))
         assert kill_stale_job(str(tmp_path), config)
@@ -138,16 +129,15 @@ def test_forked_job_dies_with_a_killed_driver(tmp_path):
     proc = subprocess.Popen([sys.executable, '-c', driver], cwd=str(REPO), env=env)
     pids_file = work_dir / 'pids.json'
     assert wait_until(pids_file.exists, 120), 'the job never started'
-    time.sleep(0.2)
-    pids = json.loads(pids_file.read_text())
+    job, grandchild = job_processes(pids_file)
     pgid, start_time = (work_dir / PGID_NAME).read_text().split()
-    assert int(pgid) == pids['job'] and start_time == process_start_time(pids['job'])
+    assert (int(pgid), start_time) == (job.pid, job.start_time)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert wait_until(lambda: not alive(pids['job'])), 'the job outlived its killed driver'
-    assert alive(pids['grandchild'])
+    wait_gone([job], 20, 'local: driver SIGKILLed -> forked job gone')
+    assert grandchild.running()
     assert kill_stale_job(str(work_dir), str(work_dir / 'config.py'))
-    assert wait_until(lambda: not alive(pids['grandchild']))
+    wait_gone([grandchild], 20, 'local: relaunch -> stale forked group gone')
 
 
 def test_a_recorded_start_time_tells_the_job_from_a_recycled_id(tmp_path):
@@ -156,7 +146,7 @@ def test_a_recorded_start_time_tells_the_job_from_a_recycled_id(tmp_path):
     try:
         (tmp_path / PGID_NAME).write_text(f'{job.pid} {int(process_start_time(job.pid)) + 1}')
         assert not kill_stale_job(str(tmp_path), 'config.py')  # another process, same id
-        assert alive(job.pid)
+        assert Process.of(job.pid).running()
         record_job(str(tmp_path), job.pid, process_start_time(job.pid))
         assert kill_stale_job(str(tmp_path), 'config.py')  # no config in its command line
         job.wait(timeout=10)
@@ -165,3 +155,18 @@ def test_a_recorded_start_time_tells_the_job_from_a_recycled_id(tmp_path):
         if job.poll() is None:
             job.kill()
             job.wait()
+
+
+def test_a_process_is_running_only_while_it_lives_under_its_start_time():
+    job = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])
+    try:
+        start_time = process_start_time(job.pid)
+        assert is_running(job.pid, start_time)
+        assert not is_running(job.pid, str(int(start_time) + 1))  # a recycled id
+        job.kill()
+        assert wait_until(lambda: not is_running(job.pid, start_time))  # a zombie
+        assert process_start_time(job.pid) == start_time  # not yet reaped
+    finally:
+        job.kill()
+        job.wait()
+    assert not is_running(job.pid, start_time)  # gone
