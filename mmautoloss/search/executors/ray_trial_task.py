@@ -9,7 +9,9 @@ No process is left behind on the node: the job runs under
 :mod:`~.job_keeper`, the leader of its own session, which stops the session's whole process
 group (torchrun and its ranks, dataloader workers) when it gets SIGTERM: from this task on a
 timeout or on the task's cancellation (``ray.cancel``: a ``KeyboardInterrupt`` here), or
-from the kernel when the Ray worker dies (SIGKILL, OOM killer, a lost node).
+from the kernel when the Ray worker dies (SIGKILL, OOM killer, a lost node). When the
+worker exits instead (a force cancel, the end of the driver's Ray job), Ray SIGKILLs the
+keeper first; the keeper's guard then stops the group.
 
 This module imports only the standard library and the small executor modules it shares
 with the local executor; the executor ships them to the workers by value, so a worker

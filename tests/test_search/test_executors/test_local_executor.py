@@ -155,13 +155,14 @@ def test_default_job_commands_parse_as_torchrun(monkeypatch):
 
 
 def test_timeout_kills_the_process_group(tmp_path):
-    executor = LocalExecutor(TOY_CONFIG, 'acc', timeout_s=3.0, kill_grace_s=0.3,
+    # the limit leaves a loaded machine time to start the job (it must hang first)
+    executor = LocalExecutor(TOY_CONFIG, 'acc', timeout_s=5.0, kill_grace_s=0.3,
                              job_entry=_fake_entry('--mode', 'hang', '--ignore-term'))
     (result,) = executor.run([_spec(tmp_path, 'hang')])
-    assert result.status == 'timeout' and result.duration_s >= 3.0
+    assert result.status == 'timeout' and result.duration_s >= 5.0
     wait_gone(job_processes(tmp_path / 'hang' / 'pids.json'), stop_deadline_s(0.3),
               'local: trial timeout -> job group gone',
-              since=timeout_fired_at(tmp_path / 'hang' / 'config.py', 3.0))
+              since=timeout_fired_at(tmp_path / 'hang' / 'config.py', 5.0))
 
 
 def test_interrupt_kills_running_trials(tmp_path):
@@ -364,13 +365,15 @@ def test_sigkilled_forked_trial_then_the_next_one_on_its_slot_runs_normally(tmp_
 @pytest.mark.training
 def test_forked_job_past_its_time_limit_is_killed_with_its_group(tmp_path, monkeypatch):
     _toy_env(monkeypatch)
-    executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=8.0, kill_grace_s=0.3)
+    # the job hangs at its first training iteration, which it must reach within the limit:
+    # about 3 s after its fork on an idle machine, more than 8 s beside two CPU burners
+    executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=20.0, kill_grace_s=0.3)
     results = list(executor.run([_toy_spec(tmp_path, 'hang', fault='hang_ignoring_term'),
                                  _toy_spec(tmp_path, 'after')]))
     assert [r.status for r in results] == ['timeout', 'ok']
     wait_gone(job_processes(tmp_path / 'hang' / 'pids.json'), stop_deadline_s(0.3),
               'local: forked trial timeout -> job group gone',
-              since=timeout_fired_at(tmp_path / 'hang' / 'config.py', 8.0))
+              since=timeout_fired_at(tmp_path / 'hang' / 'config.py', 20.0))
     assert not (tmp_path / 'hang' / 'trial.pgid').exists()
     executor.close()
 
