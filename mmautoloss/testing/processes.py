@@ -68,8 +68,9 @@ def stop_deadline_s(kill_grace_s: float) -> float:
 
 def timeout_fired_at(started_file: str | Path, timeout_s: float) -> float:
     """When a trial's time limit passed, as a ``time.monotonic()`` reading: ``timeout_s``
-    after ``started_file`` was last written (a file written as the trial's clock starts:
-    its config for the local executor, its ``ray_task.json`` on a Ray worker)."""
+    after ``started_file`` was last written (a file written once, as the trial's clock
+    starts: the config of a local fake job, ``ray_task.json`` on a Ray worker; not the
+    config of an mmengine job, whose runner writes it again)."""
     started = os.path.getmtime(started_file)
     return time.monotonic() - (time.time() - started - timeout_s)
 
