@@ -70,7 +70,7 @@ def test_every_search_config_type_is_registered_where_the_config_builds_it():
     import os
 
     from mmautoloss.registry import EXECUTORS, SEARCHERS, SPACES
-    from mmautoloss.search.search_config import load_search_config
+    from mmautoloss.search.validation import load_search_config
     from mmautoloss.testing import REPO as repo
     configs = sorted(glob.glob(os.path.join(repo, 'configs', 'search', '*.py')))
     assert len(configs) >= 18

@@ -9,14 +9,16 @@ import argparse
 import os.path as osp
 import signal
 import sys
-from typing import Optional
+from typing import List, Optional
 
 from mmautoloss.search.executors.gpu_slots import check_gpus_per_trial
-from mmautoloss.search.search_config import (SearchConfigError, build_executor,
-                                             build_searcher, load_search_config,
-                                             parse_cfg_options, validate_search_config)
-from mmautoloss.search.search_loop import BEST_CONFIG_NAME, BEST_NAME, SearchLoop
-from mmautoloss.search.search_report import REPORT_MD
+from mmengine.config import DictAction
+
+from mmautoloss.search.builders import build_executor, build_searcher
+from mmautoloss.search.errors import ResumeError, SearchConfigError
+from mmautoloss.search.search_loop import SearchLoop
+from mmautoloss.search.structures import BEST_CONFIG_NAME, BEST_NAME, REPORT_MD
+from mmautoloss.search.validation import load_search_config, validate_search_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,6 +36,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                         help='override search config settings, e.g. budget.rounds=3')
     return parser.parse_args(argv)
+
+
+def parse_cfg_options(items: Optional[List[str]]) -> dict:
+    """``--cfg-options KEY=VALUE ...`` as a dict, values parsed as mmengine's ``DictAction``
+    parses them (numbers, bools, None, lists, tuples); ``SearchConfigError`` naming the
+    item when one is not ``KEY=VALUE`` or its value cannot be parsed."""
+    options = {}
+    for item in items or []:
+        key, sep, value = item.partition('=')
+        if not sep or not key:
+            raise SearchConfigError(f'--cfg-options item {item!r} must be KEY=VALUE, e.g. '
+                                    'budget.rounds=3')
+        try:
+            options[key] = DictAction._parse_iterable(value)
+        except (ValueError, AssertionError, RecursionError) as error:
+            raise SearchConfigError(f'--cfg-options {key}: cannot parse the value {value!r} '
+                                    f'({type(error).__name__})') from error
+    return options
 
 
 class Terminated(KeyboardInterrupt):
@@ -87,8 +107,11 @@ def main(argv=None) -> int:
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         best = SearchLoop(settings, searcher, executor, work_dir, resume=args.resume).run()
-    except SearchConfigError as error:  # a work dir that cannot be started or resumed
+    except SearchConfigError as error:  # e.g. the proxy's data, checked when first read
         print(f'search config error: {error}', file=sys.stderr)
+        return 2
+    except ResumeError as error:  # a work dir that cannot be started or resumed
+        print(f'search resume error: {error}', file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupt:  # the executor has already stopped the trials
         print(f'interrupted; continue with: python tools/search.py {args.config} '

@@ -9,8 +9,8 @@ import os.path as osp
 import sys
 
 from mmautoloss.search.journal import read_journal
-from mmautoloss.search.search_loop import JOURNAL_NAME
-from mmautoloss.search.search_report import REPORT_MD, write_report
+from mmautoloss.search.search_report import write_report
+from mmautoloss.search.structures import JOURNAL_NAME, REPORT_MD
 
 
 def main(argv=None) -> int:

@@ -34,12 +34,10 @@ from typing import Dict, List, Optional, Tuple
 from mmengine.config import Config
 
 from ..utils.checks import check_int, check_number
-from .searchers.base import PROXY_ROLES
-from .spaces.base import get_config_key
+from .structures import PROXY_ROLES, RETRAIN_ROUND, get_config_key
 from .trial import proxy_config_copy
 
 RETRAIN_KEYS = ('config', 'schedule_factor', 'top_k', 'seeds', 'baseline', 'baselines')
-RETRAIN_ROUND = 'retrain'
 #: retrain seeds start here above the target's seed, apart from a search's own seeds
 SEED_OFFSET = 100
 BASELINE_NAME = 'baseline'

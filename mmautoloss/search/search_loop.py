@@ -27,25 +27,17 @@ from typing import Dict, List, Optional, Tuple
 from .executors import BaseExecutor
 from ..utils.atomic_json import read_json, write_json_atomic
 from .journal import Journal, read_journal
-from .retraining import (RETRAIN_ROUND, config_seed, retrain_entries, retrain_trial_id,
-                         target_seed, top_candidates)
-from .search_report import (entry_plot_name, format_retrain_table, mean_std, retrain_table,
-                            retrain_winner, write_report)
+from .errors import ResumeError, SearchConfigError
+from .retraining import config_seed, retrain_entries, retrain_trial_id, target_seed, top_candidates
+from .search_report import format_retrain_table, mean_std, retrain_table, retrain_winner, write_report
 from .reporting import (ProgressReporter, export_best_config, format_round_table,
                         format_stage_row, format_stage_table, plot_rewards, write_best)
-from .search_config import SearchConfigError, SearchSettings
-from .searchers import BaseSearcher, Candidate
-from .searchers.base import PROXY_ROLES
+from .settings import SearchSettings
+from .searchers import BaseSearcher
+from .structures import (BEST_CONFIG_NAME, BEST_NAME, BEST_PLOT_NAME, JOURNAL_NAME, PROXY_ROLES,
+                         RETRAIN_ROUND, REWARDS_PLOT_NAME, STATE_NAME, TRIALS_DIR, Candidate,
+                         entry_plot_name)
 from .trial import TrialSpec
-
-JOURNAL_NAME = 'journal.jsonl'
-STATE_NAME = 'state.json'
-BEST_NAME = 'best.json'
-BEST_CONFIG_NAME = 'best_config.py'
-REWARDS_PLOT_NAME = 'rewards.png'
-#: the best candidate drawn: its curves (ASL / PAP) or its formulas (ALZ / CSE)
-BEST_PLOT_NAME = 'best_curves.png'
-TRIALS_DIR = 'trials'
 
 
 _ABSENT = '<absent>'
@@ -105,25 +97,25 @@ class SearchLoop:
         try:
             os.makedirs(self.work_dir, exist_ok=True)
         except OSError as error:  # an existing file, a path under a file, no permission
-            raise SearchConfigError(f'work_dir={self.work_dir!r} cannot be used as a '
+            raise ResumeError(f'work_dir={self.work_dir!r} cannot be used as a '
                                     f'directory: {type(error).__name__}: {error}') from error
         for path in (self.journal_path, self.state_path):
             if osp.lexists(path) and not osp.isfile(path):
-                raise SearchConfigError(f'{path} is not a regular file (a directory or a '
+                raise ResumeError(f'{path} is not a regular file (a directory or a '
                                         'broken link); move it out of the work dir')
         exists = osp.isfile(self.journal_path)
         if exists and not self.resume:
-            raise SearchConfigError(f'work_dir={self.work_dir!r} already holds a search '
+            raise ResumeError(f'work_dir={self.work_dir!r} already holds a search '
                                     'journal; pass --resume to continue it or choose another '
                                     '--work-dir')
         if self.resume and not exists:
-            raise SearchConfigError(f'--resume: work_dir={self.work_dir!r} holds no search '
+            raise ResumeError(f'--resume: work_dir={self.work_dir!r} holds no search '
                                     f'journal ({JOURNAL_NAME}); run without --resume to start '
                                     'one')
         try:
             events = read_journal(self.journal_path)
         except ValueError as error:  # a damaged line before the end: nothing is guessed
-            raise SearchConfigError(
+            raise ResumeError(
                 f'{error}; the recorded search cannot be resumed as it is. Move the journal '
                 f'aside (mv {self.journal_path} {self.journal_path}.damaged) to start again, '
                 'or repair that line') from error
@@ -136,14 +128,14 @@ class SearchLoop:
             return journal, [start]
         if events[0]['event'] != 'search_start' or not isinstance(
                 events[0].get('fingerprint'), dict):
-            raise SearchConfigError(
+            raise ResumeError(
                 f'cannot resume: {self.journal_path} line 1 is not the search_start event '
                 'with the fingerprint of the recorded search; the journal was not written by '
                 f'tools/search.py or was cut at the front (mv {self.journal_path} '
                 f'{self.journal_path}.damaged to start again)')
         changed = fingerprint_changes(events[0]['fingerprint'], fingerprint)
         if changed:
-            raise SearchConfigError(
+            raise ResumeError(
                 f'cannot resume: the search config differs from the recorded search in '
                 f'{len(changed)} setting(s): ' + '; '.join(changed) + '. Resume with the '
                 'recorded settings, or start a new search in another --work-dir')
@@ -258,7 +250,7 @@ class SearchLoop:
                 continue
             cand_id = owner.get(trial_id)
             if cand_id is None or by_id[cand_id].genotype != event['candidate']:
-                raise SearchConfigError(f'cannot resume: journaled trial {trial_id!r} does not '
+                raise ResumeError(f'cannot resume: journaled trial {trial_id!r} does not '
                                         'match the candidate the searcher proposes again')
         told: set = set()
 

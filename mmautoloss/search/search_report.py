@@ -15,11 +15,7 @@ import os.path as osp
 import statistics
 from typing import Dict, List, Optional
 
-from .retraining import RETRAIN_ROUND
-from .searchers.base import PROXY_ROLES
-
-REPORT_MD = 'report.md'
-REPORT_PNG = 'report.png'
+from .structures import PROXY_ROLES, REPORT_MD, REPORT_PNG, RETRAIN_ROUND, entry_plot_name
 
 
 def mean_std(values: List[float]) -> tuple:
@@ -65,11 +61,6 @@ def retrain_winner(table: dict) -> Optional[dict]:
     rows = [r for r in table['targets'][0]['rows'] if r['entry']['kind'] == 'searched'
             and len(r['rewards']) == table['seeds']]
     return max(rows, key=lambda r: r['reward'][0])['entry'] if rows else None
-
-
-def entry_plot_name(name: str) -> str:
-    """The file (in the work dir) that draws a re-trained entry's curves or formulas."""
-    return f'retrain_{name}.png'
 
 
 def describe_entry(entry: dict) -> str:

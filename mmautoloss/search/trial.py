@@ -26,15 +26,10 @@ from typing import Any
 
 from mmengine.config import Config
 
-from mmautoloss.engine.hooks.metrics_dump_hook import HISTORY_NAME, METRICS_NAME
-from mmautoloss.engine.hooks.nonfinite_loss_hook import NONFINITE_MARKER_NAME
+from .structures import (CONFIG_NAME, LOG_NAME, METRICS_NAME, NONFINITE_MARKER_NAME,
+                         TRIAL_OUTCOME_FILES, TRIAL_STATUSES)
 
-TRIAL_STATUSES = ('ok', 'crashed', 'timeout', 'nonfinite', 'no_metric', 'stopped')
-CONFIG_NAME = 'config.py'
-LOG_NAME = 'trial.log'
 LOG_TAIL_LINES = 40
-#: what a job writes about its outcome; an earlier run's copies must not be read as this one's
-STALE_OUTCOME_FILES = (METRICS_NAME, NONFINITE_MARKER_NAME, HISTORY_NAME)
 
 
 @dataclass
@@ -174,7 +169,8 @@ def write_trial_config(spec: TrialSpec, proxy_config: str | Config,
     if not keep_checkpoints and checkpoint_hook is not None:
         checkpoint_hook.update(interval=-1, save_last=False)
     os.makedirs(spec.work_dir, exist_ok=True)
-    for stale in STALE_OUTCOME_FILES:
+    # what a job writes about its outcome: an earlier run's copies must not be read as this one's
+    for stale in TRIAL_OUTCOME_FILES:
         path = osp.join(spec.work_dir, stale)
         if osp.exists(path):
             os.remove(path)

@@ -51,7 +51,7 @@ def test_proxies_stand_apart_and_every_search_uses_one():
     with open(os.path.join(REPO, 'configs', 'proxies', 'README.md')) as f:
         readme = f.read()
     assert all(f'`{name}`' in readme for name in proxies)
-    from mmautoloss.search.search_config import load_search_config
+    from mmautoloss.search.validation import load_search_config
     for path in glob.glob(os.path.join(REPO, 'configs', 'search', '*.py')):
         proxy = load_search_config(path).proxy_config
         assert proxy.startswith('configs/proxies/') and os.path.basename(proxy) in proxies

@@ -11,9 +11,9 @@ from mmengine.config import Config
 
 from mmautoloss.functional.formulas import get_primitive_set, parse_formula
 from mmautoloss.search.journal import read_journal
-from mmautoloss.search.search_config import (SearchConfigError, build_executor,
-                                             build_searcher, load_search_config,
-                                             validate_search_config)
+from mmautoloss.search.errors import SearchConfigError
+from mmautoloss.search.builders import build_executor, build_searcher
+from mmautoloss.search.validation import load_search_config, validate_search_config
 from mmautoloss.search.search_loop import SearchLoop
 from mmautoloss.search.searchers import RandomFormulaSearcher
 from mmautoloss.search.spaces import FormulaSpace

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from mmautoloss.search.search_config import (build_executor, build_searcher, load_search_config,
-                                             validate_search_config)
+from mmautoloss.search.builders import build_executor, build_searcher
+from mmautoloss.search.validation import load_search_config, validate_search_config
 from mmautoloss.search.search_loop import SearchLoop
 from mmautoloss.testing import (REPO, env_with_counter, search_cmd, trial_events, write_proxy,
                                 write_search_config)

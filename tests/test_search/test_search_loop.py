@@ -7,8 +7,9 @@ import pytest
 from mmengine.config import Config
 
 from mmautoloss.search.journal import read_journal
-from mmautoloss.search.search_config import (SearchConfigError, build_executor, build_searcher,
-                                             load_search_config, validate_search_config)
+from mmautoloss.search.errors import ResumeError
+from mmautoloss.search.builders import build_executor, build_searcher
+from mmautoloss.search.validation import load_search_config, validate_search_config
 from mmautoloss.search.search_loop import SearchLoop
 from mmautoloss.testing import objective, write_proxy, write_search_config
 
@@ -71,7 +72,7 @@ def test_failed_trials_are_recorded_and_the_search_completes(tmp_path, monkeypat
     with open(work_dir / 'state.json') as f:
         assert json.load(f)['round'] == 2
 
-    with pytest.raises(SearchConfigError, match='--resume'):
+    with pytest.raises(ResumeError, match='--resume'):
         make_loop(tmp_path, work_dir, rounds=2, samples=3).run()
 
 
@@ -85,7 +86,7 @@ def test_resume_of_a_finished_search_runs_nothing(tmp_path):
             for d in os.listdir(work_dir / 'trials')} == mtimes
     kinds = [e['event'] for e in read_journal(str(work_dir / 'journal.jsonl'))]
     assert kinds.count('trial') == 2 and kinds.count('search_end') == 1
-    with pytest.raises(SearchConfigError, match='seed: recorded 0, now 9'):
+    with pytest.raises(ResumeError, match='seed: recorded 0, now 9'):
         make_loop(tmp_path, work_dir, resume=True, rounds=1, samples=2, seed=9).run()
 
 

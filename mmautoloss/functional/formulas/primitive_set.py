@@ -161,7 +161,8 @@ _PRIMITIVE_SETS: Dict[str, PrimitiveSet] = {}
 
 
 def register_primitive_set(pset: PrimitiveSet) -> PrimitiveSet:
-    """Make ``pset`` available by name (``ExprLoss(primitive_set=name)``, search spaces)."""
+    """Make ``pset`` available by name (``ExprLoss(primitive_set=name)``, search spaces).
+    The papers' sets register when :mod:`mmautoloss.functional.formulas` is imported."""
     if pset.name in _PRIMITIVE_SETS:
         raise ValueError(f'a primitive set named {pset.name!r} is already registered')
     _PRIMITIVE_SETS[pset.name] = pset
@@ -170,7 +171,6 @@ def register_primitive_set(pset: PrimitiveSet) -> PrimitiveSet:
 
 def get_primitive_set(spec: Union[str, dict, PrimitiveSet]) -> PrimitiveSet:
     """A registered set by name, or ``dict(base=name, operators=[...])`` for a subset."""
-    from . import alz_primitives, cse_primitives  # noqa: F401  (register the papers' sets)
     if isinstance(spec, PrimitiveSet):
         return spec
     if isinstance(spec, str):
@@ -190,8 +190,3 @@ def get_primitive_set(spec: Union[str, dict, PrimitiveSet]) -> PrimitiveSet:
     raise ValueError(f'primitive_set must be a registered name or dict(base=name, '
                      f'operators=[...]), got {spec!r}')
 
-
-def primitive_set_names() -> Tuple[str, ...]:
-    """Names of the registered sets."""
-    get_primitive_set('alz')
-    return tuple(sorted(_PRIMITIVE_SETS))

@@ -19,8 +19,9 @@ from typing import Iterator, Sequence
 from mmengine.config import Config
 
 from ..early_stopping import ASHAStopping
-from ..trial import (CONFIG_NAME, LOG_NAME, TrialResult, TrialSpec, check_job_entry,
-                     check_nonfinite_check_iters, judge_trial, write_trial_config)
+from ..structures import CONFIG_NAME, LOG_NAME
+from ..trial import (TrialResult, TrialSpec, check_job_entry, check_nonfinite_check_iters,
+                     judge_trial, write_trial_config)
 from ...registry import EXECUTORS
 from .base import BaseExecutor
 from .gpu_slots import Slot, SlotPool, check_gpus_per_trial, parse_visible_devices

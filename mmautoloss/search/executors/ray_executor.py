@@ -19,9 +19,9 @@ from mmengine.config import Config
 from ...registry import EXECUTORS
 from ...utils.checks import check_int, check_number
 from ..early_stopping import ASHAStopping
-from ..trial import (LOG_NAME, TrialResult, TrialSpec, check_job_entry,
-                     check_nonfinite_check_iters, judge_trial, proxy_config_copy,
-                     write_trial_config)
+from ..structures import LOG_NAME
+from ..trial import (TrialResult, TrialSpec, check_job_entry, check_nonfinite_check_iters,
+                     judge_trial, proxy_config_copy, write_trial_config)
 from . import gpu_slots, job_keeper, ray_trial_task, stale_jobs
 from .base import BaseExecutor
 from .gpu_slots import check_gpus_per_trial

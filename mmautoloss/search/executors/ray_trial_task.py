@@ -41,7 +41,7 @@ MASTER_PORT_TOKEN = '{MASTER_PORT}'
 #: start times (a pid alone may name a later process), devices
 TASK_RECORD_NAME = 'ray_task.json'
 #: files of an earlier attempt of the trial that must not be mistaken for this one's (the
-#: names of ``trial.STALE_OUTCOME_FILES``, written out: importing them would import
+#: names of ``structures.TRIAL_OUTCOME_FILES``, written out: importing them would import
 #: mmautoloss on the worker)
 STALE_OUTPUTS = ('metrics.json', 'nonfinite.json', 'metrics_history.jsonl')
 

@@ -38,19 +38,12 @@ from torch import Tensor
 from ...functional.formulas import PrimitiveSet
 from ...registry import FILTERS
 from ...utils.checks import check_int, check_number
+from ..structures import VerdictStatus
+from .base import FormulaFilter, Verdict
 
 CLS_KINDS = ('sigmoid_cls', 'softmax_cls')
-STATUSES = ('accepted', 'invalid', 'non_convergent')
 #: the 8 directions of the translation paths
 _DIRECTIONS = ((1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1))
-
-
-@dataclass(frozen=True)
-class ConvergenceVerdict:
-    """The check's decision on one formula: ``status`` in :data:`STATUSES` and why."""
-
-    status: str
-    reason: str = ''
 
 
 def _number(value: object, name: str, low: float, high: float = math.inf) -> float:
@@ -73,7 +66,7 @@ class _Path:
 
 
 @FILTERS.register_module()
-class ConvergenceCheck:
+class ConvergenceCheck(FormulaFilter):
     """The checks of the module docstring for the searched branches of a formula space.
 
     Args:
@@ -96,6 +89,8 @@ class ConvergenceCheck:
         properties (bool): False checks validity only (the vanilla evolution of the paper's
             Table 2, first row).
     """
+
+    search_inputs = ('branches', 'seed')
 
     def __init__(self, branches: Mapping[str, Tuple[PrimitiveSet, str]], num_classes: int = 4,
                  score_range: Sequence[float] = (-8.0, 16.0), grid_points: int = 49,
@@ -225,7 +220,7 @@ class ConvergenceCheck:
         return self._inputs['box']
 
     # -- the check ---------------------------------------------------------------------
-    def judge_many(self, key: str, formulas: Sequence[str]) -> List[ConvergenceVerdict]:
+    def judge_many(self, key: str, formulas: Sequence[str]) -> List[Verdict]:
         """The verdict on each formula as the loss of branch ``key``, on one thread: the
         grid's tensors are small, and intra-op threads only add synchronisation (on 2
         busy cores the check ran 50-60x slower with 2 threads than with 1)."""
@@ -238,7 +233,7 @@ class ConvergenceCheck:
         finally:
             torch.set_num_threads(threads)
 
-    def _judge(self, key: str, formulas: Sequence[str]) -> List[ConvergenceVerdict]:
+    def _judge(self, key: str, formulas: Sequence[str]) -> List[Verdict]:
         from mmautoloss.models.losses import ExprLoss
         pset, kind = self.branches[key]
         losses = [ExprLoss(f, pset, kind, reduction='none') for f in formulas]
@@ -265,13 +260,13 @@ class ConvergenceCheck:
         verdicts = []
         for k in range(count):
             if not bool(finite[k]):
-                verdicts.append(ConvergenceVerdict('invalid', 'NaN or Inf loss or gradient'))
+                verdicts.append(Verdict(VerdictStatus.INVALID, 'NaN or Inf loss or gradient'))
             elif self.properties and not bool(uses_gradient[k]):
-                verdicts.append(ConvergenceVerdict('non_convergent', 'no gradient'))
+                verdicts.append(Verdict(VerdictStatus.NON_CONVERGENT, 'no gradient'))
             elif failures[k]:
-                verdicts.append(ConvergenceVerdict('non_convergent', failures[k]))
+                verdicts.append(Verdict(VerdictStatus.NON_CONVERGENT, failures[k]))
             else:
-                verdicts.append(ConvergenceVerdict('accepted'))
+                verdicts.append(Verdict(VerdictStatus.ACCEPTED))
         return verdicts
 
     def _property_failures(self, value: Tensor, grad: Tensor, paths: List[_Path]) -> List[str]:

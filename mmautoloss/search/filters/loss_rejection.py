@@ -23,7 +23,6 @@ optimisation, to two significant digits, are the candidate's signature: two form
 the same signature on every sample and branch are the same loss (the check of section 3.2).
 """
 import math
-from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
@@ -35,22 +34,10 @@ from ...functional.prediction_metrics import (box_ap, keypoint_ap, mask_ap, rank
                                               seg_metric)
 from ...registry import FILTERS
 from ...utils.checks import check_int, check_number
+from ..errors import SearchConfigError
+from ..structures import VerdictStatus
+from .base import FormulaFilter, Verdict
 from .loss_capture import LossCall, capture_loss_calls
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The protocol's decision on one branch formula.
-
-    ``status`` is ``'accepted'``, ``'invalid'`` (NaN / Inf loss or gradient at the start,
-    predictions driven to NaN / Inf, or no gradient
-    at all) or ``'rejected'`` (score below the threshold); ``signature`` holds the rounded
-    gradient norms (None when invalid).
-    """
-
-    status: str
-    score: float
-    signature: Optional[Tuple[float, ...]]
 
 
 def two_significant(value: float) -> float:
@@ -61,8 +48,12 @@ def two_significant(value: float) -> float:
 
 
 @FILTERS.register_module()
-class LossRejection:
+class LossRejection(FormulaFilter):
     """The protocol over the searched branches of one proxy.
+
+    A verdict is ``accepted``, ``invalid`` (NaN / Inf loss or gradient at the start,
+    predictions driven to NaN / Inf, or no gradient at all) or ``rejected`` (score below the
+    threshold), with the correlation score and the rounded gradient norms (its signature).
 
     Args:
         proxy_cfg (Config): the proxy training config (its model, data and loss settings).
@@ -82,6 +73,8 @@ class LossRejection:
             losses are; 0 turns the early exit off). A speed-up of this implementation, not
             of the paper.
     """
+
+    search_inputs = ('proxy_cfg', 'branches')
 
     def __init__(self, proxy_cfg: Config, branches: Mapping[str, Tuple[PrimitiveSet, str]],
                  metric: str = 'mIoU', num_samples: int = 5, threshold: float = 0.6,
@@ -115,7 +108,6 @@ class LossRejection:
     def calls(self) -> Dict[str, List[List[LossCall]]]:
         """The recorded loss calls, captured on first use (a proxy forward per sample)."""
         if self._calls is None:
-            from ..search_config import SearchConfigError
             try:
                 self._calls = capture_loss_calls(self.proxy_cfg, list(self.branches),
                                                  self.num_samples, self.seed)
@@ -124,6 +116,11 @@ class LossRejection:
                     f'loss_rejection cannot record the proxy\'s loss inputs: '
                     f'{type(error).__name__}: {error}') from error
         return self._calls
+
+    def judge_many(self, key: str, formulas: Sequence[str]) -> List[Verdict]:
+        """The verdict on each formula as the loss of branch ``key``, one after the other
+        (each optimises the recorded inputs on its own)."""
+        return [self.judge(key, formula) for formula in formulas]
 
     def judge(self, key: str, formula: str) -> Verdict:
         """The verdict on ``formula`` as the loss of branch ``key``."""
@@ -136,13 +133,13 @@ class LossRejection:
         for unit, rows in self._units(key):
             outcome = self._optimise(loss, kind, unit, rows)
             if outcome is None:
-                return Verdict('invalid', -math.inf, None)
+                return Verdict(VerdictStatus.INVALID, score=-math.inf)
             gains.append(outcome[0])
             norms.extend(outcome[1])
         score = float(torch.cat(gains).mean())
         signature = tuple(two_significant(n) for n in norms)
-        status = 'accepted' if score >= self.threshold else 'rejected'
-        return Verdict(status, score, signature)
+        status = VerdictStatus.ACCEPTED if score >= self.threshold else VerdictStatus.REJECTED
+        return Verdict(status, score=score, signature=signature)
 
     def _units(self, key: str) -> List[Tuple[List[LossCall], List[int]]]:
         """What is optimised together, with the rows of each sample in it: segmentation

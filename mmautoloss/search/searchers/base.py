@@ -8,55 +8,16 @@ restored with ``load_state_dict`` re-asks exactly the same candidates (used by `
 """
 import copy
 import math
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Union
+from typing import ClassVar, Dict, List, Optional, Sequence, Tuple, Union
 
 from ...registry import SEARCHERS  # noqa: F401  (re-exported to the searchers)
 from ...utils.checks import check_int
-
-
-#: what a candidate is: a vector in [0, 1]^dim (ASL, PAP) or one formula string per searched
-#: config key (AutoLoss-Zero, CSE-Autoloss); JSON-serialisable either way, as journaled
-Genotype = Union[List[float], Dict[str, str]]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One point to evaluate, identified by ``candidate_id``.
-
-    ``role`` is ``'mean'`` for the distribution mean sampled as a baseline (ASL section 4.3),
-    ``'simulation'`` for CSE-Autoloss's short training on its verification set (section
-    3.2.3; not a proxy reward) and ``'sample'`` otherwise.
-    """
-    candidate_id: str
-    round: int
-    index: int
-    genotype: Genotype
-    role: str = 'sample'
-
-
-#: roles whose reward is the proxy's reward metric (best candidate, history)
-PROXY_ROLES = ('sample', 'mean')
-
-
-def candidate_id(round_index: int, index: int) -> str:
-    """Stable trial id of candidate ``index`` of round ``round_index`` (e.g. ``r003-c05``)."""
-    return f'r{round_index:03d}-c{index:02d}'
-
-
-def check_unit_vector(vector: Sequence[float], dim: int, name: str) -> List[float]:
-    """Return ``vector`` as floats after checking length ``dim``, finiteness and [0, 1]."""
-    values = [float(v) for v in vector]
-    if len(values) != dim:
-        raise ValueError(f'{name} must have {dim} values, got {len(values)}')
-    for i, value in enumerate(values):
-        if not math.isfinite(value) or value < 0 or value > 1:
-            raise ValueError(f'{name}[{i}] must be a finite number in [0, 1], got {value!r}')
-    return values
+from ..structures import PROXY_ROLES, Candidate, check_unit_vector
 
 
 class BaseSearcher:
-    """Round-based searcher over any genotype (see :data:`Genotype`).
+    """Round-based searcher over any genotype (a vector or formulas, see
+    :data:`~mmautoloss.search.structures.Genotype`).
 
     Args:
         num_rounds (int): rounds T of the search budget (generations for evolution).
@@ -67,6 +28,14 @@ class BaseSearcher:
     #: whether a trial's reward may be its last validation's when the search's early
     #: stopping cuts it short (no for a policy gradient that needs every final reward)
     allows_early_stopping = False
+    #: searcher arguments that the search config builds from a settings dict: argument ->
+    #: the registered type of a formula filter (``FILTERS``, e.g. ``'LossRejection'``) or
+    #: the class of a stage of the searcher; each gets its field's settings and the
+    #: ``search_inputs`` it names
+    built_fields: ClassVar[Dict[str, Union[str, type]]] = {}
+    #: of those, the ones built with default settings when the config leaves them out
+    #: (``None`` in the config turns one off)
+    default_fields: ClassVar[Tuple[str, ...]] = ()
 
     def __init__(self, num_rounds: int, samples_per_round: int, seed: int = 0) -> None:
         self.num_rounds = check_int(num_rounds, 'num_rounds', 1)

@@ -43,7 +43,10 @@ from ...functional.formulas import Formula, FormulaError, PrimitiveSet, parse_fo
 from ...functional.formulas.released import RELEASED_FORMULAS
 from ..variation.deap_operators import crossover, mutate
 from ...utils.checks import check_int, check_number
-from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id
+from ..errors import SearchConfigError
+from ..structures import Candidate, TrialRole, candidate_id
+from .base import SEARCHERS, BaseSearcher
+from .optimisation_simulation import OptimisationSimulation
 
 #: the initial loss L_I of each branch kind (CSE-Autoloss section 3.1 and 4)
 INITIAL_LOSSES = dict(softmax_cls='CEI', sigmoid_cls='FLI', box='GIoU')
@@ -51,7 +54,6 @@ INITIAL_LOSSES = dict(softmax_cls='CEI', sigmoid_cls='FLI', box='GIoU')
 MAX_BATCHES = 20
 STAGES = ('generated', 'duplicate', 'invalid', 'non_convergent', 'over_max_simulated',
           'simulated', 'below_threshold', 'not_top_k', 'trained')
-SIMULATION_ROLE = 'simulation'
 
 
 
@@ -75,11 +77,14 @@ class ConvergenceSimulationSearcher(BaseSearcher):
         depth (int): the largest depth of a subtree grown by a uniform mutation.
         max_simulated (Optional[int]):
             at most this many simulations per generation (None: all survivors).
-        convergence: an object with ``judge_many(key, formulas)`` (built by the search
-            config from ``convergence=dict(...)``), or None for no check at all.
+        convergence: a :class:`~mmautoloss.search.filters.FormulaFilter` (built by the
+            search config from ``convergence=dict(...)``), or None for no check at all.
         simulation: an :class:`OptimisationSimulation` (built from ``simulation=dict(...)``)
             or None.
     """
+
+    built_fields = dict(convergence='ConvergenceCheck', simulation=OptimisationSimulation)
+    default_fields = ('convergence', 'simulation')
 
     def __init__(self, branches: Dict[str, Tuple[PrimitiveSet, str]], num_rounds: int,
                  samples_per_round: int, seed: int = 0, initial_loss: Optional[str] = None,
@@ -153,7 +158,7 @@ class ConvergenceSimulationSearcher(BaseSearcher):
 
     def trial_overrides(self, candidate: Candidate) -> dict:
         """A simulation trial trains and tests on D_verify."""
-        return self.simulation.overrides() if candidate.role == SIMULATION_ROLE else {}
+        return self.simulation.overrides() if candidate.role == TrialRole.SIMULATION else {}
 
     def prepare(self, work_dir: str) -> None:
         """Write D_verify under the search's work dir."""
@@ -166,9 +171,9 @@ class ConvergenceSimulationSearcher(BaseSearcher):
             self._generation = self._make_generation()
         gen = self._generation
         if self.phase == 'simulate':
-            formulas, role = gen['survivors'], SIMULATION_ROLE
+            formulas, role = gen['survivors'], TrialRole.SIMULATION
         else:
-            formulas, role = gen['selected'], 'sample'
+            formulas, role = gen['selected'], TrialRole.SAMPLE
         return [Candidate(candidate_id(self.round, i), self.round, i, {self.key: f}, role)
                 for i, f in enumerate(formulas)]
 
@@ -203,14 +208,13 @@ class ConvergenceSimulationSearcher(BaseSearcher):
             else:
                 for formula, verdict in zip(fresh,
                                             self.convergence.judge_many(self.key, fresh)):
-                    if verdict.status == 'accepted':
+                    if verdict.accepted:
                         survivors.append(formula)
                     else:
                         row[verdict.status] += 1
             if survivors:
                 break
         else:
-            from ..search_config import SearchConfigError  # a setting the user can change
             raise SearchConfigError(
                 f'generation {self.generation}: none of {row["generated"]} offspring passed '
                 f'the checks (duplicate {row["duplicate"]}, invalid {row["invalid"]}, '

@@ -35,7 +35,8 @@ import numpy as np
 import torch
 
 from ...utils.checks import check_int, is_number
-from .base import SEARCHERS, Candidate, VectorSearcher, candidate_id, check_unit_vector
+from ..structures import Candidate, TrialRole, candidate_id, check_unit_vector
+from .base import SEARCHERS, VectorSearcher
 from .truncated_normal import truncnorm_log_prob, truncnorm_sample
 
 SIGMA_SCHEDULES = ('constant', 'linear')
@@ -113,7 +114,7 @@ class PPO2Searcher(VectorSearcher):
         samples = truncnorm_sample(mean, self.sigma_at(self.round), uniform).tolist()
         vectors = ([list(self.mean)] if self.sample_mean else []) + samples
         return [Candidate(candidate_id(self.round, i), self.round, i, vector,
-                          'mean' if self.sample_mean and i == 0 else 'sample')
+                          TrialRole.MEAN if self.sample_mean and i == 0 else TrialRole.SAMPLE)
                 for i, vector in enumerate(vectors)]
 
     def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:

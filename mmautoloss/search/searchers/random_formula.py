@@ -6,7 +6,8 @@ from typing import Dict, List, Tuple
 from ...functional.formulas import PrimitiveSet
 from ..variation import random_formula
 from ...utils.checks import check_int
-from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id
+from ..structures import Candidate, candidate_id
+from .base import SEARCHERS, BaseSearcher
 
 
 @SEARCHERS.register_module()

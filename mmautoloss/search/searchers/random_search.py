@@ -3,7 +3,8 @@ from typing import List
 
 import numpy as np
 
-from .base import SEARCHERS, Candidate, VectorSearcher, candidate_id
+from ..structures import Candidate, candidate_id
+from .base import SEARCHERS, VectorSearcher
 
 
 @SEARCHERS.register_module()

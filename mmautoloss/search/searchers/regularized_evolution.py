@@ -29,7 +29,9 @@ from typing import Dict, List, Optional, Tuple
 from ...functional.formulas import PrimitiveSet, parse_formula
 from ..variation import offspring, random_formula
 from ...utils.checks import check_int, check_number
-from .base import SEARCHERS, BaseSearcher, Candidate, candidate_id
+from ..errors import SearchConfigError
+from ..structures import Candidate, candidate_id
+from .base import SEARCHERS, BaseSearcher
 
 #: draws of a branch formula before the search gives up on finding an accepted one
 MAX_DRAWS = 5000
@@ -52,11 +54,12 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         tournament_fraction (float): T (paper: 5% of the population; at least 2 members).
         depth (int): D of the random trees (paper: 3).
         copy_prob, reinit_prob: the offspring rule (paper: 0.1, 0.5).
-        loss_rejection: an object with ``judge(key, formula) -> Verdict`` (built by the
+        loss_rejection: a :class:`~mmautoloss.search.filters.FormulaFilter` (built by the
             search config from its ``loss_rejection`` field), or None.
     """
 
     allows_early_stopping = True  # ranks by reward; a truncated one ranks low
+    built_fields = dict(loss_rejection='LossRejection')
 
     def __init__(self, branches: Dict[str, Tuple[PrimitiveSet, str]], num_rounds: int,
                  samples_per_round: int, seed: int = 0, population_size: int = 20,
@@ -110,7 +113,6 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         signatures = set()
         while len(chosen) < wanted:
             if counts['generated'] > MAX_DRAWS * wanted:
-                from ..search_config import SearchConfigError  # a setting the user can change
                 raise SearchConfigError(f'round {self.round}: {counts["generated"]} offspring '
                                         'were all equivalent to evaluated losses; raise '
                                         'searcher.reinit_prob')
@@ -155,12 +157,11 @@ class RegularizedEvolutionSearcher(BaseSearcher):
                                         self.copy_prob, self.reinit_prob))
             if self.loss_rejection is None or formula == parent:
                 return formula
-            verdict = self.loss_rejection.judge(key, formula)
-            if verdict.status == 'accepted':
+            verdict, = self.loss_rejection.judge_many(key, [formula])
+            if verdict.accepted:
                 self.branch_signatures[f'{key}={formula}'] = list(verdict.signature)
                 return formula
             counts[verdict.status] += 1
-        from ..search_config import SearchConfigError  # a setting the user can change
         raise SearchConfigError(f'branch {key!r}: no formula passed the loss-rejection '
                                 f'protocol in {MAX_DRAWS} draws; lower '
                                 'searcher.loss_rejection.threshold')

@@ -14,21 +14,7 @@ from mmengine.config import Config
 
 from ...functional.monotone_function import MonotoneFunction
 from ...registry import SPACES  # noqa: F401  (re-exported to the spaces)
-from ..searchers.base import check_unit_vector
-
-
-def get_config_key(cfg: Config, key: str) -> object:
-    """Value at dotted ``key`` (e.g. ``'model.decode_head.loss_decode'``) of a config."""
-    if not isinstance(key, str) or not key:
-        raise ValueError(f'config key must be a non-empty dotted string, got {key!r}')
-    node = cfg
-    walked = []
-    for part in key.split('.'):
-        walked.append(part)
-        if not isinstance(node, (dict, Config)) or part not in node:
-            raise ValueError(f'key {key!r}: the proxy config has no {".".join(walked)!r}')
-        node = node[part]
-    return node
+from ..structures import check_unit_vector, get_config_key
 
 
 class BaseSpace:

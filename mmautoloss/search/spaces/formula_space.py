@@ -13,7 +13,8 @@ from mmengine.config import Config
 
 from ...functional.formulas import (Formula, FormulaError, PrimitiveSet, get_primitive_set,
                                    parse_formula)
-from .base import SPACES, BaseSpace, get_config_key
+from ..structures import get_config_key
+from .base import SPACES, BaseSpace
 
 #: settings of mmdet / mmseg / mmpose losses that ExprLoss takes with the same meaning, per
 #: branch kind

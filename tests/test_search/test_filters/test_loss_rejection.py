@@ -109,7 +109,7 @@ def test_protocol_settings_are_checked():
 
 
 def test_missing_proxy_data_is_a_search_config_error(tmp_path):
-    from mmautoloss.search.search_config import SearchConfigError
+    from mmautoloss.search.errors import SearchConfigError
     cfg = Config.fromfile(f'{REPO}/configs/proxies/alz_toyseg.py')
     cfg.train_dataloader.dataset.data_root = str(tmp_path / 'not-generated')
     protocol = LossRejection(cfg, {SEG_KEY: (get_primitive_set('alz'), 'seg')})

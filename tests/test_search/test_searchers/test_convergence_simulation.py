@@ -6,7 +6,7 @@ import json
 import pytest
 
 from mmautoloss.functional.formulas import get_primitive_set, parse_formula
-from mmautoloss.search.filters import ConvergenceVerdict
+from mmautoloss.search.filters import Verdict
 from mmautoloss.search.searchers import ConvergenceSimulationSearcher
 
 KEY = 'model.roi_head.bbox_head.loss_cls'
@@ -21,9 +21,9 @@ class LogCheck:
 
     def judge_many(self, key, formulas):
         self.batches.append(list(formulas))
-        return [ConvergenceVerdict('invalid') if 'Sqrt' in f else
-                ConvergenceVerdict('accepted') if 'Log' in f else
-                ConvergenceVerdict('non_convergent', 'no Log') for f in formulas]
+        return [Verdict('invalid') if 'Sqrt' in f else
+                Verdict('accepted') if 'Log' in f else
+                Verdict('non_convergent', 'no Log') for f in formulas]
 
 
 class FakeSimulation:

@@ -26,11 +26,11 @@ class LogFilter:
     def __init__(self):
         self.judged = 0
 
-    def judge(self, key, formula):
-        self.judged += 1
-        if 'Log' not in formula:
-            return Verdict('rejected', 0.0, (1.0, ))
-        return Verdict('accepted', 1.0, (float(len(formula)), ))
+    def judge_many(self, key, formulas):
+        self.judged += len(formulas)
+        return [Verdict('rejected', score=0.0, signature=(1.0, )) if 'Log' not in formula
+                else Verdict('accepted', score=1.0, signature=(float(len(formula)), ))
+                for formula in formulas]
 
 
 def make(seed=0, **kwargs):

@@ -23,7 +23,6 @@ from typing import List, Optional
 
 from mmengine.config import Config
 
-from ...registry import FILTERS
 from ...utils.atomic_json import write_json_atomic
 from ...utils.checks import check_int, check_number
 
@@ -31,9 +30,10 @@ VERIFICATION_DIR = 'verification'
 VERIFICATION_NAME = 'instances_verification.json'
 
 
-@FILTERS.register_module()
 class OptimisationSimulation:
-    """Builds D_verify and the overrides of a simulation trial.
+    """Builds D_verify and the overrides of a simulation trial: the simulation stage of
+    :class:`~.convergence_simulation.ConvergenceSimulationSearcher` (it judges nothing:
+    its trials are the search's own, and the searcher ranks them).
 
     Args:
         proxy_cfg (Config): the proxy config: an iteration-based mmdet detector trained on a
@@ -46,6 +46,9 @@ class OptimisationSimulation:
             initialisation, the same for every candidate).
         seed (int): draws the images.
     """
+
+    #: what the search config gives it besides the ``simulation`` field's settings
+    search_inputs = ('proxy_cfg', 'seed')
 
     def __init__(self, proxy_cfg: Config, iters: int = 60, images_per_category: int = 1,
                  warmup_fraction: float = 0.2, load_from: Optional[str] = None,

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from pycocotools.coco import COCO
 
 from mmautoloss.datasets.toy_detection import generate_toydet
-from mmautoloss.search.filters import OptimisationSimulation
+from mmautoloss.search.searchers.optimisation_simulation import OptimisationSimulation
 from mmautoloss.search.trial import TrialSpec, write_trial_config
 from mmautoloss.testing import REPO
 

@@ -1,0 +1,100 @@
+"""The package's import graph, read with ``ast`` (nothing is imported): no circles, and
+no layer imports a layer above it (``functional/`` under ``models/`` under ``search/``;
+``search/structures.py`` and ``search/errors.py`` as the ground floor of the engine).
+Every import counts, also one inside a function."""
+import ast
+from pathlib import Path
+from typing import Dict, List, Set
+
+PACKAGE = Path(__file__).resolve().parents[1] / 'mmautoloss'
+
+#: a module of the first layer may not import any module of the second
+FORBIDDEN = [
+    ('mmautoloss.functional', ('mmautoloss.models', 'mmautoloss.search', 'mmautoloss.engine',
+                               'mmautoloss.datasets', 'mmautoloss.evaluation')),
+    ('mmautoloss.models', ('mmautoloss.search', )),
+    ('mmautoloss.engine', ('mmautoloss.search', )),
+    ('mmautoloss.search.structures', ('mmautoloss.search', )),
+    ('mmautoloss.search.errors', ('mmautoloss', )),
+]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix('').parts)
+    return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
+
+
+def import_graph() -> Dict[str, Set[str]]:
+    """Module -> the modules of the package it imports (a name imported from a package
+    counts as its submodule when there is one, else as the package)."""
+    modules = {module_name(p): p for p in PACKAGE.rglob('*.py')}
+    graph: Dict[str, Set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == '__init__.py' else name.rpartition('.')[0]
+        targets: Set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = package.split('.')
+                base = base[:len(base) - node.level + 1] if node.level else []
+                source = '.'.join(base + ([node.module] if node.module else []))
+                for alias in node.names:
+                    sub = f'{source}.{alias.name}'
+                    targets.add(sub if sub in modules else source)
+        graph[name] = {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def circles(graph: Dict[str, Set[str]]) -> List[List[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: Dict[str, int] = {}
+    low: Dict[str, int] = {}
+    stack: List[str] = []
+    found: List[List[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_graph_reader_sees_a_circle_and_a_relative_import():
+    graph = {'a': {'b'}, 'b': {'c'}, 'c': {'a'}, 'd': {'a'}}
+    assert circles(graph) == [['a', 'b', 'c']]
+    real = import_graph()
+    assert 'mmautoloss.search.structures' in real['mmautoloss.search.search_loop']
+    assert 'mmautoloss.search.errors' in real['mmautoloss.search.validation']
+
+
+def test_the_package_has_no_import_circle():
+    assert circles(import_graph()) == []
+
+
+def test_no_layer_imports_a_layer_above_it():
+    graph = import_graph()
+    upward = [f'{module} -> {target}' for lower, higher in FORBIDDEN
+              for module, targets in graph.items()
+              if module == lower or module.startswith(lower + '.')
+              for target in sorted(targets)
+              if any(target == h or target.startswith(h + '.') for h in higher)]
+    assert upward == []
