@@ -42,14 +42,15 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, Tuple
+from collections.abc import Callable
 
 from mmautoloss.testing import REPO
 from mmautoloss.testing.released_references import released_asl_theta
 
-SHAPES: List[Tuple[int, int, int, int]] = [(2, 21, 256, 256), (4, 19, 128, 256)]
-RELEASED: Dict[str, List[float]] = {
-    metric: released_asl_theta(metric) for metric in ('mIoU', 'FWIoU', 'BIoU', 'BF1', 'mAcc', 'gAcc')}
+SHAPES: list[tuple[int, int, int, int]] = [(2, 21, 256, 256), (4, 19, 128, 256)]
+RELEASED: dict[str, list[float]] = {
+    metric: released_asl_theta(metric)
+    for metric in ('mIoU', 'FWIoU', 'BIoU', 'BF1', 'mAcc', 'gAcc')}
 CASES = ['CrossEntropy'] + list(RELEASED)
 PREVIOUS_SUFFIX = ' (previous)'
 #: glibc malloc keeping freed blocks up to 32 MiB (its largest mmap threshold) and never
@@ -79,7 +80,7 @@ def _status_kib(field: str) -> int:
         return int(re.search(rf'{field}:\s+(\d+) kB', status.read()).group(1))
 
 
-def _inputs(shape: Tuple[int, int, int, int]):
+def _inputs(shape: tuple[int, int, int, int]):
     """Logits (requires_grad) and labels with 5% ignored pixels, the same for every case."""
     import torch
     num, classes, height, width = shape
@@ -115,7 +116,7 @@ def _step(case: str, logits, labels) -> Callable[[], None]:
     return step
 
 
-def _time_worker(shape: Tuple[int, int, int, int], case: str, repeats: int,
+def _time_worker(shape: tuple[int, int, int, int], case: str, repeats: int,
                  threads: int) -> float:
     """Median seconds of ``repeats`` passes of ``case``, after one warm-up pass."""
     import torch
@@ -131,7 +132,7 @@ def _time_worker(shape: Tuple[int, int, int, int], case: str, repeats: int,
     return statistics.median(times)
 
 
-def _memory_worker(shape: Tuple[int, int, int, int], case: str, threads: int) -> float:
+def _memory_worker(shape: tuple[int, int, int, int], case: str, threads: int) -> float:
     """Peak MiB of one forward+backward of ``case`` above the resident size before it."""
     import torch
     torch.set_num_threads(threads)

@@ -13,7 +13,7 @@ Usage: ``python benchmarks/bench_expr_loss.py [--repeats 5] [--threads 1]``.
 """
 import argparse
 import time
-from typing import Callable, Dict, List, Tuple
+from collections.abc import Callable
 
 import torch
 
@@ -33,7 +33,7 @@ def _fastest(step: Callable[[], None], repeats: int) -> float:
     return min(times)
 
 
-def _seg_cases() -> Dict[str, Callable]:
+def _seg_cases() -> dict[str, Callable]:
     from mmseg.models.losses import CrossEntropyLoss
 
     from mmautoloss.models.losses import ExprLoss
@@ -55,7 +55,7 @@ def _seg_cases() -> Dict[str, Callable]:
     return {name: make(loss) for name, loss in losses.items()}
 
 
-def _box_cases() -> Dict[str, Callable]:
+def _box_cases() -> dict[str, Callable]:
     from mmdet.models.losses import GIoULoss
 
     from mmautoloss.models.losses import ExprLoss
@@ -85,7 +85,7 @@ def main() -> None:
     import mmautoloss  # noqa: F401
     print(f'ExprLoss forward+backward, CPU, {args.threads} thread(s), fastest of '
           f'{args.repeats}')
-    groups: List[Tuple[str, Dict[str, Callable]]] = [
+    groups: list[tuple[str, dict[str, Callable]]] = [
         ('segmentation 2x21x256x256', _seg_cases()), ('boxes 100000', _box_cases())]
     for title, cases in groups:
         times = {name: _fastest(step, args.repeats) for name, step in cases.items()}

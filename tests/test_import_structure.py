@@ -4,7 +4,6 @@ no layer imports a layer above it (``functional/`` under ``models/`` under ``sea
 Every import counts, also one inside a function."""
 import ast
 from pathlib import Path
-from typing import Dict, List, Set
 
 PACKAGE = Path(__file__).resolve().parents[1] / 'mmautoloss'
 
@@ -24,14 +23,14 @@ def module_name(path: Path) -> str:
     return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
 
 
-def import_graph() -> Dict[str, Set[str]]:
+def import_graph() -> dict[str, set[str]]:
     """Module -> the modules of the package it imports (a name imported from a package
     counts as its submodule when there is one, else as the package)."""
     modules = {module_name(p): p for p in PACKAGE.rglob('*.py')}
-    graph: Dict[str, Set[str]] = {}
+    graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         package = name if path.name == '__init__.py' else name.rpartition('.')[0]
-        targets: Set[str] = set()
+        targets: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 targets |= {alias.name for alias in node.names}
@@ -46,12 +45,12 @@ def import_graph() -> Dict[str, Set[str]]:
     return graph
 
 
-def circles(graph: Dict[str, Set[str]]) -> List[List[str]]:
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components of more than one module (Tarjan)."""
-    index: Dict[str, int] = {}
-    low: Dict[str, int] = {}
-    stack: List[str] = []
-    found: List[List[str]] = []
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
 
     def visit(node: str) -> None:
         index[node] = low[node] = len(index)

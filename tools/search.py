@@ -9,13 +9,12 @@ import argparse
 import os.path as osp
 import signal
 import sys
-from typing import List, Optional
 
-from mmautoloss.search.executors.gpu_slots import check_gpus_per_trial
 from mmengine.config import DictAction
 
 from mmautoloss.search.builders import build_executor, build_searcher
 from mmautoloss.search.errors import ResumeError, SearchConfigError
+from mmautoloss.search.executors.gpu_slots import check_gpus_per_trial
 from mmautoloss.search.search_loop import SearchLoop
 from mmautoloss.search.structures import BEST_CONFIG_NAME, BEST_NAME, REPORT_MD
 from mmautoloss.search.validation import load_search_config, validate_search_config
@@ -38,7 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def parse_cfg_options(items: Optional[List[str]]) -> dict:
+def parse_cfg_options(items: list[str] | None) -> dict:
     """``--cfg-options KEY=VALUE ...`` as a dict, values parsed as mmengine's ``DictAction``
     parses them (numbers, bools, None, lists, tuples); ``SearchConfigError`` naming the
     item when one is not ``KEY=VALUE`` or its value cannot be parsed."""
@@ -72,7 +71,7 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
-def check_gpus(gpus: int, gpus_per_trial: Optional[float]) -> None:
+def check_gpus(gpus: int, gpus_per_trial: float | None) -> None:
     """``--gpus`` must not ask for more CUDA devices than this process can see; otherwise
     every trial would crash on a device it does not have."""
     if gpus < 0:
@@ -125,7 +124,8 @@ def main(argv=None) -> int:
         found = (f'best mean (round {selected["round"]}): average {settings.reward_key} = '
                  f'{selected["reward"]:.4f}')
     else:
-        found = f'best {settings.reward_key} = {selected["reward"]:.4f} ({selected["candidate_id"]})'
+        found = (f'best {settings.reward_key} = {selected["reward"]:.4f} '
+                 f'({selected["candidate_id"]})')
     if 'retrain' in best:  # the exported config holds the re-training winner
         found += (f'; re-training winner {best["retrain"]["winner"]["name"]} '
                   f'({best["retrain"]["winner"]["candidate_id"]}), '

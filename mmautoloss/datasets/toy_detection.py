@@ -21,15 +21,14 @@ reads it with ``metainfo=dict(classes=TOYDET_CLASSES)``)::
 """
 import json
 import os
-from typing import Dict, List, Tuple
 
 import numpy as np
 
 from .generator_args import check_int
 
-TOYDET_CLASSES: Tuple[str, ...] = ('box', 'disk', 'triangle')
-TOYDET_PALETTE: List[Tuple[int, int, int]] = [(220, 60, 50), (60, 190, 70), (50, 90, 220)]
-SPLITS: Tuple[str, ...] = ('train', 'val')
+TOYDET_CLASSES: tuple[str, ...] = ('box', 'disk', 'triangle')
+TOYDET_PALETTE: list[tuple[int, int, int]] = [(220, 60, 50), (60, 190, 70), (50, 90, 220)]
+SPLITS: tuple[str, ...] = ('train', 'val')
 MIN_VISIBLE = 0.6  # an object keeps at least this fraction of its pixels visible
 
 _MIN_SIDE, _MAX_SIDE = 8.0, 100.0  # object extent in pixels, drawn log-uniformly
@@ -59,13 +58,13 @@ def _shape_mask(rng: np.random.Generator, label: int, size: int) -> np.ndarray:
     return inside_rows & (xx >= apex - t * (apex - left)) & (xx <= apex + t * (left + w - apex))
 
 
-def _place_objects(rng: np.random.Generator, size: int) -> List[Tuple[int, np.ndarray]]:
+def _place_objects(rng: np.random.Generator, size: int) -> list[tuple[int, np.ndarray]]:
     """Choose the objects of one image as (class, full mask), in painting order.
 
     A candidate is rejected when it would leave less than ``MIN_VISIBLE`` of itself or of
     an earlier object visible, or when it has fewer than 16 pixels.
     """
-    objects: List[Tuple[int, np.ndarray]] = []
+    objects: list[tuple[int, np.ndarray]] = []
     for _ in range(int(rng.integers(1, 7))):
         for _ in range(_PLACEMENT_TRIES):
             label = int(rng.integers(0, len(TOYDET_CLASSES)))
@@ -80,7 +79,7 @@ def _place_objects(rng: np.random.Generator, size: int) -> List[Tuple[int, np.nd
     return objects
 
 
-def _visible_masks(masks: List[np.ndarray]) -> List[np.ndarray]:
+def _visible_masks(masks: list[np.ndarray]) -> list[np.ndarray]:
     """Visible part of each mask when they are painted in order (later ones on top)."""
     covered = np.zeros_like(masks[0])
     visible = []
@@ -100,7 +99,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 def render_toydet_sample(
         rng: np.random.Generator,
-        size: int = 128) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        size: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Render one sample.
 
     Returns:
@@ -123,7 +122,7 @@ def render_toydet_sample(
 
 
 def toydet_sample(seed: int, split: str, index: int,
-                  size: int = 128) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  size: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return sample ``index`` of ``split`` for ``seed``; independent of the set's length."""
     check_int('seed', seed, 0)
     check_int('index', index, 0)
@@ -133,7 +132,7 @@ def toydet_sample(seed: int, split: str, index: int,
     return render_toydet_sample(rng, size)
 
 
-def mask_to_coco_box(mask: np.ndarray) -> List[float]:
+def mask_to_coco_box(mask: np.ndarray) -> list[float]:
     """Tight COCO ``[x, y, w, h]`` box of a non-empty boolean mask."""
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
@@ -147,7 +146,7 @@ def generate_toydet(out_dir: str,
                     seed: int = 0,
                     num_train: int = 100,
                     num_val: int = 30,
-                    size: int = 128) -> Dict[str, int]:
+                    size: int = 128) -> dict[str, int]:
     """Write the ToyDet set under ``out_dir`` (layout in the module docstring).
 
     Returns the number of images written per split.

@@ -16,19 +16,18 @@ keypoint names and skeleton, so mmpose's ``CocoDataset`` (its default COCO metai
 """
 import json
 import os
-from typing import Dict, List, Tuple
 
 import numpy as np
 
 from .generator_args import check_int
 
-SPLITS: Tuple[str, ...] = ('train', 'val')
-KEYPOINT_NAMES: Tuple[str, ...] = (
+SPLITS: tuple[str, ...] = ('train', 'val')
+KEYPOINT_NAMES: tuple[str, ...] = (
     'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
     'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
     'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle')
 #: COCO's skeleton, 1-based keypoint indices
-SKELETON: Tuple[Tuple[int, int], ...] = (
+SKELETON: tuple[tuple[int, int], ...] = (
     (16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12), (7, 13), (6, 7), (6, 8),
     (7, 9), (8, 10), (9, 11), (2, 3), (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7))
 #: a standing person facing the camera, (x, y) in units of its height, feet at y = 1
@@ -58,7 +57,7 @@ def _figure(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def render_toypose_sample(rng: np.random.Generator,
-                          size: int = 96) -> Tuple[np.ndarray, List[np.ndarray]]:
+                          size: int = 96) -> tuple[np.ndarray, list[np.ndarray]]:
     """One image (size, size, 3) uint8 and the keypoints (17, 2) of each figure."""
     from PIL import Image, ImageDraw
 
@@ -83,7 +82,7 @@ def render_toypose_sample(rng: np.random.Generator,
 
 
 def generate_toypose(out_dir: str, seed: int = 0, num_train: int = 200, num_val: int = 30,
-                     size: int = 96) -> Dict[str, int]:
+                     size: int = 96) -> dict[str, int]:
     """Write the ToyPose set under ``out_dir`` (layout in the module docstring); returns
     the number of images per split. Sample i of a split depends on (seed, split, i) only."""
     from PIL import Image

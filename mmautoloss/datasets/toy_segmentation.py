@@ -16,21 +16,20 @@ set is reproducible and a smaller set is a prefix of a larger one. Layout writte
     out_dir/ann_dir/{train,val}/00000.png   single-channel labels, 0..4 and 255
 """
 import os
-from typing import Dict, List, Tuple
 
 import numpy as np
 
 from .generator_args import check_int
 
-TOYSEG_CLASSES: Tuple[str, ...] = ('background', 'disk', 'box', 'line', 'ring')
-TOYSEG_PALETTE: List[List[int]] = [[0, 0, 0], [200, 70, 50], [60, 170, 80], [50, 80, 210],
+TOYSEG_CLASSES: tuple[str, ...] = ('background', 'disk', 'box', 'line', 'ring')
+TOYSEG_PALETTE: list[list[int]] = [[0, 0, 0], [200, 70, 50], [60, 170, 80], [50, 80, 210],
                                    [220, 200, 60]]
 # Object colours by class index (the background is grey): disks and rings share one, boxes
 # and lines another, so a pixel's colour alone does not give its class.
-_CLASS_COLOURS: Tuple[Tuple[int, int, int], ...] = ((0, 0, 0), (200, 70, 50), (60, 170, 80),
+_CLASS_COLOURS: tuple[tuple[int, int, int], ...] = ((0, 0, 0), (200, 70, 50), (60, 170, 80),
                                                    (60, 170, 80), (200, 70, 50))
 IGNORE_INDEX = 255
-SPLITS: Tuple[str, ...] = ('train', 'val')
+SPLITS: tuple[str, ...] = ('train', 'val')
 
 _NOISE_STD = 20.0  # per-pixel Gaussian noise on every channel
 _COLOUR_JITTER = 25  # per-object uniform offset of the class colour
@@ -44,11 +43,11 @@ def _inner_contour(mask: np.ndarray) -> np.ndarray:
     return mask & ~eroded
 
 
-def _shape_masks(rng: np.random.Generator, size: int) -> List[Tuple[int, np.ndarray]]:
+def _shape_masks(rng: np.random.Generator, size: int) -> list[tuple[int, np.ndarray]]:
     """Draw the objects of one image as (class index, boolean mask), in painting order."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     scale = size / 64.0
-    objects: List[Tuple[int, np.ndarray]] = []
+    objects: list[tuple[int, np.ndarray]] = []
     for _ in range(rng.integers(1, 3)):  # disks
         cy, cx = rng.uniform(0, size, 2)
         radius = rng.uniform(5, 12) * scale
@@ -87,7 +86,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def render_toyseg_sample(rng: np.random.Generator,
-                         size: int = 64) -> Tuple[np.ndarray, np.ndarray]:
+                         size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Render one sample: an RGB uint8 image (H, W, 3) and its uint8 label map (H, W).
 
     Disks and rings share a colour, boxes and lines another, jittered per object; boxes
@@ -118,7 +117,7 @@ def _is_sample_name(name: str, count: int) -> bool:
 
 
 def toyseg_sample(seed: int, split: str, index: int,
-                  size: int = 64) -> Tuple[np.ndarray, np.ndarray]:
+                  size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Return sample ``index`` of ``split`` for ``seed``; independent of the set's length."""
     check_int('seed', seed, 0)
     check_int('index', index, 0)
@@ -132,7 +131,7 @@ def generate_toyseg(out_dir: str,
                     seed: int = 0,
                     num_train: int = 100,
                     num_val: int = 30,
-                    size: int = 64) -> Dict[str, int]:
+                    size: int = 64) -> dict[str, int]:
     """Write the ToySeg set under ``out_dir`` (layout in the module docstring).
 
     Returns the number of images written per split.

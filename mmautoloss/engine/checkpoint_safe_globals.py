@@ -8,7 +8,7 @@ as such: the name is bound to :func:`history_buffer_getattr`, which only resolve
 ``HistoryBuffer.<statistic>`` and rejects every other attribute access.
 """
 import pickle
-from typing import Any, List
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,9 +26,9 @@ def history_buffer_getattr(owner: Any, name: str) -> Any:
         f'{_STATISTICS} are allowed when loading with weights_only=True')
 
 
-def _numpy_globals() -> List[Any]:
+def _numpy_globals() -> list[Any]:
     multiarray = np.core.multiarray if hasattr(np, 'core') else np._core.multiarray
-    found: List[Any] = [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
+    found: list[Any] = [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
     dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25 pickles dtype classes by name
     if dtypes is not None:
         found += [getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import os.path as osp
-from typing import Sequence
+from collections.abc import Sequence
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS

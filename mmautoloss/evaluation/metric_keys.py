@@ -1,7 +1,6 @@
 """Which keys an OpenMMLab evaluator reports (mmseg's ``IoUMetric``, mmdet's ``CocoMetric``
 and ``VOCMetric``, mmpose's ``CocoMetric``, this package's metrics), read from its config
 alone, so that a search can check its reward key before any training job runs."""
-from typing import List, Optional, Set, Tuple
 
 from mmengine.config import Config
 
@@ -10,11 +9,11 @@ MMAUTOLOSS_METRIC_KEYS = {'FWIoUMetric': ('FWIoU', ), 'BoundaryIoUMetric': ('BIo
                           'BoundaryF1Metric': ('BF1', )}
 
 
-def _as_list(value: object) -> List[str]:
+def _as_list(value: object) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def metric_keys(metric_cfg: dict, scope: Optional[str]) -> Optional[Set[str]]:
+def metric_keys(metric_cfg: dict, scope: str | None) -> set[str] | None:
     """Keys an evaluator metric reports, with its prefix; ``None`` for unknown types.
 
     IoUMetric (mmseg): ``aAcc`` plus mIoU -> mIoU, mAcc; mDice -> mDice, mAcc; mFscore ->
@@ -62,7 +61,7 @@ def metric_keys(metric_cfg: dict, scope: Optional[str]) -> Optional[Set[str]]:
     return {f'{prefix}/{k}' for k in keys} if prefix else keys
 
 
-def evaluator_metric_cfgs(proxy_cfg: Config) -> List[object]:
+def evaluator_metric_cfgs(proxy_cfg: Config) -> list[object]:
     """The metric configs of a config's ``val_evaluator`` (one dict, a list, or mmengine's
     ``dict(metrics=[...])`` form); empty when it has none."""
     evaluator = proxy_cfg.get('val_evaluator', None)
@@ -73,12 +72,12 @@ def evaluator_metric_cfgs(proxy_cfg: Config) -> List[object]:
     return [evaluator] if isinstance(evaluator, dict) else list(evaluator)
 
 
-def reported_keys(proxy_cfg: Config) -> Tuple[Set[str], List[str]]:
+def reported_keys(proxy_cfg: Config) -> tuple[set[str], list[str]]:
     """The keys the ``val_evaluator`` of ``proxy_cfg`` reports, and the metric types among
     it whose keys are not known here."""
     scope = proxy_cfg.get('default_scope', None)
-    known: Set[str] = set()
-    unknown: List[str] = []
+    known: set[str] = set()
+    unknown: list[str] = []
     for metric_cfg in evaluator_metric_cfgs(proxy_cfg):
         keys = metric_keys(metric_cfg, scope) if isinstance(metric_cfg, dict) else None
         if keys is None:

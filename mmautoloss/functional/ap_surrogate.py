@@ -21,13 +21,12 @@ sums. The cost is O((N + P M) log N) time and O(N + P M) memory, for N
 scores, P positives and M segments, and the result (value and gradient) is that of the dense
 formula, j = i excluded exactly, ties included. Sums are accumulated in float64.
 """
-from typing import Tuple
 
 import torch
 from torch import Tensor
 
-from .piecewise_linear import linear_slopes, piecewise_linear
 from ..utils.checks import check_int
+from .piecewise_linear import linear_slopes, piecewise_linear
 
 #: Order of the five functions in ``knots``: the released format (``ctrl_points[0..4]`` of the
 #: authors' paploss.py).
@@ -99,7 +98,7 @@ def _positives(scores: Tensor, pos_mask: Tensor, pos_loc: Tensor, knots: Tensor,
     return pos_index
 
 
-def _segments(knot: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+def _segments(knot: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Left ends a_k, widths b_k - a_k, slopes and jumps (zero width) of the M segments.
 
     f is left-continuous, so a jump at a_k < 1 fires for d > a_k; a jump at x = 1 fires for

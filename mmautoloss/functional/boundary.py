@@ -23,14 +23,13 @@ one-hot map, hence a class region touching an ignored region has a boundary ther
   of a boolean map by shifted ORs; :func:`dilation_argmax` -- where :func:`dilate` takes its
   value at given pixels (the BF1 surrogate needs the dilated boundary there only).
 """
-from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .soft_logic import Curve, apply_curve_or_identity
 from ..utils.checks import check_int
+from .soft_logic import Curve, apply_curve_or_identity
 
 
 def _check_map(name: str, value: Tensor) -> None:
@@ -55,7 +54,7 @@ def erode(maps: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def erode_with_index(maps: Tensor) -> Tuple[Tensor, Tensor]:
+def erode_with_index(maps: Tensor) -> tuple[Tensor, Tensor]:
     """:func:`erode` without a graph, and the index (per H*W plane) of each minimum, for
     :func:`erode_backward` (for a caller that writes its own backward)."""
     _check_map('maps', maps)
@@ -91,8 +90,8 @@ def binary_boundary(maps: Tensor) -> Tensor:
     return maps - erode(maps)
 
 
-def soft_boundary(maps: Tensor, g_or: Optional[Curve] = None,
-                  g_and: Optional[Curve] = None) -> Tensor:
+def soft_boundary(maps: Tensor, g_or: Curve | None = None,
+                  g_and: Curve | None = None) -> Tensor:
     """``h_XOR(maps, erode(maps))`` with the parameterized OR and AND of ASL eq. (9).
 
     ``= g_or(p) + g_or(e) - g_or(p) g_or(e) - g_and(p) g_and(e)`` with ``e = erode(p)``. Each
@@ -182,8 +181,8 @@ def dilate_mask(mask: Tensor, tolerance: int) -> Tensor:
 
 
 @torch.no_grad()
-def dilation_argmax(maps: Tensor, sites: Tuple[Tensor, Tensor, Tensor, Tensor],
-                    tolerance: int) -> Tuple[Tensor, Tensor]:
+def dilation_argmax(maps: Tensor, sites: tuple[Tensor, Tensor, Tensor, Tensor],
+                    tolerance: int) -> tuple[Tensor, Tensor]:
     """Where :func:`dilate` takes its value at the given sites: for each site (n, c, h, w)
     (four (S,) index tensors), the row and column (S,) of the first maximum of
     ``maps[n, c]`` over the in-image ``2 * tolerance + 1`` square window around (h, w),

@@ -8,19 +8,19 @@ and the gradient is exact. The evaluation itself runs over chunks of the flatten
 so its temporaries (segment index, gathered control points, the quadratic's root) never
 exist at the input's full size.
 """
-from typing import Callable, Sequence, Tuple, Union
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
 
 #: ``evaluate(x, out)`` writes g(x) and g'(x) into the pair of tensors ``out`` (x's shape)
-CurveEvaluator = Callable[[Tensor, Tuple[Tensor, Tensor]], None]
+CurveEvaluator = Callable[[Tensor, tuple[Tensor, Tensor]], None]
 
 #: elements evaluated at once; large enough that the per-chunk overhead does not show
 CHUNK_SIZE = 1 << 18
 
 
-def count_below(x: Tensor, boundaries: Union[Sequence[float], Tensor]) -> Tensor:
+def count_below(x: Tensor, boundaries: Sequence[float] | Tensor) -> Tensor:
     """Per element, how many of the sorted ``boundaries`` are strictly below it.
 
     The segment index of a piecewise curve (``searchsorted(boundaries, x, right=False)``),
@@ -40,7 +40,7 @@ def _memory_order_view(x: Tensor) -> Tensor:
     return x.permute(order)
 
 
-def value_and_slope(x: Tensor, evaluate: CurveEvaluator) -> Tuple[Tensor, Tensor]:
+def value_and_slope(x: Tensor, evaluate: CurveEvaluator) -> tuple[Tensor, Tensor]:
     """(g(x), g'(x)), no autograd graph, with the memory layout of ``x`` (channels-last
     stays channels-last), evaluated in chunks."""
     x = x.detach()

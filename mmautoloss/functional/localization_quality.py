@@ -10,7 +10,6 @@ All measures map a decoded predicted box and its assigned ground truth (xyxy) to
   with ``s = (w*, h*, w*, h*)`` the ground-truth width and height, so the deltas are
   scale-free, the score is 1 only for the exact box and its gradient never vanishes.
 """
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -20,7 +19,7 @@ from ..utils.checks import check_number
 LOC_MEASURES = ('giou', 'iou', 'l1')
 
 
-def _check_boxes(boxes: Tensor, name: str, num: Optional[int] = None,
+def _check_boxes(boxes: Tensor, name: str, num: int | None = None,
                  validate: bool = True) -> None:
     if not torch.is_tensor(boxes) or not boxes.is_floating_point() or boxes.dim() != 2 or \
             boxes.shape[1] != 4 or (num is not None and boxes.shape[0] != num):

@@ -7,19 +7,18 @@ truth-table constraint (eq. 10) holds because (0, 0) and (1, 1) are fixed end po
 monotonicity (eq. 11) because interior points are checked to be non-decreasing, or built
 from search parameters through :func:`params_to_points`, which cannot produce anything else.
 """
-from typing import Dict, List, Sequence, Tuple, Union
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-from .monotone_params import (check_unit_tensor, identity_params, params_to_points,
-                              points_to_params)
 from .curve_gradient import value_and_slope
+from .monotone_params import check_unit_tensor, identity_params, params_to_points, points_to_params
 from .piecewise_bezier import bezier_evaluator, needs_root_guard, piecewise_bezier
 from .piecewise_linear import linear_evaluator, piecewise_linear
 
 KINDS = ('bezier', 'linear')
-FloatsLike = Union[Tensor, Sequence[float], Sequence[Sequence[float]]]
+FloatsLike = Tensor | Sequence[float] | Sequence[Sequence[float]]
 
 
 def flat_numbers(values: FloatsLike, name: str) -> Tensor:
@@ -73,9 +72,9 @@ class MonotoneFunction:
                              f'interior control points, got {tensor.shape[0]}')
         self.kind = kind
         self.points = tensor
-        self._cache: Dict[Tuple[torch.dtype, torch.device], Tensor] = {}
+        self._cache: dict[tuple[torch.dtype, torch.device], Tensor] = {}
         # needs_root_guard per dtype, decided here from the host copy (no read-back later)
-        self._guards: Dict[torch.dtype, bool] = {
+        self._guards: dict[torch.dtype, bool] = {
             dtype: needs_root_guard(tensor, dtype) for dtype in (torch.float32, torch.float64)
         } if kind == 'bezier' else {}
 
@@ -143,14 +142,14 @@ class MonotoneFunction:
         """Search parameters (K, 2) in [0, 1] that reproduce these points."""
         return points_to_params(self.points)
 
-    def to_list(self, include_endpoints: bool = False) -> List[float]:
+    def to_list(self, include_endpoints: bool = False) -> list[float]:
         """Flat coordinates ``[x1, y1, ...]`` as stored in configs."""
         points = self.points
         if include_endpoints:
             points = torch.cat([points.new_zeros(1, 2), points, points.new_ones(1, 2)])
         return points.flatten().tolist()
 
-    def knots(self) -> Tuple[Tensor, Tensor]:
+    def knots(self) -> tuple[Tensor, Tensor]:
         """Full knot coordinates (K + 2,) from (0, 0) to (1, 1); linear functions only."""
         if self.kind != 'linear':
             raise ValueError(f'knots() is defined for linear functions, this one is {self.kind}')
@@ -172,7 +171,7 @@ class MonotoneFunction:
         knot_x, knot_y = self._knots_of(points)
         return piecewise_linear(x, knot_x, knot_y)
 
-    def value_and_slope(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+    def value_and_slope(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(g(x), g'(x)) elementwise, without an autograd graph: for a caller that writes
         its own backward (the surrogates' fused per-class sums)."""
         points = self._points_like(x)
@@ -188,7 +187,7 @@ class MonotoneFunction:
         return self._guards[x.dtype]
 
     @staticmethod
-    def _knots_of(points: Tensor) -> Tuple[Tensor, Tensor]:
+    def _knots_of(points: Tensor) -> tuple[Tensor, Tensor]:
         """Knot x and y coordinates (K + 2,) of interior ``points``, end points added."""
         zero, one = points.new_zeros(1, 2), points.new_ones(1, 2)
         full = torch.cat([zero, points, one])

@@ -18,8 +18,6 @@ du/ds = b + 2 a s = sqrt(b^2 + 4 a d): g'(y) = (dv/ds) / sqrt(b^2 + 4 a d).
 """
 from __future__ import annotations
 
-from typing import Dict, Tuple
-
 import torch
 from torch import Tensor
 
@@ -108,7 +106,7 @@ def bezier_evaluator(points: Tensor, like: Tensor, guard: bool | None = None) ->
     ends = table[:-1, 9]  # a tensor: the comparisons read nothing back to the host
     zero, one = table.new_zeros(()), table.new_ones(())
 
-    def coefficients(clamped: Tensor) -> Tuple[Tensor, ...]:
+    def coefficients(clamped: Tensor) -> tuple[Tensor, ...]:
         """(u0, b, v0, a_v, b_v, b^2, 4 a, 2 a_v) of each element's segment."""
         if num_segments == 2:
             upper = clamped > ends[0]
@@ -118,8 +116,8 @@ def bezier_evaluator(points: Tensor, like: Tensor, guard: bool | None = None) ->
 
     def on_segments(clamped: Tensor, start_u: Tensor, b: Tensor, start_v: Tensor,
                     av: Tensor, bv: Tensor, bb: Tensor, a4: Tensor, av2: Tensor,
-                    at_zero: bool, out: Tuple[Tensor, Tensor],
-                    scratch: Tuple[Tensor, Tensor]) -> None:
+                    at_zero: bool, out: tuple[Tensor, Tensor],
+                    scratch: tuple[Tensor, Tensor]) -> None:
         """Write (g, g') of the clamped inputs into ``out``, each on the segment whose
         coefficients are given (0-dim tensors: one segment for all; or one per element),
         with ``scratch`` (two buffers of the inputs' size) for the root and the transversal
@@ -143,7 +141,7 @@ def bezier_evaluator(points: Tensor, like: Tensor, guard: bool | None = None) ->
         if not at_zero:
             value.add_(start_v)
 
-    def on_second_segment(clamped: Tensor, out: Tuple[Tensor, Tensor]) -> None:
+    def on_second_segment(clamped: Tensor, out: tuple[Tensor, Tensor]) -> None:
         """Overwrite ``out`` where the clamped inputs lie on segment 1 (two segments)."""
         upper = (clamped > ends[0]).flatten().nonzero().squeeze(1)
         picked = clamped.reshape(-1)[upper]
@@ -152,9 +150,9 @@ def bezier_evaluator(points: Tensor, like: Tensor, guard: bool | None = None) ->
                     scratch=(torch.empty_like(picked), torch.empty_like(picked)))
         out[0].view(-1)[upper], out[1].view(-1)[upper] = value, slope
 
-    scratch: Dict[str, Tensor] = {}  # two buffers of the first chunk's size, reused
+    scratch: dict[str, Tensor] = {}  # two buffers of the first chunk's size, reused
 
-    def evaluate(inputs: Tensor, out: Tuple[Tensor, Tensor]) -> None:
+    def evaluate(inputs: Tensor, out: tuple[Tensor, Tensor]) -> None:
         if not scratch:
             scratch.update(root=torch.empty_like(inputs), s=torch.empty_like(inputs))
         buffers = (scratch['root'][:inputs.numel()].view_as(inputs),

@@ -7,7 +7,6 @@ share an x coordinate (a vertical jump, e.g. an exact Heaviside step); at a jump
 takes the lower value, so f is left-continuous and f(0) = 0 even with a jump at 0; the end
 point is pinned, f(1) = 1, even with a jump at 1.
 """
-from typing import Tuple
 
 import torch
 from torch import Tensor
@@ -53,7 +52,7 @@ def linear_evaluator(knot_x: Tensor, knot_y: Tensor, like: Tensor) -> CurveEvalu
     interior_x = knot_x[1:-1]  # a tensor: no read-back to the host
     zero = knot_x.new_zeros(())
 
-    def evaluate(inputs: Tensor, out: Tuple[Tensor, Tensor]) -> None:
+    def evaluate(inputs: Tensor, out: tuple[Tensor, Tensor]) -> None:
         clamped = inputs.clamp(0, 1)
         # the segment holding x: the number of interior knots strictly below x
         index = count_below(clamped, interior_x)

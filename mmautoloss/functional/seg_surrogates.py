@@ -28,21 +28,28 @@ Conventions shared by all six functions:
   BF1: ``[g_OR, g_AND]`` of the XOR that extracts the predicted boundary, then ``g_AND`` of
   the precision and ``g_AND`` of the recall.
 """
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
 
-from .boundary import (biou_band_of_labels, dilate_mask, dilation_argmax, erode_backward,
-                       erode_with_index, label_edges, soft_boundary)
-from .soft_logic import Curve, apply_curve_or_identity
 from ..utils.checks import check_int
+from .boundary import (
+    biou_band_of_labels,
+    dilate_mask,
+    dilation_argmax,
+    erode_backward,
+    erode_with_index,
+    label_edges,
+    soft_boundary,
+)
+from .soft_logic import Curve, apply_curve_or_identity
 
-Curves = Optional[Sequence[Optional[Curve]]]
+Curves = Sequence[Curve | None] | None
 
 
 def _check_inputs(probs: Tensor, labels: Tensor, ignore_index: int, curves: Curves,
-                  num_curves: int, validate: bool) -> Tuple[Optional[Curve], ...]:
+                  num_curves: int, validate: bool) -> tuple[Curve | None, ...]:
     """The curves, after checking shapes and types; with ``validate`` also the values
     (probabilities in [0, 1], labels in range), which reads them back from the device (a
     host-device synchronisation: ``AutoSegLoss`` does it only with ``debug=True``)."""
@@ -80,7 +87,7 @@ def _check_inputs(probs: Tensor, labels: Tensor, ignore_index: int, curves: Curv
     return curves
 
 
-def _index_and_valid(labels: Tensor, ignore_index: int) -> Tuple[Tensor, Tensor]:
+def _index_and_valid(labels: Tensor, ignore_index: int) -> tuple[Tensor, Tensor]:
     """Label index (N, 1, H, W), 0 at ignored pixels; and the mask of valid pixels (N, H, W)."""
     valid = labels != ignore_index
     return torch.where(valid, labels, torch.zeros_like(labels)).long().unsqueeze(1), valid
@@ -92,7 +99,7 @@ def _keep(pixels: Tensor, like: Tensor) -> Tensor:
 
 
 def _mask_and_index(probs: Tensor, labels: Tensor,
-                    ignore_index: int) -> Tuple[Tensor, Tensor, Tensor]:
+                    ignore_index: int) -> tuple[Tensor, Tensor, Tensor]:
     """Probabilities zeroed at ignored pixels, clamped label index (N,1,H,W), valid mask."""
     index, valid = _index_and_valid(labels, ignore_index)
     return probs * _keep(valid, probs), index, valid
@@ -148,7 +155,7 @@ def _class_counts(index: Tensor, valid: Tensor, num_classes: int) -> Tensor:
     return torch.bincount(index.flatten()[valid.flatten()], minlength=num_classes).double()
 
 
-def _ratio(numerator: Tensor, denominator: Tensor) -> Tuple[Tensor, Tensor]:
+def _ratio(numerator: Tensor, denominator: Tensor) -> tuple[Tensor, Tensor]:
     """``numerator / denominator`` where the denominator is positive, else 0; and that mask."""
     present = denominator > 0
     safe = torch.where(present, denominator, torch.ones_like(denominator))
@@ -160,7 +167,7 @@ def _present_mean(values: Tensor, present: Tensor) -> Tensor:
     return (values * present).sum() / present.sum().clamp_min(1)
 
 
-def _value_and_slope(g: Optional[Curve], x: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+def _value_and_slope(g: Curve | None, x: Tensor) -> tuple[Tensor, Tensor | None]:
     """(g(x), g'(x)) without a graph; the slope is None for the identity (``g`` None)."""
     return (x, None) if g is None else g.value_and_slope(x)
 
@@ -181,7 +188,7 @@ class _IntersectionUnionSums(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, probs: Tensor, keep: Tensor,  # type: ignore[override]
-                index: Tensor, g_and: Curve, g_or: Curve) -> Tuple[Tensor, Tensor]:
+                index: Tensor, g_and: Curve, g_or: Curve) -> tuple[Tensor, Tensor]:
         num_classes = probs.shape[1]
         and_value, and_slope = _value_and_slope(g_and, probs.gather(1, index) * keep)
         intersection = _sum_by_label(and_value, index, num_classes)
@@ -198,7 +205,7 @@ class _IntersectionUnionSums(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_intersection: Tensor,  # type: ignore[override]
-                 grad_union: Tensor) -> Tuple[Optional[Tensor], ...]:
+                 grad_union: Tensor) -> tuple[Tensor | None, ...]:
         keep, index, and_slope, or_slope = ctx.saved_tensors
         # the values' buffer becomes the gradient (a second backward gets a new one)
         grad, ctx.buffer = ctx.buffer, None
@@ -218,13 +225,13 @@ class _IntersectionUnionSums(torch.autograd.Function):
         return grad.scatter_(1, index, at_label).mul_(keep), None, None, None, None
 
 
-def _fusable(g: Optional[Curve]) -> bool:
+def _fusable(g: Curve | None) -> bool:
     return g is None or callable(getattr(g, 'value_and_slope', None))
 
 
 def _intersection_union(probs: Tensor, keep: Tensor, index: Tensor, counts: Tensor,
-                        g_and: Optional[Curve],
-                        g_or: Optional[Curve]) -> Tuple[Tensor, Tensor]:
+                        g_and: Curve | None,
+                        g_or: Curve | None) -> tuple[Tensor, Tensor]:
     """Per-class sum of h_AND(p, y) and of h_OR(p, y) (Table 1 eq. 3-5), float64 (C,), of the
     probabilities ``probs * keep`` (``keep`` (N, 1, H, W): 1 at the pixels counted).
 
@@ -246,7 +253,7 @@ def _intersection_union(probs: Tensor, keep: Tensor, index: Tensor, counts: Tens
 
 
 def _mean_iou(probs: Tensor, keep: Tensor, index: Tensor, counts: Tensor,
-              g_and: Optional[Curve], g_or: Optional[Curve]) -> Tensor:
+              g_and: Curve | None, g_or: Curve | None) -> Tensor:
     """Mean over classes with a non-zero union of the surrogate IoU (Table 1 eq. 3, 5) of
     the probabilities ``probs * keep``."""
     intersection, union = _intersection_union(probs, keep, index, counts, g_and, g_or)
@@ -336,8 +343,8 @@ def gacc_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
 
 
 def _boundary_f1_sums(masked: Tensor, gt_dilated: Tensor,
-                      sites: Tuple[Tensor, Tensor, Tensor, Tensor], tolerance: int,
-                      curves: Tuple[Curve, Curve, Curve, Curve]) -> Tuple[Tensor, Tensor, Tensor]:
+                      sites: tuple[Tensor, Tensor, Tensor, Tensor], tolerance: int,
+                      curves: tuple[Curve, Curve, Curve, Curve]) -> tuple[Tensor, Tensor, Tensor]:
     """:class:`_BoundaryF1Sums` composed under autograd, for curves that are plain callables."""
     g_or, g_and, g_prec, g_rec = curves
     pred_boundary = soft_boundary(masked, g_or, g_and)
@@ -366,8 +373,8 @@ class _BoundaryF1Sums(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, masked: Tensor, gt_dilated: Tensor,  # type: ignore[override]
-                sites: Tuple[Tensor, Tensor, Tensor, Tensor], tolerance: int,
-                curves: Tuple[Curve, Curve, Curve, Curve]) -> Tuple[Tensor, Tensor, Tensor]:
+                sites: tuple[Tensor, Tensor, Tensor, Tensor], tolerance: int,
+                curves: tuple[Curve, Curve, Curve, Curve]) -> tuple[Tensor, Tensor, Tensor]:
         g_or, g_and, g_prec, g_rec = curves
         num_classes, dims = masked.shape[1], (0, 2, 3)
         a, a_slope = _value_and_slope(g_or, masked)
@@ -397,7 +404,7 @@ class _BoundaryF1Sums(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_precision: Tensor, grad_recall: Tensor,  # type: ignore[override]
-                 grad_total: Tensor) -> Tuple[Optional[Tensor], ...]:
+                 grad_total: Tensor) -> tuple[Tensor | None, ...]:
         (a, c, a_eroded, c_eroded, a_index, c_index, a_slope, c_slope, inside, prec_slope,
          gt_dilated, site_n, site_c, rows, cols, rec_slope) = ctx.saved_tensors
         grad, ctx.buffer = ctx.buffer, None
@@ -476,7 +483,7 @@ def bf1_surrogate(probs: Tensor, labels: Tensor, curves: Curves = None,
 
 
 #: metric name -> (surrogate function, number of curves it takes)
-SURROGATES: Dict[str, Tuple[Callable[..., Tensor], int]] = {
+SURROGATES: dict[str, tuple[Callable[..., Tensor], int]] = {
     'mIoU': (miou_surrogate, 2),
     'FWIoU': (fwiou_surrogate, 2),
     'BIoU': (biou_surrogate, 2),

@@ -19,12 +19,12 @@ differ from it when a class has no pixel (union or count zero), BF1 when a class
 predicted edge but no ground-truth edge, or when pixels are ignored. Where the release
 divides 0 by 0 (FWIoU or BF1 with no ground truth at all) these functions return 0.
 """
-from typing import Callable, Dict, Optional, Tuple
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
-from .boundary import biou_band, binary_boundary, dilate, erode
+from .boundary import binary_boundary, biou_band, dilate, erode
 from .seg_surrogates import Curves, _check_inputs, _mask_and_index, _one_hot
 from .soft_logic import apply_curve_or_identity
 
@@ -32,14 +32,14 @@ EPS = 1e-8
 DIMS = (0, 2, 3)
 
 
-def _target(probs: Tensor, labels: Tensor, ignore_index: int) -> Tuple[Tensor, Tensor]:
+def _target(probs: Tensor, labels: Tensor, ignore_index: int) -> tuple[Tensor, Tensor]:
     """One-hot target (zero rows at ignored pixels) and the valid mask (N, 1, H, W)."""
     _, index, valid = _mask_and_index(probs, labels, ignore_index)
     return _one_hot(probs, index, valid), valid.unsqueeze(1).to(probs.dtype)
 
 
-def _iou(probs: Tensor, target: Tensor, mask: Tensor, g_and: Optional[Callable],
-         g_or: Optional[Callable]) -> Tensor:
+def _iou(probs: Tensor, target: Tensor, mask: Tensor, g_and: Callable | None,
+         g_or: Callable | None) -> Tensor:
     inter_p = apply_curve_or_identity(g_and, probs)
     union_p = apply_curve_or_identity(g_or, probs)
     intersection = (inter_p * target * mask).sum(DIMS)
@@ -125,7 +125,7 @@ def bf1_release(probs: Tensor, labels: Tensor, curves: Curves = None,
 
 
 #: metric name -> (release surrogate, number of curves)
-RELEASE_SURROGATES: Dict[str, Tuple[Callable[..., Tensor], int]] = {
+RELEASE_SURROGATES: dict[str, tuple[Callable[..., Tensor], int]] = {
     'mIoU': (miou_release, 2),
     'FWIoU': (fwiou_release, 2),
     'BIoU': (biou_release, 2),

@@ -14,7 +14,7 @@ callable from a tensor to a tensor of the same shape, normally a
 not shared between occurrences of an operation in a metric, so the caller passes one ``g`` per
 occurrence (the XOR gets its own OR and AND curves).
 """
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -22,7 +22,7 @@ from torch import Tensor
 Curve = Callable[[Tensor], Tensor]
 
 
-def apply_curve_or_identity(g: Optional[Curve], y: Tensor) -> Tensor:
+def apply_curve_or_identity(g: Curve | None, y: Tensor) -> Tensor:
     """``g(y)``, or ``y`` itself when ``g`` is None; checks that g keeps the shape."""
     if g is None:
         return y
@@ -49,21 +49,21 @@ def _check_inputs(y1: Tensor, y2: Tensor) -> None:
                          f'{tuple(y2.shape)}') from error
 
 
-def soft_and(y1: Tensor, y2: Tensor, g: Optional[Curve] = None) -> Tensor:
+def soft_and(y1: Tensor, y2: Tensor, g: Curve | None = None) -> Tensor:
     """h_AND(y1, y2) = g(y1) g(y2) (ASL eq. 9; eq. 8 when ``g`` is None)."""
     _check_inputs(y1, y2)
     return apply_curve_or_identity(g, y1) * apply_curve_or_identity(g, y2)
 
 
-def soft_or(y1: Tensor, y2: Tensor, g: Optional[Curve] = None) -> Tensor:
+def soft_or(y1: Tensor, y2: Tensor, g: Curve | None = None) -> Tensor:
     """h_OR(y1, y2) = g(y1) + g(y2) - g(y1) g(y2) (ASL eq. 9; eq. 8 when ``g`` is None)."""
     _check_inputs(y1, y2)
     a, b = apply_curve_or_identity(g, y1), apply_curve_or_identity(g, y2)
     return a + b - a * b
 
 
-def soft_xor(y1: Tensor, y2: Tensor, g_or: Optional[Curve] = None,
-             g_and: Optional[Curve] = None) -> Tensor:
+def soft_xor(y1: Tensor, y2: Tensor, g_or: Curve | None = None,
+             g_and: Curve | None = None) -> Tensor:
     """h_XOR(y1, y2) = h_OR(y1, y2; theta_OR) - h_AND(y1, y2; theta_AND) (ASL section 4.1).
 
     The OR and the AND inside the XOR have their own curves ``g_or`` and ``g_and``.

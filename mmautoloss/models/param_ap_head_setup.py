@@ -6,7 +6,6 @@ Parameterized AP Loss (PAP eq. 6) given as ``loss_ap``. Their mmdet parents stil
 hand the parent placeholders, drop the two modules afterwards and build ``loss_ap``.
 The Deformable DETR head builds its ``loss_ap`` with the same :func:`build_ap_loss`.
 """
-from typing import Optional
 
 from mmdet.registry import MODELS as MMDET_MODELS
 from torch import nn
@@ -14,8 +13,8 @@ from torch import nn
 from mmautoloss.models.losses.param_ap_loss import ParamAPLoss
 
 
-def unified_loss_parent_kwargs(head: str, loss_cls: Optional[dict],
-                               loss_bbox: Optional[dict], kwargs: dict,
+def unified_loss_parent_kwargs(head: str, loss_cls: dict | None,
+                               loss_bbox: dict | None, kwargs: dict,
                                use_sigmoid: bool) -> dict:
     """Check a ParamAP head's loss arguments; return the parent constructor's kwargs.
 

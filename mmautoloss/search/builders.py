@@ -1,7 +1,6 @@
 """Building a search's parts from its validated settings (:class:`~.settings.SearchSettings`):
 the searcher with the filters and stages it declares, the executor, the early-stopping
 rule. Every failure is a :class:`~.errors.SearchConfigError` naming the field."""
-from typing import Optional
 
 from ..registry import EXECUTORS, FILTERS, SEARCHERS
 from .early_stopping import ASHAStopping
@@ -20,7 +19,7 @@ def check_known_type(registry, cfg: dict, key: str, what: str) -> None:
 
 
 def build_from_registry(registry, cfg: dict, key: str, what: str,
-                        default_args: Optional[dict] = None):
+                        default_args: dict | None = None):
     """``registry.build(cfg, default_args)``; ``SearchConfigError`` naming ``key`` for an
     unknown type or arguments the type refuses."""
     check_known_type(registry, cfg, key, what)
@@ -30,7 +29,7 @@ def build_from_registry(registry, cfg: dict, key: str, what: str,
         raise SearchConfigError(f'{key}: {error}') from error
 
 
-def build_early_stopping(settings: SearchSettings) -> Optional[ASHAStopping]:
+def build_early_stopping(settings: SearchSettings) -> ASHAStopping | None:
     """The ASHA rule of ``early_stopping=dict(reduction_factor=..., grace_validations=...,
     poll_interval_s=...)``, ranking by the reward key; ``None`` when it is off."""
     options = settings.early_stopping
@@ -99,7 +98,7 @@ def build_searcher(settings: SearchSettings) -> BaseSearcher:
 
 
 def build_executor(settings: SearchSettings, gpus: int = 0,
-                   gpus_per_trial: Optional[float] = None) -> BaseExecutor:
+                   gpus_per_trial: float | None = None) -> BaseExecutor:
     """The executor of the config, running ``settings.proxy_config`` jobs (the config
     parsed by validation is handed over, not read again). ``gpus_per_trial`` (the CLI's
     ``--gpus-per-trial``) replaces the executor config's when given."""

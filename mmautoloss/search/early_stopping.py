@@ -30,6 +30,7 @@ import numpy as np
 
 from mmautoloss.engine.hooks.metrics_dump_hook import HISTORY_NAME
 from mmautoloss.utils.checks import check_int
+
 from .trial import TrialResult, TrialSpec, stopped_trial
 
 

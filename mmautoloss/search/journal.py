@@ -11,10 +11,9 @@ Snapshots (the searcher state at the start of a round) are replaced atomically w
 import json
 import os
 import os.path as osp
-from typing import List
 
 
-def read_journal(path: str) -> List[dict]:
+def read_journal(path: str) -> list[dict]:
     """Events of a journal, in order. A torn last line (no terminating newline: its append
     never returned) is dropped; a corrupt complete line raises ``ValueError`` naming its
     line number."""
@@ -90,5 +89,5 @@ class Journal:
             f.flush()
             os.fsync(f.fileno())
 
-    def events(self) -> List[dict]:
+    def events(self) -> list[dict]:
         return read_journal(self.path)

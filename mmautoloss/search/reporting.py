@@ -6,7 +6,7 @@ import copy
 import math
 import sys
 import time
-from typing import Dict, List, Optional, TextIO
+from typing import TextIO
 
 import torch
 from mmengine.config import Config
@@ -34,7 +34,7 @@ class ProgressReporter:
         stream (Optional[TextIO]): where progress and round tables go.
     """
 
-    def __init__(self, total: int, done: int = 0, stream: Optional[TextIO] = None) -> None:
+    def __init__(self, total: int, done: int = 0, stream: TextIO | None = None) -> None:
         self.total = total
         self.done = done
         self.stream = stream or sys.stderr
@@ -50,7 +50,7 @@ class ProgressReporter:
                 self._bar = tqdm(total=total, initial=done, file=self.stream, unit='trial',
                                  dynamic_ncols=True)
 
-    def eta_seconds(self) -> Optional[float]:
+    def eta_seconds(self) -> float | None:
         """Remaining time at this run's average pace; None before the first trial."""
         if not self._done_here:
             return None
@@ -90,7 +90,7 @@ class ProgressReporter:
             self._bar.close()
 
 
-def format_round_table(round_index: int, trials: List[dict], summary: Dict[str, object]) -> str:
+def format_round_table(round_index: int, trials: list[dict], summary: dict[str, object]) -> str:
     """A text table of one round's trials (``trial`` journal events) and its summary."""
     header = (f'{"trial":<10} {"role":<10} {"status":<9} {"reward":>10} {"time_s":>8}  '
               'reason / formula')
@@ -130,7 +130,7 @@ def format_stage_row(row: dict) -> str:
     return f'[search] generation {row["generation"]}: {counts}{extra}'
 
 
-def format_stage_table(rows: List[dict], reward_key: str) -> str:
+def format_stage_table(rows: list[dict], reward_key: str) -> str:
     """Every generation's stage counts (what each filter removed, CSE-Autoloss Table 2),
     the simulation threshold and the best proxy reward of the generation."""
     labels = [label for _, label in STAGE_COLUMNS]
@@ -165,7 +165,7 @@ def write_best(path: str, payload: dict) -> None:
     write_json_atomic(path, payload)
 
 
-def plot_rewards(trial_events: List[dict], path: str, reward_key: str) -> None:
+def plot_rewards(trial_events: list[dict], path: str, reward_key: str) -> None:
     """Rewards of every trial per round (failed ones marked), the mean's own reward and the
     best reward so far."""
     import matplotlib
@@ -201,7 +201,7 @@ def plot_rewards(trial_events: List[dict], path: str, reward_key: str) -> None:
     plt.close(fig)
 
 
-def plot_curves(curves: Dict[str, MonotoneFunction], path: str, title: str) -> None:
+def plot_curves(curves: dict[str, MonotoneFunction], path: str, title: str) -> None:
     """The searched curves g / f of a candidate on [0, 1], with the identity for reference."""
     import matplotlib
     matplotlib.use('Agg')
@@ -228,7 +228,7 @@ def plot_curves(curves: Dict[str, MonotoneFunction], path: str, title: str) -> N
     plt.close(fig)
 
 
-def plot_formulas(formulas: Dict[str, str], path: str, title: str) -> None:
+def plot_formulas(formulas: dict[str, str], path: str, title: str) -> None:
     """The searched formulas of a candidate as text, one line of maths per loss branch."""
     import matplotlib
     matplotlib.use('Agg')

@@ -29,7 +29,6 @@ import copy
 import json
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -53,8 +52,8 @@ class RetrainTarget:
     config: Config
 
 
-def check_retrain(options: object, loss_keys: List[str], proxy_cfg: Config,
-                  error: type = ValueError) -> Tuple[Optional[dict], List[RetrainTarget]]:
+def check_retrain(options: object, loss_keys: list[str], proxy_cfg: Config,
+                  error: type = ValueError) -> tuple[dict | None, list[RetrainTarget]]:
     """The ``retrain`` settings with defaults filled in, and their targets (built once,
     here); ``error`` naming the key and the value for anything that cannot run. ``(None,
     [])`` when there is no re-training stage."""
@@ -98,8 +97,8 @@ def check_retrain(options: object, loss_keys: List[str], proxy_cfg: Config,
     return checked, build_targets(checked, loss_keys, proxy_cfg, error)
 
 
-def build_targets(retrain: dict, loss_keys: List[str], proxy_cfg: Config,
-                  error: type = ValueError) -> List[RetrainTarget]:
+def build_targets(retrain: dict, loss_keys: list[str], proxy_cfg: Config,
+                  error: type = ValueError) -> list[RetrainTarget]:
     """The target configs of a checked ``retrain`` (each must hold every loss key)."""
     targets = []
     for index, path in enumerate(retrain['config']):
@@ -162,11 +161,11 @@ def target_seed(cfg: Config, seed_index: int) -> int:
     return config_seed(cfg) + SEED_OFFSET + seed_index
 
 
-def top_candidates(trial_events: List[dict], top_k: int) -> List[dict]:
+def top_candidates(trial_events: list[dict], top_k: int) -> list[dict]:
     """The ``top_k`` best distinct candidates of the search by mean reward over their
     trials (seeds), among the proxy trainings that finished; each ``candidate_id``,
     ``genotype``, ``reward``, in rank order (ties: the earlier candidate)."""
-    groups: Dict[str, dict] = {}
+    groups: dict[str, dict] = {}
     for event in trial_events:
         if event['role'] not in PROXY_ROLES or event['round'] == RETRAIN_ROUND:
             continue
@@ -191,7 +190,7 @@ def top_candidates(trial_events: List[dict], top_k: int) -> List[dict]:
     return chosen
 
 
-def retrain_entries(retrain: dict, candidates: List[dict]) -> List[dict]:
+def retrain_entries(retrain: dict, candidates: list[dict]) -> list[dict]:
     """The plan: each chosen candidate (``rank1``, ``rank2``, ...) then the baselines; each
     ``name``, ``kind`` ('searched' / 'baseline'), and its ``candidate_id`` and ``genotype``
     or its ``overrides`` (None: the target config's own loss)."""

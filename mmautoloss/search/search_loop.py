@@ -22,28 +22,49 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Dict, List, Optional, Tuple
 
-from .executors import BaseExecutor
 from ..utils.atomic_json import read_json, write_json_atomic
-from .journal import Journal, read_journal
 from .errors import ResumeError, SearchConfigError
+from .executors import BaseExecutor
+from .journal import Journal, read_journal
+from .reporting import (
+    ProgressReporter,
+    export_best_config,
+    format_round_table,
+    format_stage_row,
+    format_stage_table,
+    plot_rewards,
+    write_best,
+)
 from .retraining import config_seed, retrain_entries, retrain_trial_id, target_seed, top_candidates
-from .search_report import format_retrain_table, mean_std, retrain_table, retrain_winner, write_report
-from .reporting import (ProgressReporter, export_best_config, format_round_table,
-                        format_stage_row, format_stage_table, plot_rewards, write_best)
-from .settings import SearchSettings
+from .search_report import (
+    format_retrain_table,
+    mean_std,
+    retrain_table,
+    retrain_winner,
+    write_report,
+)
 from .searchers import BaseSearcher
-from .structures import (BEST_CONFIG_NAME, BEST_NAME, BEST_PLOT_NAME, JOURNAL_NAME, PROXY_ROLES,
-                         RETRAIN_ROUND, REWARDS_PLOT_NAME, STATE_NAME, TRIALS_DIR, Candidate,
-                         entry_plot_name)
+from .settings import SearchSettings
+from .structures import (
+    BEST_CONFIG_NAME,
+    BEST_NAME,
+    BEST_PLOT_NAME,
+    JOURNAL_NAME,
+    PROXY_ROLES,
+    RETRAIN_ROUND,
+    REWARDS_PLOT_NAME,
+    STATE_NAME,
+    TRIALS_DIR,
+    Candidate,
+    entry_plot_name,
+)
 from .trial import TrialSpec
-
 
 _ABSENT = '<absent>'
 
 
-def seed_summary(candidate_id: str, events: List[dict]) -> dict:
+def seed_summary(candidate_id: str, events: list[dict]) -> dict:
     """Mean, sample standard deviation (0 for one seed) and rewards of one candidate's
     trials (one per seed)."""
     rewards = [e['result']['reward'] for e in events]
@@ -51,7 +72,7 @@ def seed_summary(candidate_id: str, events: List[dict]) -> dict:
     return dict(candidate_id=candidate_id, mean=mean, std=std, rewards=rewards)
 
 
-def fingerprint_changes(recorded: dict, now: dict, prefix: str = '') -> List[str]:
+def fingerprint_changes(recorded: dict, now: dict, prefix: str = '') -> list[str]:
     """``'key.sub: recorded X, now Y'`` for every leaf setting that differs between two
     fingerprints (nested dicts compared key by key, so the message names the one setting
     that changed, e.g. ``searcher.sigma``)."""
@@ -91,7 +112,7 @@ class SearchLoop:
         self.journal_path = osp.join(work_dir, JOURNAL_NAME)
         self.state_path = osp.join(work_dir, STATE_NAME)
 
-    def _start(self) -> Tuple[Journal, List[dict]]:
+    def _start(self) -> tuple[Journal, list[dict]]:
         """Open the journal and return it with its events; check or restore the state of a
         resumed search."""
         try:
@@ -142,7 +163,7 @@ class SearchLoop:
         self._restore_state(events)
         return journal, events
 
-    def _restore_state(self, events: List[dict]) -> None:
+    def _restore_state(self, events: list[dict]) -> None:
         """Load ``state.json``; when it is missing or unreadable, rebuild it from the journal
         (the state is derived data: every ``round_start`` holds the searcher's snapshot)."""
         try:
@@ -164,7 +185,7 @@ class SearchLoop:
         """Trials of the whole search: the searcher's candidates times the seeds."""
         return self.searcher.total_trials * self.settings.seeds_per_candidate
 
-    def _seed_trial_ids(self, candidate: Candidate) -> List[str]:
+    def _seed_trial_ids(self, candidate: Candidate) -> list[str]:
         """The trials of a candidate: itself, or one per seed (``<id>-s<j>``)."""
         k = self.settings.seeds_per_candidate if candidate.role in PROXY_ROLES else 1
         return [candidate.candidate_id] if k == 1 else \
@@ -221,7 +242,7 @@ class SearchLoop:
         write_report(self.work_dir, events)
         return payload
 
-    def _run_round(self, journal: Journal, trials: Dict[str, dict], started: set,
+    def _run_round(self, journal: Journal, trials: dict[str, dict], started: set,
                    ended: set, reporter: ProgressReporter) -> None:
         round_index = self.searcher.round
         rows_before = len(self.searcher.stage_rows())
@@ -304,7 +325,7 @@ class SearchLoop:
             reporter.write(format_stage_row(row))
         reporter.set_total(self._total_trials())
 
-    def _run_retrain(self, journal: Journal, events: List[dict], trials: Dict[str, dict],
+    def _run_retrain(self, journal: Journal, events: list[dict], trials: dict[str, dict],
                      reporter: ProgressReporter) -> None:
         """The re-training stage (:mod:`~.retraining`): plan it once (journaled), then run
         every (target, entry, seed) trial not yet journaled."""
@@ -353,13 +374,13 @@ class SearchLoop:
             trials[result.trial_id] = event
             reporter.trial_done(result)
 
-    def _report(self, trial_events: List[dict], table: Optional[dict]) -> dict:
+    def _report(self, trial_events: list[dict], table: dict | None) -> dict:
         """Write best.json, the exported config (the re-training winner when the
         re-training ``table`` has one) and the plots; return the best.json payload."""
         result = self.searcher.result()
         space = self.settings.space
 
-        def entry(best: Optional[dict]) -> Optional[dict]:
+        def entry(best: dict | None) -> dict | None:
             if best is None:
                 return None
             described = space.describe(best['genotype'])

@@ -13,18 +13,17 @@ from __future__ import annotations
 import math
 import os.path as osp
 import statistics
-from typing import Dict, List, Optional
 
 from .structures import PROXY_ROLES, REPORT_MD, REPORT_PNG, RETRAIN_ROUND, entry_plot_name
 
 
-def mean_std(values: List[float]) -> tuple:
+def mean_std(values: list[float]) -> tuple:
     """Mean and sample standard deviation (0 for a single value) of seeds' values."""
     return (sum(values) / len(values),
             statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def retrain_table(events: List[dict]) -> Optional[dict]:
+def retrain_table(events: list[dict]) -> dict | None:
     """Per target, per entry of the journaled plan: the seeds' rewards and metrics; None
     when the search has no re-training stage (yet)."""
     start = next((e for e in events if e['event'] == 'retrain_start'), None)
@@ -38,7 +37,7 @@ def retrain_table(events: List[dict]) -> Optional[dict]:
             trials = sorted((e for e in done if e['target_index'] == index
                              and e['entry'] == entry['name']), key=lambda e: e['seed_index'])
             ok = [e['result'] for e in trials if e['result']['status'] == 'ok']
-            metrics: Dict[str, tuple] = {}
+            metrics: dict[str, tuple] = {}
             for key in sorted({k for r in ok for k in r['metrics']}):
                 values = [r['metrics'][key] for r in ok if _is_number(r['metrics'].get(key))]
                 if len(values) == len(ok) and values:
@@ -55,7 +54,7 @@ def _is_number(value: object) -> bool:
         math.isfinite(value)
 
 
-def retrain_winner(table: dict) -> Optional[dict]:
+def retrain_winner(table: dict) -> dict | None:
     """The searched entry with the best mean reward on the first target, once all its
     seeds are in (None before that, or with no searched entry)."""
     rows = [r for r in table['targets'][0]['rows'] if r['entry']['kind'] == 'searched'
@@ -96,18 +95,19 @@ def format_retrain_table(table: dict) -> str:
     return '\n'.join(lines)
 
 
-def _cell(value: Optional[tuple]) -> str:
+def _cell(value: tuple | None) -> str:
     return '-' if value is None else f'{value[0]:.4f} +- {value[1]:.4f}'
 
 
-def search_summary(events: List[dict]) -> List[str]:
+def search_summary(events: list[dict]) -> list[str]:
     """Lines on the search itself: searcher, trials, the best proxy reward."""
     start = events[0] if events and events[0]['event'] == 'search_start' else {}
     fingerprint = start.get('fingerprint', {})
     trials = [e for e in events if e['event'] == 'trial' and e['round'] != RETRAIN_ROUND
               and e['role'] in PROXY_ROLES]
     lines = [f'- searcher: {fingerprint.get("searcher", {}).get("type", "?")}, reward '
-             f'`{fingerprint.get("reward_key", "?")}`, proxy `{fingerprint.get("proxy_config", "?")}`',
+             f'`{fingerprint.get("reward_key", "?")}`, '
+             f'proxy `{fingerprint.get("proxy_config", "?")}`',
              f'- proxy trainings journaled: {len(trials)} '
              f'({sum(e["result"]["status"] != "ok" for e in trials)} failed)']
     if trials:
@@ -119,7 +119,7 @@ def search_summary(events: List[dict]) -> List[str]:
     return lines
 
 
-def write_report(work_dir: str, events: List[dict]) -> str:
+def write_report(work_dir: str, events: list[dict]) -> str:
     """Write ``report.md`` (and ``report.png`` when there are re-trainings) into
     ``work_dir``; returns the markdown text."""
     table = retrain_table(events)

@@ -22,7 +22,6 @@ Names starting with ``_`` are helper variables and ignored; any other key is an 
 """
 import json
 from dataclasses import dataclass, field
-from typing import List, Optional
 
 from mmengine.config import Config
 
@@ -58,12 +57,12 @@ class SearchSettings:
     seed: int
     failure_reward: float
     trial_timeout: float
-    work_dir: Optional[str]
-    early_stopping: Optional[dict] = None
+    work_dir: str | None
+    early_stopping: dict | None = None
     seeds_per_candidate: int = 1
-    retrain: Optional[dict] = None
+    retrain: dict | None = None
     #: the re-training stage's target configs, built from ``retrain`` (not fingerprinted)
-    retrain_targets: List[RetrainTarget] = field(default_factory=list)
+    retrain_targets: list[RetrainTarget] = field(default_factory=list)
 
     def fingerprint(self) -> dict:
         """Settings that decide the search's results; a resumed search must match them.

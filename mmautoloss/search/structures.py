@@ -8,9 +8,9 @@ reports) reads its vocabulary here. The enums are ``str`` enums: their members c
 equal to and serialise as the plain strings the journal has always held.
 """
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Dict, List, Sequence, Union
 
 from mmengine.config import Config
 
@@ -19,7 +19,7 @@ from ..engine.hooks.nonfinite_loss_hook import NONFINITE_MARKER_NAME
 
 #: what a candidate is: a vector in [0, 1]^dim (ASL, PAP) or one formula string per searched
 #: config key (AutoLoss-Zero, CSE-Autoloss); JSON-serialisable either way, as journaled
-Genotype = Union[List[float], Dict[str, str]]
+Genotype = list[float] | dict[str, str]
 
 
 class TrialRole(StrEnum):
@@ -94,7 +94,7 @@ def candidate_id(round_index: int, index: int) -> str:
     return f'r{round_index:03d}-c{index:02d}'
 
 
-def check_unit_vector(vector: Sequence[float], dim: int, name: str) -> List[float]:
+def check_unit_vector(vector: Sequence[float], dim: int, name: str) -> list[float]:
     """Return ``vector`` as floats after checking length ``dim``, finiteness and [0, 1]."""
     values = [float(v) for v in vector]
     if len(values) != dim:

@@ -26,8 +26,14 @@ from typing import Any
 
 from mmengine.config import Config
 
-from .structures import (CONFIG_NAME, LOG_NAME, METRICS_NAME, NONFINITE_MARKER_NAME,
-                         TRIAL_OUTCOME_FILES, TRIAL_STATUSES)
+from .structures import (
+    CONFIG_NAME,
+    LOG_NAME,
+    METRICS_NAME,
+    NONFINITE_MARKER_NAME,
+    TRIAL_OUTCOME_FILES,
+    TRIAL_STATUSES,
+)
 
 LOG_TAIL_LINES = 40
 
@@ -207,9 +213,10 @@ def judge_trial(spec: TrialSpec, *, returncode: int | None, timed_out: bool, dur
     """Classify a finished trial job (see :class:`TrialResult` for the statuses).
 
     Order: launch error / a job lost with the machine that ran it (``lost``: why, e.g. a
-    Ray worker or node that died more often than the retries allow) / timeout / non-zero exit (``'nonfinite'`` when the NaN marker exists,
-    else ``'crashed'``) / missing or unusable ``metrics.json`` or ``reward_key``
-    (``'no_metric'``) / ``'ok'`` with ``reward = metrics[reward_key]``.
+    Ray worker or node that died more often than the retries allow) / timeout / non-zero
+    exit (``'nonfinite'`` when the NaN marker exists, else ``'crashed'``) / missing or
+    unusable ``metrics.json`` or ``reward_key`` (``'no_metric'``) / ``'ok'`` with
+    ``reward = metrics[reward_key]``.
     """
     log_path = osp.join(spec.work_dir, LOG_NAME)
 

@@ -7,7 +7,6 @@ value.
 """
 import os.path as osp
 import warnings
-from typing import Optional
 
 from mmengine.config import Config
 from mmengine.registry import MODELS
@@ -18,8 +17,7 @@ from ..utils.checks import check_int, check_number
 from .builders import build_early_stopping, build_from_registry, build_searcher, check_known_type
 from .errors import SearchConfigError
 from .retraining import check_retrain
-from .settings import (EXECUTOR_RESERVED, OPTIONAL_KEYS, REQUIRED_KEYS, SearchSettings,
-                       plain)
+from .settings import EXECUTOR_RESERVED, OPTIONAL_KEYS, REQUIRED_KEYS, SearchSettings, plain
 from .spaces import BaseSpace
 from .structures import get_config_key
 
@@ -46,7 +44,7 @@ def _int(value: object, key: str, low: int) -> int:
     return check_int(value, key, low, error=SearchConfigError)
 
 
-def _work_dir(value: object) -> Optional[str]:
+def _work_dir(value: object) -> str | None:
     if value is not None and (not isinstance(value, str) or not value):
         raise SearchConfigError(f'work_dir must be a non-empty path string or None, got '
                                 f'{value!r}')
@@ -106,7 +104,7 @@ def check_candidate_loss(space: BaseSpace, proxy_cfg: Config) -> None:
                                     f'built: {type(error).__name__}: {error}') from error
 
 
-def load_search_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+def load_search_config(path: str, cfg_options: dict | None = None) -> Config:
     """Read a search config file (``SearchConfigError`` if it cannot be read)."""
     if not osp.isfile(path):
         raise SearchConfigError(f'search config {path!r} is not a file')

@@ -5,7 +5,6 @@ must hand to its loss: the IoU assignment of MaxIoUAssigner, DeltaXYWH decoding 
 position of every (anchor, class) pair in the flattened batch.
 """
 import math
-from typing import List
 
 import numpy as np
 import torch
@@ -49,7 +48,7 @@ def max_iou_assign(boxes: np.ndarray, gts: np.ndarray, pos_thr: float, neg_thr: 
     return result
 
 
-def decode_deltas(boxes: np.ndarray, deltas: np.ndarray, stds: List[float]) -> np.ndarray:
+def decode_deltas(boxes: np.ndarray, deltas: np.ndarray, stds: list[float]) -> np.ndarray:
     """DeltaXYWH decoding (means 0) of each row, written out."""
     out = np.zeros_like(boxes)
     for i, ((x1, y1, x2, y2), (dx, dy, dw, dh)) in enumerate(zip(boxes, deltas)):
@@ -92,8 +91,8 @@ def check_anchor_head_feeds_loss(head, gts, labels, assigner_thrs, img_size=64) 
     metas = [dict(img_shape=(img_size, img_size), pad_shape=(img_size, img_size))
              for _ in range(num_imgs)]
     instances = [InstanceData(bboxes=torch.tensor(g, dtype=torch.float32).reshape(-1, 4),
-                              labels=torch.tensor(l, dtype=torch.long))
-                 for g, l in zip(gts, labels)]
+                              labels=torch.tensor(lab, dtype=torch.long))
+                 for g, lab in zip(gts, labels)]
     head.loss_ap = RecordingLoss()
     losses = head.loss_by_feat(cls_scores, bbox_preds, instances, metas)
     scores, pos_mask, pos_boxes, pos_gt_boxes = head.loss_ap.args

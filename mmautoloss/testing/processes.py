@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Optional
 
 from mmautoloss.search.executors.base import STOP_SLACK_S
 from mmautoloss.search.executors.stale_jobs import is_running, process_start_time
@@ -35,7 +35,7 @@ class Process:
     name: str = ''
 
     @classmethod
-    def of(cls, pid: int, name: str = '') -> 'Process':
+    def of(cls, pid: int, name: str = '') -> Process:
         """The process that has ``pid`` now (it must be running)."""
         start_time = process_start_time(pid)
         assert start_time, f'process {pid} ({name}) is not running'
@@ -54,7 +54,7 @@ def write_pids(path: str, pids: dict) -> None:
     os.replace(f'{path}.tmp', path)
 
 
-def job_processes(pids_path: str | Path) -> List[Process]:
+def job_processes(pids_path: str | Path) -> list[Process]:
     """The job and its grandchild as a hanging fake job recorded them (``pids.json``)."""
     record = json.loads(Path(pids_path).read_text())
     return [Process(record[name], record['start_times'][name], name)
@@ -89,7 +89,7 @@ def _describe(process: Process) -> str:
 
 
 def wait_gone(processes: Iterable[Process], deadline_s: float, guarantee: str,
-              since: Optional[float] = None) -> float:
+              since: float | None = None) -> float:
     """Wait until every one of ``processes`` is gone, at most ``deadline_s`` seconds after
     ``since`` (a ``time.monotonic()`` reading; default now). Returns the seconds from
     ``since`` to the last one gone; raises ``AssertionError`` naming the survivors."""

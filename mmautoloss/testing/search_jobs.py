@@ -5,7 +5,6 @@ the trial job, running ``tools/search.py`` and killing it. They need a source ch
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 from mmautoloss.search.journal import read_journal
 
@@ -27,8 +26,8 @@ def write_proxy(directory: Path, text: str = PROXY_SEG, name: str = 'proxy.py') 
 
 
 def search_config_text(proxy: str, rounds: int = 2, samples: int = 3, seed: int = 0,
-                       searcher: Optional[str] = None, extra: str = '',
-                       trial_timeout: float = 60, executor: Optional[str] = None) -> str:
+                       searcher: str | None = None, extra: str = '',
+                       trial_timeout: float = 60, executor: str | None = None) -> str:
     searcher = searcher or "dict(type='PPO2Searcher', num_steps=10)"
     executor = executor or (f"dict(type='LocalExecutor', max_concurrent=1, "
                             f"job_entry=[{sys.executable!r}, {OBJECTIVE_JOB!r}], "
@@ -117,11 +116,11 @@ def env_with_counter(counter_path) -> dict:
     return env
 
 
-def search_cmd(config, work_dir, *extra) -> List[str]:
+def search_cmd(config, work_dir, *extra) -> list[str]:
     """``python tools/search.py CONFIG --work-dir WORK_DIR [extra...]``."""
     return [sys.executable, SEARCH_TOOL, config, '--work-dir', str(work_dir), *extra]
 
 
-def trial_events(work_dir) -> List[dict]:
+def trial_events(work_dir) -> list[dict]:
     """The ``trial`` events of a search's journal."""
     return [e for e in read_journal(str(work_dir / 'journal.jsonl')) if e['event'] == 'trial']

@@ -7,7 +7,6 @@ and the value. ``bool`` is never a number here, although Python makes it an ``in
 own phrase; the check itself is the same.
 """
 import math
-from typing import Optional, Type
 
 
 def is_int(value: object) -> bool:
@@ -20,9 +19,9 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def check_int(value: object, name: str, low: Optional[int] = None,
-              high: Optional[int] = None, error: Type[ValueError] = ValueError,
-              expected: Optional[str] = None) -> int:
+def check_int(value: object, name: str, low: int | None = None,
+              high: int | None = None, error: type[ValueError] = ValueError,
+              expected: str | None = None) -> int:
     """``value`` if it is an int in ``[low, high]`` (``None``: no bound on that side)."""
     if not is_int(value) or (low is not None and value < low) or \
             (high is not None and value > high):
@@ -35,7 +34,7 @@ def check_int(value: object, name: str, low: Optional[int] = None,
 
 
 def check_number(value: object, name: str, low: float = -math.inf, high: float = math.inf,
-                 error: Type[ValueError] = ValueError, expected: Optional[str] = None,
+                 error: type[ValueError] = ValueError, expected: str | None = None,
                  exclusive_low: bool = False) -> float:
     """``value`` as a float if it is a finite number in ``[low, high]`` (``(low, high]``
     with ``exclusive_low``)."""

@@ -8,10 +8,10 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 
 import mmautoloss  # noqa: F401  (registers AutoSegLoss and the metrics)
+from mmautoloss.testing import REPO
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
-from mmautoloss.testing import REPO
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'asl', '*.py')))
 SIX_METRICS = ['IoUMetric', 'FWIoUMetric', 'BoundaryIoUMetric', 'BoundaryF1Metric']
 

@@ -11,10 +11,10 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmautoloss.datasets.toy_segmentation import generate_toyseg
+from mmautoloss.testing import REPO
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
-from mmautoloss.testing import REPO
 METRIC_KEYS = ('aAcc', 'mIoU', 'mAcc', 'FWIoU', 'BIoU', 'BF1')
 ITERS = 3
 

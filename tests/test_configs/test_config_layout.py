@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from mmautoloss.testing import REPO
+
 METHODS = ('asl', 'paploss', 'alz', 'cse')
 
 

@@ -7,12 +7,12 @@ import os
 import pytest
 import torch
 
+from mmautoloss.testing import REPO
 from mmautoloss.testing.param_ap_reference import build_released_detector
 from mmautoloss.testing.toydet_training import train_toydet_proxy
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-from mmautoloss.testing import REPO
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'cse', '*.py')))
 RELEASED = [p for p in CONFIGS if not os.path.basename(p).startswith('proxy_')]
 

@@ -1,8 +1,9 @@
 """Every released number shipped in configs equals the independent reference.
 
 The released numbers (``mmautoloss.testing.released_references``) are copied from the
-authors' public releases, not from the configs, so a typo in a config fails here. Comparisons are exact (==): the
-configs must write the released numbers, and the built losses keep them as float64.
+authors' public releases, not from the configs, so a typo in a config fails here.
+Comparisons are exact (==): the configs must write the released numbers, and the built
+losses keep them as float64.
 """
 import glob
 import os
@@ -12,12 +13,21 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import mmautoloss  # noqa: F401  (registers AutoSegLoss and ParamAPLoss)
-
 from mmautoloss.testing import REPO
-from mmautoloss.testing.released_references import (ASL_BF1, ASL_BIOU, ASL_FWIOU, ASL_MACC,
-                                                    ASL_MIOU, PAP_RCNN, PAP_RCNN_LAMBDA,
-                                                    PAP_RETINANET, PAP_RETINANET_LAMBDA,
-                                                    PAP_RPN, PAP_RPN_LAMBDA)
+from mmautoloss.testing.released_references import (
+    ASL_BF1,
+    ASL_BIOU,
+    ASL_FWIOU,
+    ASL_MACC,
+    ASL_MIOU,
+    PAP_RCNN,
+    PAP_RCNN_LAMBDA,
+    PAP_RETINANET,
+    PAP_RETINANET_LAMBDA,
+    PAP_RPN,
+    PAP_RPN_LAMBDA,
+)
+
 LOSSES = os.path.join(REPO, 'configs', '_base_', 'losses')
 PAPLOSS = os.path.join(REPO, 'configs', 'paploss')
 

@@ -8,13 +8,15 @@ import sys
 import numpy as np
 import pytest
 
-from mmautoloss.datasets.toy_detection import (TOYDET_CLASSES, TOYDET_PALETTE,
-                                               generate_toydet, toydet_sample)
-
-pytestmark = pytest.mark.usefixtures('mmdet_scope')
-
+from mmautoloss.datasets.toy_detection import (
+    TOYDET_CLASSES,
+    TOYDET_PALETTE,
+    generate_toydet,
+    toydet_sample,
+)
 from mmautoloss.testing import REPO
 
+pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
 @pytest.fixture(scope='module')
 def toydet_dir(tmp_path_factory) -> str:

@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmautoloss.datasets.toy_segmentation import (IGNORE_INDEX, TOYSEG_CLASSES, generate_toyseg,
-                                                  toyseg_sample)
-
-pytestmark = pytest.mark.usefixtures('mmseg_scope')
-
+from mmautoloss.datasets.toy_segmentation import (
+    IGNORE_INDEX,
+    TOYSEG_CLASSES,
+    generate_toyseg,
+    toyseg_sample,
+)
 from mmautoloss.testing import REPO
 
+pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
 def _samples(split='train', count=30, seed=0):
     return [toyseg_sample(seed, split, i) for i in range(count)]

@@ -7,8 +7,8 @@ import torch
 from mmengine.runner import Runner
 
 from mmautoloss.engine.train_job import build_config, parse_args
-
 from mmautoloss.testing import REPO
+
 TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
 TOY_CONFIG = str(TOY_DIR / 'toy_job_config.py')
 

@@ -5,7 +5,6 @@ piecewise linear functions with its own segment masks and detaches the denominat
 (appendix A.1); it sums over every i in B, negatives included. The AP reference sorts the
 scores and averages the precision at each positive (eq. 1).
 """
-from typing import List
 
 import pytest
 import torch
@@ -52,7 +51,7 @@ def dense_pap(scores: torch.Tensor, pos_mask: torch.Tensor, pos_loc: torch.Tenso
     return 1 - terms.sum() / pos_mask.sum()
 
 
-def average_precision(scores: List[float], positive: List[bool]) -> float:
+def average_precision(scores: list[float], positive: list[bool]) -> float:
     """Eq. (1): mean over positives of (#positives at or above) / (#all at or above)."""
     ranked = sorted(zip(scores, positive), key=lambda pair: -pair[0])
     hits, precisions = 0, []
@@ -93,10 +92,10 @@ def assert_matches_dense(scores, pos_mask, pos_loc, knots):
     results = []
     for fn in (param_ap_surrogate, dense_pap):
         s = scores.clone().requires_grad_()
-        l = pos_loc.clone().requires_grad_()
-        value = fn(s, pos_mask, l, knots)
+        loc = pos_loc.clone().requires_grad_()
+        value = fn(s, pos_mask, loc, knots)
         value.backward()
-        results.append((value.detach(), s.grad, l.grad))
+        results.append((value.detach(), s.grad, loc.grad))
     for fast, dense in zip(*results):
         torch.testing.assert_close(fast, dense, rtol=0, atol=1e-10)
     return results[0]

@@ -4,9 +4,17 @@ import itertools
 import pytest
 import torch
 
-from mmautoloss.functional.boundary import (binary_boundary, biou_band, biou_band_of_labels,
-                                            dilate, dilate_mask, dilation_argmax, erode,
-                                            label_edges, soft_boundary)
+from mmautoloss.functional.boundary import (
+    binary_boundary,
+    biou_band,
+    biou_band_of_labels,
+    dilate,
+    dilate_mask,
+    dilation_argmax,
+    erode,
+    label_edges,
+    soft_boundary,
+)
 from mmautoloss.functional.monotone_function import MonotoneFunction
 from mmautoloss.functional.soft_logic import soft_xor
 

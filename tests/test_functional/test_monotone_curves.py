@@ -8,8 +8,11 @@ import pytest
 import torch
 
 from mmautoloss.functional.monotone_function import MonotoneFunction
-from mmautoloss.functional.monotone_params import (identity_params, params_to_points,
-                                                   points_to_params)
+from mmautoloss.functional.monotone_params import (
+    identity_params,
+    params_to_points,
+    points_to_params,
+)
 from mmautoloss.functional.piecewise_bezier import piecewise_bezier
 from mmautoloss.functional.piecewise_linear import piecewise_linear
 

@@ -4,8 +4,7 @@ import pytest
 import torch
 from mmseg.evaluation import IoUMetric
 
-from mmautoloss.functional.prediction_metrics import (box_ap, per_image_miou, ranking_ap,
-                                                      seg_metric)
+from mmautoloss.functional.prediction_metrics import box_ap, per_image_miou, ranking_ap, seg_metric
 
 
 def _mmseg_miou(pred, label, num_classes):

@@ -15,9 +15,9 @@ import importlib.util
 import pytest
 import torch
 
+from mmautoloss.functional import piecewise_bezier as bezier_module
 from mmautoloss.functional import seg_surrogates
 from mmautoloss.functional.monotone_function import MonotoneFunction
-from mmautoloss.functional import piecewise_bezier as bezier_module
 from mmautoloss.functional.piecewise_bezier import piecewise_bezier
 from mmautoloss.testing import REPO
 from mmautoloss.testing.released_references import released_asl_theta

@@ -13,9 +13,15 @@ import torch.nn.functional as F
 from mmseg.evaluation import IoUMetric
 
 from mmautoloss.functional.monotone_function import MonotoneFunction
-from mmautoloss.functional.seg_surrogates import (SURROGATES, bf1_surrogate, biou_surrogate,
-                                                  fwiou_surrogate, gacc_surrogate,
-                                                  macc_surrogate, miou_surrogate)
+from mmautoloss.functional.seg_surrogates import (
+    SURROGATES,
+    bf1_surrogate,
+    biou_surrogate,
+    fwiou_surrogate,
+    gacc_surrogate,
+    macc_surrogate,
+    miou_surrogate,
+)
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
@@ -53,8 +59,8 @@ def _maps(seed, num=2, height=12, width=12):
 
 
 def _mmseg_metrics(pred, labels, num_classes):
-    areas = [IoUMetric.intersect_and_union(p, l, num_classes, IGNORE)
-             for p, l in zip(pred, labels)]
+    areas = [IoUMetric.intersect_and_union(p, lab, num_classes, IGNORE)
+             for p, lab in zip(pred, labels)]
     totals = [sum(area[i] for area in areas) for i in range(4)]
     return IoUMetric.total_area_to_metrics(*totals, metrics=['mIoU'])
 

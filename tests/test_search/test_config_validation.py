@@ -4,10 +4,14 @@ import warnings
 import pytest
 from mmengine.config import Config
 
-from mmautoloss.search.errors import SearchConfigError
 from mmautoloss.search.builders import build_executor, build_searcher
-from mmautoloss.search.validation import check_reward_key, load_search_config, validate_search_config
+from mmautoloss.search.errors import SearchConfigError
 from mmautoloss.search.searchers import PPO2Searcher
+from mmautoloss.search.validation import (
+    check_reward_key,
+    load_search_config,
+    validate_search_config,
+)
 from mmautoloss.testing import REPO, write_proxy, write_search_config
 
 

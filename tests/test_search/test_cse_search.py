@@ -12,14 +12,21 @@ from mmengine.config import Config
 from mmautoloss.datasets.toy_detection import generate_toydet
 from mmautoloss.functional.formulas import parse_formula
 from mmautoloss.search.journal import read_journal
-from mmautoloss.testing import OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed
-from mmautoloss.testing import env_with_counter, trial_events
+from mmautoloss.testing import (
+    OBJECTIVE_JOB,
+    REPO,
+    SEARCH_TOOL,
+    env_with_counter,
+    killed_and_resumed,
+    trial_events,
+)
 
 KEY = 'model.roi_head.bbox_head.loss_cls'
 
 
 def _proxy(tmp_path, data, iters=None):
-    lines = [f"_base_ = {os.path.join(REPO, 'configs/proxies/cse_toydet_faster-rcnn_ce-giou.py')!r}",
+    base = os.path.join(REPO, 'configs/proxies/cse_toydet_faster-rcnn_ce-giou.py')
+    lines = [f"_base_ = {base!r}",
              f"_root = {data!r}",
              "train_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))",
              "val_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))",
@@ -37,7 +44,8 @@ def _proxy(tmp_path, data, iters=None):
 
 def _config(tmp_path, proxy, executor, sim_iters=3):
     path = tmp_path / 'cse.py'
-    path.write_text(f"""_base_ = {os.path.join(REPO, 'configs/search/cse_faster-rcnn_cls_toydet.py')!r}
+    base = os.path.join(REPO, 'configs/search/cse_faster-rcnn_cls_toydet.py')
+    path.write_text(f"""_base_ = {base!r}
 proxy_config = {proxy!r}
 searcher = dict(population_size=6, max_simulated=3, simulation=dict(iters={sim_iters}))
 executor = {executor}

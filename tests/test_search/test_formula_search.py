@@ -10,16 +10,23 @@ import pytest
 from mmengine.config import Config
 
 from mmautoloss.functional.formulas import get_primitive_set, parse_formula
-from mmautoloss.search.journal import read_journal
-from mmautoloss.search.errors import SearchConfigError
 from mmautoloss.search.builders import build_executor, build_searcher
-from mmautoloss.search.validation import load_search_config, validate_search_config
+from mmautoloss.search.errors import SearchConfigError
+from mmautoloss.search.journal import read_journal
 from mmautoloss.search.search_loop import SearchLoop
 from mmautoloss.search.searchers import RandomFormulaSearcher
 from mmautoloss.search.spaces import FormulaSpace
+from mmautoloss.search.validation import load_search_config, validate_search_config
 from mmautoloss.search.variation import random_formula
-from mmautoloss.testing import REPO, sigkill_after_trials, write_proxy, write_search_config
-from mmautoloss.testing import env_with_counter, search_cmd, trial_events
+from mmautoloss.testing import (
+    REPO,
+    env_with_counter,
+    search_cmd,
+    sigkill_after_trials,
+    trial_events,
+    write_proxy,
+    write_search_config,
+)
 
 KEY = 'model.decode_head.loss_decode'
 PROXY_CE = """

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from mmautoloss.utils.atomic_json import read_json, write_json_atomic
 from mmautoloss.search.journal import Journal, read_journal
+from mmautoloss.utils.atomic_json import read_json, write_json_atomic
 
 
 def test_append_and_read(tmp_path):

@@ -10,10 +10,16 @@ from collections import Counter
 import pytest
 
 from mmautoloss.search.builders import build_executor, build_searcher
-from mmautoloss.search.validation import load_search_config, validate_search_config
 from mmautoloss.search.search_loop import SearchLoop
-from mmautoloss.testing import (REPO, env_with_counter, search_cmd, trial_events, write_proxy,
-                                write_search_config)
+from mmautoloss.search.validation import load_search_config, validate_search_config
+from mmautoloss.testing import (
+    REPO,
+    env_with_counter,
+    search_cmd,
+    trial_events,
+    write_proxy,
+    write_search_config,
+)
 
 
 def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path, monkeypatch):

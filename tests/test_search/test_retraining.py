@@ -6,10 +6,20 @@ import os
 import pytest
 from mmengine.config import Config
 
-from mmautoloss.search.retraining import (check_retrain, longer_schedule, retrain_entries,
-                                          top_candidates)
-from mmautoloss.testing import (REPO, search_cmd, sigkill_after_trials, trial_events,
-                                write_proxy, write_search_config)
+from mmautoloss.search.retraining import (
+    check_retrain,
+    longer_schedule,
+    retrain_entries,
+    top_candidates,
+)
+from mmautoloss.testing import (
+    REPO,
+    search_cmd,
+    sigkill_after_trials,
+    trial_events,
+    write_proxy,
+    write_search_config,
+)
 
 KEY = 'model.decode_head.loss_decode'
 ASL_PROXY = str(REPO / 'configs' / 'proxies' / 'asl_toyseg.py')

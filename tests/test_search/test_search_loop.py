@@ -6,11 +6,11 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmautoloss.search.journal import read_journal
-from mmautoloss.search.errors import ResumeError
 from mmautoloss.search.builders import build_executor, build_searcher
-from mmautoloss.search.validation import load_search_config, validate_search_config
+from mmautoloss.search.errors import ResumeError
+from mmautoloss.search.journal import read_journal
 from mmautoloss.search.search_loop import SearchLoop
+from mmautoloss.search.validation import load_search_config, validate_search_config
 from mmautoloss.testing import objective, write_proxy, write_search_config
 
 

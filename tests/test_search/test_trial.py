@@ -6,8 +6,13 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmautoloss.search.trial import (TrialResult, TrialSpec, judge_trial, read_log_tail,
-                                     write_trial_config)
+from mmautoloss.search.trial import (
+    TrialResult,
+    TrialSpec,
+    judge_trial,
+    read_log_tail,
+    write_trial_config,
+)
 
 PROXY = """
 custom_imports = dict(imports=['toy_job_modules'], allow_failed_imports=False)

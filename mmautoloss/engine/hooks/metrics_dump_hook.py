@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os.path as osp
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from mmautoloss.registry import HOOKS
+
 from ...utils.atomic_json import write_json_atomic
 
 METRICS_NAME = 'metrics.json'
@@ -55,7 +56,7 @@ class MetricsDumpHook(Hook):
             raise ValueError(f'filename must be a plain file name, got filename={filename!r}')
         self.filename = filename
 
-    def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+    def after_val_epoch(self, runner, metrics: dict | None = None) -> None:
         if not is_main_process() or metrics is None:
             return
         flat = {str(k): _to_json_value(v) for k, v in metrics.items()}

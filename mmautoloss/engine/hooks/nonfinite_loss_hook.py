@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import os.path as osp
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from mmengine.hooks import Hook
 
 from mmautoloss.registry import HOOKS
+
 from ...utils.atomic_json import write_json_atomic
 
 NONFINITE_MARKER_NAME = 'nonfinite.json'
@@ -56,7 +57,7 @@ class NonFiniteLossHook(Hook):
         self.check_iters = check_iters
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Any = None,
-                         outputs: Optional[dict] = None) -> None:
+                         outputs: dict | None = None) -> None:
         if runner.iter >= self.check_iters or not outputs:
             return
         bad = {}

@@ -21,22 +21,21 @@ Ignored pixels (``ignore_index``) are all-zero rows of both one-hot maps, so the
 nowhere. Results are reported x100 under the keys ``'BIoU'`` and ``'BF1'``.
 """
 from abc import abstractmethod
-from typing import Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
-from mmautoloss.functional.boundary import (biou_band, binary_boundary, check_tolerance,
-                                            dilate)
+from mmautoloss.functional.boundary import binary_boundary, biou_band, check_tolerance, dilate
 from mmautoloss.registry import METRICS
 
 from .seg_maps import check_ignore_index, num_classes_of, read_seg_maps
 
 
 def _one_hot_maps(pred: Tensor, label: Tensor,
-                  valid: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+                  valid: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """One-hot prediction and ground truth over the classes this image holds.
 
     Channels absent from both valid maps have no pixels, hence no edges and zero counts, so
@@ -64,10 +63,10 @@ class _BoundaryMetric(BaseMetric):
 
     def __init__(self,
                  tolerance: int = 5,
-                 ignore_background: Optional[bool] = None,
+                 ignore_background: bool | None = None,
                  ignore_index: int = 255,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         check_tolerance(tolerance)
         check_ignore_index(ignore_index)
@@ -102,8 +101,8 @@ class BoundaryIoUMetric(_BoundaryMetric):
     Args:
         tolerance: half-width of the ground-truth band in pixels (default 5).
         ignore_background: leave the background channel (class 0) out of the edges that
-            define the band (default True, as the authors' released BIoU loss). The background is still
-            one of the classes whose IoU is averaged.
+            define the band (default True, as the authors' released BIoU loss). The
+            background is still one of the classes whose IoU is averaged.
         ignore_index: label of ignored pixels.
     """
 
@@ -117,7 +116,7 @@ class BoundaryIoUMetric(_BoundaryMetric):
         union = pred_in.sum(dim=(0, 2, 3)) + gt_in.sum(dim=(0, 2, 3)) - intersection
         return torch.stack([intersection, union]).double()
 
-    def compute_metrics(self, results: List[Tensor]) -> Dict[str, float]:
+    def compute_metrics(self, results: list[Tensor]) -> dict[str, float]:
         intersection, union = torch.stack(results).sum(dim=0)
         present = union > 0
         biou = (intersection[present] / union[present]).mean()
@@ -146,7 +145,7 @@ class BoundaryF1Metric(_BoundaryMetric):
         return torch.stack([precision_hits, pred_edge.sum(dims), recall_hits,
                             gt_edge.sum(dims)]).double()
 
-    def compute_metrics(self, results: List[Tensor]) -> Dict[str, float]:
+    def compute_metrics(self, results: list[Tensor]) -> dict[str, float]:
         precision_hits, pred_total, recall_hits, gt_total = torch.stack(results).sum(dim=0)
         precision = torch.where(pred_total > 0, precision_hits / pred_total.clamp_min(1), 0.)
         recall = torch.where(gt_total > 0, recall_hits / gt_total.clamp_min(1), 0.)

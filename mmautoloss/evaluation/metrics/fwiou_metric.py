@@ -4,7 +4,7 @@
 the ground-truth pixels of class c; all counts are summed over the whole validation set
 (like mmseg's ``IoUMetric``) and ignored pixels are left out. Reported x100 as ``'FWIoU'``.
 """
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from mmengine.evaluator import BaseMetric
@@ -26,7 +26,7 @@ class FWIoUMetric(BaseMetric):
     def __init__(self,
                  ignore_index: int = 255,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         check_ignore_index(ignore_index)
         self.ignore_index = ignore_index
@@ -43,7 +43,7 @@ class FWIoUMetric(BaseMetric):
                 torch.bincount(label, minlength=num_classes),
             ]).cpu())
 
-    def compute_metrics(self, results: List[Tensor]) -> Dict[str, float]:
+    def compute_metrics(self, results: list[Tensor]) -> dict[str, float]:
         intersection, pred_area, label_area = torch.stack(results).sum(dim=0).double()
         union = pred_area + label_area - intersection
         present = union > 0

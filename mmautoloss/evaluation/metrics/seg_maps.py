@@ -1,5 +1,4 @@
 """Read and check the prediction / label maps that mmseg hands to an evaluator metric."""
-from typing import Optional, Tuple
 
 from torch import Tensor
 
@@ -11,7 +10,7 @@ def check_ignore_index(ignore_index: int) -> None:
     check_int(ignore_index, 'ignore_index')
 
 
-def num_classes_of(dataset_meta: Optional[dict], metric_name: str) -> int:
+def num_classes_of(dataset_meta: dict | None, metric_name: str) -> int:
     """Number of classes from the evaluator's ``dataset_meta['classes']``."""
     if not dataset_meta or 'classes' not in dataset_meta:
         raise ValueError(f'{metric_name} needs dataset_meta with "classes", got '
@@ -25,7 +24,7 @@ def _as_map(data: Tensor) -> Tensor:
 
 
 def read_seg_maps(data_sample: dict, num_classes: int,
-                  ignore_index: int) -> Tuple[Tensor, Tensor, Tensor]:
+                  ignore_index: int) -> tuple[Tensor, Tensor, Tensor]:
     """Return ``pred`` and ``label`` (H, W) long maps and the boolean mask of valid pixels.
 
     ``data_sample`` is an mmseg ``SegDataSample`` as a dict (what ``ValLoop`` passes to

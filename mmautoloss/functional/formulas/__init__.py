@@ -4,8 +4,14 @@
 evaluation and printing (``formula``), and the authors' released formulas (``released``)."""
 from .formula import Formula
 from .parse import FormulaError, check_formula, parse_formula
-from .primitive_set import (BRANCH_KINDS, BranchInputs, Operator, PrimitiveSet,
-                            get_primitive_set, register_primitive_set)
+from .primitive_set import (
+                            BRANCH_KINDS,
+                            BranchInputs,
+                            Operator,
+                            PrimitiveSet,
+                            get_primitive_set,
+                            register_primitive_set,
+)
 
 # the papers' primitive sets register themselves by name ('alz', 'cse')
 from . import alz_primitives, cse_primitives  # noqa: E402,F401  isort: skip

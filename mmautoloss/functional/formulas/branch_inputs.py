@@ -5,7 +5,7 @@ Every quantity is a 4-D tensor (N, C, H, W): predictions without spatial dimensi
 (N, 1, 1, 1), so the formula's operators, class-wise (``Dot``, ``Softmax``, ``MeanC``) and
 spatial (``MaxPool``) alike, see one layout. Only the quantities a formula uses are computed.
 """
-from typing import Callable, Dict, Iterable, Optional, Tuple
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -15,7 +15,7 @@ from torch import Tensor
 AREA_EPS = 1e-7
 
 
-def box_areas(pred: Tensor, target: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+def box_areas(pred: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Intersection, union (+ ``AREA_EPS``) and enclosing area (+ ``AREA_EPS``) of aligned
     boxes (N, 4) in (x1, y1, x2, y2), each (N,)."""
     lt = torch.max(pred[:, :2], target[:, :2])
@@ -41,12 +41,12 @@ def _column(values: Tensor) -> Tensor:
     return values.reshape(-1, 1, 1, 1)
 
 
-def _lazy(builders: Dict[str, Callable[[], Tensor]], wanted: Iterable[str]) -> Dict[str, Tensor]:
+def _lazy(builders: dict[str, Callable[[], Tensor]], wanted: Iterable[str]) -> dict[str, Tensor]:
     return {q: builders[q]() for q in wanted}
 
 
 def seg_quantities(logits: Tensor, labels: Tensor, ignore_index: int,
-                   wanted: Iterable[str]) -> Tuple[Dict[str, Tensor], Tensor]:
+                   wanted: Iterable[str]) -> tuple[dict[str, Tensor], Tensor]:
     """Per-pixel classification: logits (N, C, H, W), labels (N, H, W). Returns the
     quantities and the mask of pixels that are not ignored (N, H, W); ignored pixels have
     an all-zero one-hot target."""
@@ -62,8 +62,8 @@ def seg_quantities(logits: Tensor, labels: Tensor, ignore_index: int,
     return _lazy(builders, wanted), valid
 
 
-def cls_quantities(logits: Tensor, labels: Tensor, use_sigmoid: bool, iou: Optional[Tensor],
-                   wanted: Iterable[str]) -> Dict[str, Tensor]:
+def cls_quantities(logits: Tensor, labels: Tensor, use_sigmoid: bool, iou: Tensor | None,
+                   wanted: Iterable[str]) -> dict[str, Tensor]:
     """Detection classification: logits (N, C) (sigmoid, labels C = background) or
     (N, C + 1) (softmax, the last column background), labels (N,). ``iou`` (N,) is the IoU
     of each prediction with its ground truth; background rows get w = 1 (CSE-Autoloss
@@ -97,7 +97,7 @@ def _column4(matrix: Tensor) -> Tensor:
     return matrix.reshape(matrix.shape[0], matrix.shape[1], 1, 1)
 
 
-def box_quantities(pred: Tensor, target: Tensor, wanted: Iterable[str]) -> Dict[str, Tensor]:
+def box_quantities(pred: Tensor, target: Tensor, wanted: Iterable[str]) -> dict[str, Tensor]:
     """Box regression on decoded boxes (N, 4): ``intersection``, ``union``, ``enclosing``."""
     intersection, union, enclosing = box_areas(pred, target)
     areas = dict(intersection=intersection, union=union, enclosing=enclosing)
@@ -105,7 +105,7 @@ def box_quantities(pred: Tensor, target: Tensor, wanted: Iterable[str]) -> Dict[
 
 
 def mask_quantities(logits: Tensor, targets: Tensor, labels: Tensor,
-                    wanted: Iterable[str]) -> Dict[str, Tensor]:
+                    wanted: Iterable[str]) -> dict[str, Tensor]:
     """Mask R-CNN masks: logits (N, C, H, W) of which the channel of each RoI's label is
     used (as mmdet's ``mask_cross_entropy``), binary targets (N, H, W)."""
     index = torch.arange(logits.shape[0], device=logits.device)
@@ -118,7 +118,7 @@ def mask_quantities(logits: Tensor, targets: Tensor, labels: Tensor,
 
 
 def heatmap_quantities(output: Tensor, target: Tensor,
-                       wanted: Iterable[str]) -> Dict[str, Tensor]:
+                       wanted: Iterable[str]) -> dict[str, Tensor]:
     """Pose heatmaps: predicted and target heatmaps (N, K, H, W)."""
     builders = dict(logits=lambda: output, probs=lambda: output, target=lambda: target,
                     onehot=lambda: target, not_onehot=lambda: 1 - target)

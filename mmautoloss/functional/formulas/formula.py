@@ -7,7 +7,7 @@ string form is DEAP's notation without spaces, the one the CSE-Autoloss authors 
 (``Neg(Dot(Mul(Y,Add(1,Sin(Z))),Log(Softmax(X))))``); :func:`~.parse.parse_formula` reads
 it back to an equal tree.
 """
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from deap import gp
@@ -54,7 +54,7 @@ class Formula:
         """Depth of the tree (a single leaf has depth 0)."""
         return self.tree.height
 
-    def inputs_used(self) -> Set[str]:
+    def inputs_used(self) -> set[str]:
         """The input names that appear in the formula."""
         return {node_name(node) for node in self.tree if node.arity == 0
                 and node_name(node) in self.branch.inputs}
@@ -77,7 +77,7 @@ class Formula:
         return hash((str(self), self.pset.name, self.kind))
 
     def _render(self, join) -> str:
-        stack: List[str] = []
+        stack: list[str] = []
         for node in reversed(self.tree):
             args = [stack.pop() for _ in range(node.arity)]
             stack.append(join(node, args))
@@ -85,7 +85,7 @@ class Formula:
 
     def to_math(self) -> str:
         """Readable maths, e.g. ``-dot(Y * (1 + sin(Z)), log(softmax(X)))``."""
-        stack: List[Tuple[str, int]] = []
+        stack: list[tuple[str, int]] = []
         for node in reversed(self.tree):
             args = [stack.pop() for _ in range(node.arity)]
             if not node.arity:
@@ -102,8 +102,8 @@ class Formula:
         return stack[0][0]
 
     # -- evaluation ------------------------------------------------------------------
-    def __call__(self, inputs: Dict[str, Tensor], shape: Sequence[int],
-                 operators: Optional[Mapping[str, Callable[..., Tensor]]] = None) -> Tensor:
+    def __call__(self, inputs: dict[str, Tensor], shape: Sequence[int],
+                 operators: Mapping[str, Callable[..., Tensor]] | None = None) -> Tensor:
         """The formula's output on ``inputs`` (name -> tensor, broadcastable to ``shape``).
 
         Constants are expanded (no copy) to ``shape``, the shape of the prediction, so that
@@ -113,7 +113,7 @@ class Formula:
         """
         functions = dict(self._functions, **operators) if operators else self._functions
         reference = next(iter(inputs.values()))
-        stack: List[Tensor] = []
+        stack: list[Tensor] = []
         for node in reversed(self.tree):
             if node.arity:
                 args = [stack.pop() for _ in range(node.arity)]

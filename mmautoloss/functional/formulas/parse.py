@@ -9,7 +9,6 @@ string), no part of the text ever reaches the Python interpreter. Formulas come 
 configs and journals, so this matters.
 """
 import re
-from typing import List, Optional, Tuple, Union
 
 from deap import gp
 
@@ -26,7 +25,7 @@ class FormulaError(ValueError):
     """A formula string that is not a valid loss of its primitive set and branch."""
 
 
-def _tokens(text: str, formula: str) -> List[Tuple[str, str, int]]:
+def _tokens(text: str, formula: str) -> list[tuple[str, str, int]]:
     tokens, position = [], 0
     while position < len(text):
         if text[position:].strip() == '':
@@ -41,9 +40,9 @@ def _tokens(text: str, formula: str) -> List[Tuple[str, str, int]]:
     return tokens
 
 
-def parse_formula(text: str, primitive_set: Union[str, dict, PrimitiveSet], kind: str,
-                  max_depth: Optional[int] = None,
-                  max_size: Optional[int] = None) -> Formula:
+def parse_formula(text: str, primitive_set: str | dict | PrimitiveSet, kind: str,
+                  max_depth: int | None = None,
+                  max_size: int | None = None) -> Formula:
     """The :class:`Formula` that ``text`` writes, for branch ``kind`` of ``primitive_set``.
 
     Raises:
@@ -61,7 +60,7 @@ def parse_formula(text: str, primitive_set: Union[str, dict, PrimitiveSet], kind
     mapping = deap_set.mapping
     constants = {float(value): constant_name(value) for value in pset.constants}
     tokens = _tokens(text, text)
-    nodes: List[object] = []
+    nodes: list[object] = []
 
     def fail(message: str) -> FormulaError:
         return FormulaError(f'formula {text!r}: {message}')
@@ -114,8 +113,8 @@ def parse_formula(text: str, primitive_set: Union[str, dict, PrimitiveSet], kind
     return formula
 
 
-def check_formula(formula: Formula, max_depth: Optional[int] = None,
-                  max_size: Optional[int] = None, text: Optional[str] = None) -> None:
+def check_formula(formula: Formula, max_depth: int | None = None,
+                  max_size: int | None = None, text: str | None = None) -> None:
     """``FormulaError`` unless ``formula`` uses a prediction input and fits the bounds."""
     text = str(formula) if text is None else text
     max_depth = formula.pset.max_depth if max_depth is None else max_depth

@@ -11,8 +11,8 @@ The tree type is DEAP's (``deap.gp.PrimitiveTree`` over a ``deap.gp.PrimitiveSet
 :meth:`PrimitiveSet.deap_set` builds the DEAP set of one branch kind from this data.
 """
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from deap import gp
 from torch import Tensor
@@ -63,7 +63,7 @@ class BranchInputs:
     """
 
     inputs: Mapping[str, str]
-    predictions: Tuple[str, ...]
+    predictions: tuple[str, ...]
 
     def __post_init__(self) -> None:
         for name, quantity in self.inputs.items():
@@ -92,12 +92,12 @@ class PrimitiveSet:
     """
 
     name: str
-    operators: Dict[str, Operator]
-    constants: Tuple[float, ...]
-    branches: Dict[str, BranchInputs]
+    operators: dict[str, Operator]
+    constants: tuple[float, ...]
+    branches: dict[str, BranchInputs]
     max_depth: int = 12
     max_size: int = 64
-    _deap: Dict[str, gp.PrimitiveSet] = field(default_factory=dict, repr=False,
+    _deap: dict[str, gp.PrimitiveSet] = field(default_factory=dict, repr=False,
                                               compare=False)
 
     def __post_init__(self) -> None:
@@ -141,7 +141,7 @@ class PrimitiveSet:
             self._deap[kind] = pset
         return self._deap[kind]
 
-    def subset(self, operators: Sequence[str], name: Optional[str] = None) -> 'PrimitiveSet':
+    def subset(self, operators: Sequence[str], name: str | None = None) -> 'PrimitiveSet':
         """The same set restricted to ``operators`` (e.g. CSE's smaller regression set)."""
         unknown = [op for op in operators if op not in self.operators]
         if unknown:
@@ -157,7 +157,7 @@ def constant_name(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-_PRIMITIVE_SETS: Dict[str, PrimitiveSet] = {}
+_PRIMITIVE_SETS: dict[str, PrimitiveSet] = {}
 
 
 def register_primitive_set(pset: PrimitiveSet) -> PrimitiveSet:
@@ -169,7 +169,7 @@ def register_primitive_set(pset: PrimitiveSet) -> PrimitiveSet:
     return pset
 
 
-def get_primitive_set(spec: Union[str, dict, PrimitiveSet]) -> PrimitiveSet:
+def get_primitive_set(spec: str | dict | PrimitiveSet) -> PrimitiveSet:
     """A registered set by name, or ``dict(base=name, operators=[...])`` for a subset."""
     if isinstance(spec, PrimitiveSet):
         return spec

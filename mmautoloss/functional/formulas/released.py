@@ -14,7 +14,6 @@ in the authors' DEAP notation:
   log(1 - sigmoid(x))]`` (one-stage) and ``GIoU`` ``1 - i/u + (e - u)/e`` (regression).
 """
 from dataclasses import dataclass
-from typing import Dict, Optional
 
 
 @dataclass(frozen=True)
@@ -25,10 +24,10 @@ class ReleasedFormula:
     formula: str
     primitive_set: str
     kind: str
-    alpha: Optional[float] = None
+    alpha: float | None = None
 
 
-RELEASED_FORMULAS: Dict[str, ReleasedFormula] = {
+RELEASED_FORMULAS: dict[str, ReleasedFormula] = {
     'CSE-A/cls': ReleasedFormula('Neg(Dot(Mul(Y,Add(1,Sin(Z))),Log(Softmax(X))))', 'cse',
                                  'softmax_cls'),
     'CSE-A/reg': ReleasedFormula('Add(1,Neg(Add(Div(I,U),Neg(Div(Add(E,Neg(Add(I,2))),E)))))',

@@ -1,12 +1,12 @@
 """ATSS head with IoU in place of centerness (CSE-Autoloss section 4, "Experimental
 Setup"), whose classification loss sees that IoU."""
-from typing import Tuple
 
 from mmdet.models.dense_heads import ATSSHead
 from torch import Tensor
 
 from mmautoloss.functional.formulas.branch_inputs import box_iou
 from mmautoloss.registry import MODELS
+
 from ..iou_input import iou_kwargs
 
 
@@ -20,7 +20,7 @@ class IoUATSSHead(ATSSHead):
 
     def loss_by_feat_single(self, anchors: Tensor, cls_score: Tensor, bbox_pred: Tensor,
                             centerness: Tensor, labels: Tensor, label_weights: Tensor,
-                            bbox_targets: Tensor, avg_factor: float) -> Tuple[Tensor, ...]:
+                            bbox_targets: Tensor, avg_factor: float) -> tuple[Tensor, ...]:
         anchors = anchors.reshape(-1, 4)
         cls_score = cls_score.permute(0, 2, 3, 1).reshape(-1, self.cls_out_channels)
         bbox_pred = bbox_pred.permute(0, 2, 3, 1).reshape(-1, 4)

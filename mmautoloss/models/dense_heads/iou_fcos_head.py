@@ -1,6 +1,5 @@
 """FCOS head with IoU in place of centerness (CSE-Autoloss section 4, "Experimental
 Setup": FCOS and ATSS use the IoU branch), whose classification loss sees that IoU."""
-from typing import Dict, List
 
 import torch
 from mmdet.models.dense_heads import FCOSHead
@@ -9,6 +8,7 @@ from torch import Tensor
 
 from mmautoloss.functional.formulas.branch_inputs import box_iou
 from mmautoloss.registry import MODELS
+
 from ..iou_input import iou_kwargs
 
 
@@ -22,12 +22,12 @@ class IoUFCOSHead(FCOSHead):
     """
 
     def loss_by_feat(self,
-                     cls_scores: List[Tensor],
-                     bbox_preds: List[Tensor],
-                     centernesses: List[Tensor],
+                     cls_scores: list[Tensor],
+                     bbox_preds: list[Tensor],
+                     centernesses: list[Tensor],
                      batch_gt_instances: InstanceList,
-                     batch_img_metas: List[dict],
-                     batch_gt_instances_ignore: OptInstanceList = None) -> Dict[str, Tensor]:
+                     batch_img_metas: list[dict],
+                     batch_gt_instances_ignore: OptInstanceList = None) -> dict[str, Tensor]:
         featmap_sizes = [featmap.size()[-2:] for featmap in cls_scores]
         points = self.prior_generator.grid_priors(featmap_sizes, dtype=bbox_preds[0].dtype,
                                                   device=bbox_preds[0].device)

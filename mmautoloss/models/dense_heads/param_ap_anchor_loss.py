@@ -7,7 +7,6 @@ prediction set B consists of all predicted boxes in the current mini-batch for a
 categories", positives and negatives "determined by the original pre-defined training
 target assignment").
 """
-from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
@@ -27,11 +26,11 @@ class ParamAPAnchorLossMixin:
     ap_loss_key = 'loss_ap'
 
     def loss_by_feat(self,
-                     cls_scores: List[Tensor],
-                     bbox_preds: List[Tensor],
+                     cls_scores: list[Tensor],
+                     bbox_preds: list[Tensor],
                      batch_gt_instances: InstanceList,
-                     batch_img_metas: List[dict],
-                     batch_gt_instances_ignore: OptInstanceList = None) -> Dict[str, Tensor]:
+                     batch_img_metas: list[dict],
+                     batch_gt_instances_ignore: OptInstanceList = None) -> dict[str, Tensor]:
         """Return ``{ap_loss_key: eq. (6)}`` over the (anchor, class) pairs of all levels
         and images of the mini-batch.
 

@@ -8,15 +8,15 @@ its ground truth), and the localization score of a positive is the GIoU (by defa
 decoded box with the matched ground truth. The single AP loss replaces Focal + L1 + GIoU.
 """
 import copy
-from typing import Dict, List, Optional
 
 import torch
-from torch import Tensor
-
 from mmdet.models.dense_heads import DeformableDETRHead
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList
+from torch import Tensor
+
 from mmautoloss.registry import MODELS
+
 from ..param_ap_head_setup import build_ap_loss
 
 _HUNGARIAN_ASSIGNER = dict(
@@ -68,10 +68,10 @@ class ParamAPDeformableDETRHead(DeformableDETRHead):
     def __init__(self,
                  num_classes: int,
                  loss_ap: ConfigType = dict(type='ParamAPLoss'),
-                 loss_cls: Optional[dict] = None,
-                 loss_bbox: Optional[dict] = None,
-                 loss_iou: Optional[dict] = None,
-                 train_cfg: Optional[ConfigType] = _HUNGARIAN_ASSIGNER,
+                 loss_cls: dict | None = None,
+                 loss_bbox: dict | None = None,
+                 loss_iou: dict | None = None,
+                 train_cfg: ConfigType | None = _HUNGARIAN_ASSIGNER,
                  **kwargs) -> None:
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or \
                 num_classes < 1:
@@ -96,12 +96,12 @@ class ParamAPDeformableDETRHead(DeformableDETRHead):
         self,
         all_layers_cls_scores: Tensor,
         all_layers_bbox_preds: Tensor,
-        enc_cls_scores: Optional[Tensor],
-        enc_bbox_preds: Optional[Tensor],
+        enc_cls_scores: Tensor | None,
+        enc_bbox_preds: Tensor | None,
         batch_gt_instances: InstanceList,
-        batch_img_metas: List[dict],
+        batch_img_metas: list[dict],
         batch_gt_instances_ignore: OptInstanceList = None
-    ) -> Dict[str, Tensor]:
+    ) -> dict[str, Tensor]:
         """One Parameterized AP Loss (eq. 6) per decoder layer and for the encoder.
 
         Args:
@@ -143,7 +143,7 @@ class ParamAPDeformableDETRHead(DeformableDETRHead):
 
     def loss_by_feat_single(self, cls_scores: Tensor, bbox_preds: Tensor,
                             batch_gt_instances: InstanceList,
-                            batch_img_metas: List[dict]) -> Tensor:
+                            batch_img_metas: list[dict]) -> Tensor:
         """Parameterized AP Loss (eq. 6) of one layer over all (query, class) pairs.
 
         Args:

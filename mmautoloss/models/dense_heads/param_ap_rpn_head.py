@@ -1,10 +1,10 @@
 """Faster R-CNN RPN head trained with the Parameterized AP Loss (PAP eq. 6, section 4.1)."""
-from typing import Optional
 
 from mmdet.models.dense_heads import RPNHead
 from mmdet.utils import ConfigType
 
 from mmautoloss.registry import MODELS
+
 from ..param_ap_head_setup import attach_ap_loss, unified_loss_parent_kwargs
 from .param_ap_anchor_loss import ParamAPAnchorLossMixin
 
@@ -41,8 +41,8 @@ class ParamAPRPNHead(ParamAPAnchorLossMixin, RPNHead):
     def __init__(self,
                  in_channels: int,
                  loss_ap: ConfigType = dict(type='ParamAPLoss'),
-                 loss_cls: Optional[dict] = None,
-                 loss_bbox: Optional[dict] = None,
+                 loss_cls: dict | None = None,
+                 loss_bbox: dict | None = None,
                  **kwargs) -> None:
         super().__init__(
             in_channels,

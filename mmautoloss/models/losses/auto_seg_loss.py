@@ -11,7 +11,7 @@ resizes the logits to the label size and calls
 storing the result under ``loss_decode.loss_name``. Several losses (e.g. mIoU + BIoU, ASL
 Table 2) go in a list, each with its own ``loss_name``.
 """
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 from torch import Tensor, nn
 
@@ -20,6 +20,7 @@ from mmautoloss.functional.seg_surrogates import SURROGATES
 from mmautoloss.functional.seg_surrogates_release import RELEASE_SURROGATES
 from mmautoloss.registry import MODELS
 from mmautoloss.utils.checks import check_int
+
 from .loss_weight import check_loss_weight
 
 BOUNDARY_METRICS = ('BIoU', 'BF1')
@@ -83,16 +84,16 @@ class AutoSegLoss(nn.Module):
 
     def __init__(self,
                  metric: str,
-                 num_classes: Optional[int] = None,
+                 num_classes: int | None = None,
                  parameterization: str = 'bezier',
-                 num_segments: Optional[int] = None,
-                 theta: Optional[Sequence[float]] = None,
-                 params: Optional[Sequence[float]] = None,
+                 num_segments: int | None = None,
+                 theta: Sequence[float] | None = None,
+                 params: Sequence[float] | None = None,
                  ignore_index: int = 255,
                  loss_weight: float = 1.0,
                  boundary_tolerance: int = 5,
-                 ignore_background_boundary: Optional[bool] = None,
-                 loss_name: Optional[str] = None,
+                 ignore_background_boundary: bool | None = None,
+                 loss_name: str | None = None,
                  formulation: str = 'paper',
                  debug: bool = False) -> None:
         super().__init__()
@@ -135,8 +136,8 @@ class AutoSegLoss(nn.Module):
         self.debug = debug
         self.curves = self._build_curves(theta, params, points_per_curve)
 
-    def _build_curves(self, theta: Optional[Sequence[float]], params: Optional[Sequence[float]],
-                      points_per_curve: int) -> List[MonotoneFunction]:
+    def _build_curves(self, theta: Sequence[float] | None, params: Sequence[float] | None,
+                      points_per_curve: int) -> list[MonotoneFunction]:
         num_curves = SURROGATES[self.metric][1]
         if theta is not None and params is not None:
             raise ValueError(f'give theta or params, not both; got theta={theta!r} and '
@@ -169,17 +170,17 @@ class AutoSegLoss(nn.Module):
         """Key under which mmseg's decode head stores this loss."""
         return self._loss_name
 
-    def theta(self) -> List[float]:
+    def theta(self) -> list[float]:
         """The curves as flat interior control-point coordinates (the ``theta`` format)."""
         return [value for curve in self.curves for value in curve.to_list()]
 
     def forward(self,
                 seg_logits: Tensor,
                 seg_label: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None,
-                reduction_override: Optional[str] = None,
-                ignore_index: Optional[int] = None,
+                weight: Tensor | None = None,
+                avg_factor: float | None = None,
+                reduction_override: str | None = None,
+                ignore_index: int | None = None,
                 **kwargs) -> Tensor:
         """Loss of logits (N, C, H, W) against labels (N, H, W) of the same size, called
         as mmseg's decode heads call their ``loss_decode`` (the arguments of mmseg's

@@ -27,18 +27,23 @@ Calling conventions (``branch``):
 - ``'heatmap'``: mmpose heatmap heads, ``loss(output, target, target_weights)`` with one
   weight per keypoint; the prediction is the raw heatmap.
 """
-from typing import Callable, Dict, Optional, Union
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
 
 from mmautoloss.functional.formulas import PrimitiveSet, parse_formula
-from mmautoloss.functional.formulas.branch_inputs import (box_quantities, cls_quantities,
-                                                          heatmap_quantities,
-                                                          mask_quantities, seg_quantities)
+from mmautoloss.functional.formulas.branch_inputs import (
+    box_quantities,
+    cls_quantities,
+    heatmap_quantities,
+    mask_quantities,
+    seg_quantities,
+)
 from mmautoloss.functional.formulas.released import RELEASED_FORMULAS
 from mmautoloss.registry import MODELS
 from mmautoloss.utils.checks import check_int, is_number
+
 from .loss_weight import check_loss_weight
 
 REDUCTIONS = ('none', 'mean', 'sum')
@@ -47,8 +52,8 @@ CHANNEL_REDUCTIONS = ('sum', 'mean')
 AVG_FACTOR_EPS = torch.finfo(torch.float32).eps
 
 
-def reduce_loss(loss: Tensor, weight: Optional[Tensor], reduction: str,
-                avg_factor: Optional[Union[float, Tensor]]) -> Tensor:
+def reduce_loss(loss: Tensor, weight: Tensor | None, reduction: str,
+                avg_factor: float | Tensor | None) -> Tensor:
     """mmdet's / mmseg's ``weight_reduce_loss``: weight, then mean / sum, or sum divided by
     ``avg_factor`` (plus float32 eps) when it is given with ``reduction='mean'``."""
     if weight is not None:
@@ -95,18 +100,18 @@ class ExprLoss(nn.Module):
 
     def __init__(self,
                  formula: str,
-                 primitive_set: Union[str, dict, PrimitiveSet] = 'alz',
-                 branch: Optional[str] = None,
+                 primitive_set: str | dict | PrimitiveSet = 'alz',
+                 branch: str | None = None,
                  loss_weight: float = 1.0,
                  reduction: str = 'mean',
                  channel_reduction: str = 'sum',
-                 alpha: Optional[float] = None,
-                 use_sigmoid: Optional[bool] = None,
+                 alpha: float | None = None,
+                 use_sigmoid: bool | None = None,
                  ignore_index: int = 255,
                  avg_non_ignore: bool = False,
                  loss_name: str = 'loss_expr',
-                 max_depth: Optional[int] = None,
-                 max_size: Optional[int] = None) -> None:
+                 max_depth: int | None = None,
+                 max_size: int | None = None) -> None:
         super().__init__()
         self.released = formula if formula in RELEASED_FORMULAS else None
         if self.released is not None:
@@ -148,18 +153,18 @@ class ExprLoss(nn.Module):
         self._wanted = {name: inputs[name] for name in sorted(self.formula.inputs_used())}
         #: operator functions replaced by name; empty in training (the loss-rejection
         #: protocol evaluates a batch of samples each on its own through it)
-        self.operator_overrides: Dict[str, Callable[..., Tensor]] = {}
+        self.operator_overrides: dict[str, Callable[..., Tensor]] = {}
 
     @property
     def loss_name(self) -> str:
         """Key under which mmseg's decode head stores this loss."""
         return self._loss_name
 
-    def _evaluate(self, quantities: Dict[str, Tensor], shape) -> Tensor:
+    def _evaluate(self, quantities: dict[str, Tensor], shape) -> Tensor:
         inputs = {name: quantities[q] for name, q in self._wanted.items()}
         return self.formula(inputs, shape, self.operator_overrides)
 
-    def _per_location(self, output: Tensor, shape, element_weight: Optional[Tensor]) -> Tensor:
+    def _per_location(self, output: Tensor, shape, element_weight: Tensor | None) -> Tensor:
         output = output.expand(tuple(shape[:1]) + tuple(output.shape[1:2]) + tuple(shape[2:]))
         if element_weight is not None:
             output = output * element_weight
@@ -169,11 +174,11 @@ class ExprLoss(nn.Module):
     def forward(self,
                 pred: Tensor,
                 target: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[Union[float, Tensor]] = None,
-                reduction_override: Optional[str] = None,
-                ignore_index: Optional[int] = None,
-                iou: Optional[Tensor] = None,
+                weight: Tensor | None = None,
+                avg_factor: float | Tensor | None = None,
+                reduction_override: str | None = None,
+                ignore_index: int | None = None,
+                iou: Tensor | None = None,
                 **kwargs) -> Tensor:
         """The loss; see the module docstring for each branch's arguments."""
         if kwargs:

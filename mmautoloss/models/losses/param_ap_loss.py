@@ -5,20 +5,24 @@ class) score of the mini-batch, the localization score l(b_i) of eq. (4) from th
 positive boxes, and the gradient scale lambda on the box branch. Heads gather the inputs
 (see ``mmautoloss/models/dense_heads``) and call :meth:`ParamAPLoss.forward`.
 """
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
 
-from mmautoloss.functional.ap_surrogate import (FUNCTION_NAMES, RELEASE_TOPK,
-                                                PositiveCountError, param_ap_surrogate,
-                                                param_ap_surrogate_release)
-from mmautoloss.functional.grad_scale import (check_grad_scale, grad_scale,
-                                              grad_scale_from_param)
+from mmautoloss.functional.ap_surrogate import (
+    FUNCTION_NAMES,
+    RELEASE_TOPK,
+    PositiveCountError,
+    param_ap_surrogate,
+    param_ap_surrogate_release,
+)
+from mmautoloss.functional.grad_scale import check_grad_scale, grad_scale, grad_scale_from_param
 from mmautoloss.functional.localization_quality import LOC_MEASURES, localization_quality
 from mmautoloss.functional.monotone_function import MonotoneFunction, flat_numbers
 from mmautoloss.registry import MODELS
 from mmautoloss.utils.checks import check_int
+
 from .loss_weight import check_loss_weight
 
 NUM_FUNCTIONS = len(FUNCTION_NAMES)
@@ -29,7 +33,7 @@ NUM_FUNCTIONS = len(FUNCTION_NAMES)
 FORMULATIONS = ('paper', 'release')
 
 
-def _functions_from_lists(functions: Sequence, num_segments: int) -> List[MonotoneFunction]:
+def _functions_from_lists(functions: Sequence, num_segments: int) -> list[MonotoneFunction]:
     if isinstance(functions, (str, bytes)) or not isinstance(functions, Sequence) or \
             len(functions) != NUM_FUNCTIONS:
         raise ValueError(f'functions must be a list of {NUM_FUNCTIONS} flat point lists '
@@ -42,7 +46,7 @@ def _functions_from_lists(functions: Sequence, num_segments: int) -> List[Monoto
 
 
 def _functions_from_params(params: Sequence[float],
-                           num_segments: int) -> List[MonotoneFunction]:
+                           num_segments: int) -> list[MonotoneFunction]:
     per_function = MonotoneFunction.num_points('linear', num_segments) * 2
     flat = flat_numbers(params, 'params')
     if flat.numel() != NUM_FUNCTIONS * per_function:
@@ -114,11 +118,11 @@ class ParamAPLoss(nn.Module):
     """
 
     def __init__(self,
-                 functions: Optional[Sequence[Sequence[float]]] = None,
-                 params: Optional[Sequence[float]] = None,
+                 functions: Sequence[Sequence[float]] | None = None,
+                 params: Sequence[float] | None = None,
                  num_segments: int = 5,
-                 grad_scale: Optional[float] = None,
-                 grad_scale_param: Optional[float] = None,
+                 grad_scale: float | None = None,
+                 grad_scale_param: float | None = None,
                  loc_measure: str = 'giou',
                  loss_weight: float = 1.0,
                  formulation: str = 'paper',
@@ -161,7 +165,7 @@ class ParamAPLoss(nn.Module):
         knots = torch.stack([torch.stack(curve.knots(), 1) for curve in curves])
         self.register_buffer('knots', knots, persistent=False)
 
-    def functions(self) -> List[List[float]]:
+    def functions(self) -> list[list[float]]:
         """The five functions in the released flat format (end points included)."""
         return [knot.flatten().tolist() for knot in self.knots]
 

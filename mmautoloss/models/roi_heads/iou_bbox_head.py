@@ -1,6 +1,5 @@
 """R-CNN box head whose classification loss sees the IoU of each RoI's predicted box
 (CSE-Autoloss section 3.1 and 4: the input w of CEI / CSE-Autoloss-A)."""
-from typing import Optional
 
 import torch
 from mmdet.models.losses import accuracy
@@ -10,6 +9,7 @@ from torch import Tensor
 
 from mmautoloss.functional.formulas.branch_inputs import box_iou
 from mmautoloss.registry import MODELS
+
 from ..iou_input import iou_kwargs
 
 
@@ -31,7 +31,7 @@ class IoUShared2FCBBoxHead(Shared2FCBBoxHead):
              label_weights: Tensor,
              bbox_targets: Tensor,
              bbox_weights: Tensor,
-             reduction_override: Optional[str] = None) -> dict:
+             reduction_override: str | None = None) -> dict:
         losses = super().loss(None, bbox_pred, rois, labels, label_weights, bbox_targets,
                               bbox_weights, reduction_override)
         if cls_score is not None and cls_score.numel() > 0:
@@ -44,7 +44,7 @@ class IoUShared2FCBBoxHead(Shared2FCBBoxHead):
         return losses
 
     @torch.no_grad()
-    def prediction_iou(self, bbox_pred: Optional[Tensor], rois: Tensor, labels: Tensor,
+    def prediction_iou(self, bbox_pred: Tensor | None, rois: Tensor, labels: Tensor,
                        bbox_targets: Tensor) -> Tensor:
         """IoU (N,) of each positive RoI's decoded box with its target; 1 elsewhere."""
         iou = labels.new_ones(labels.shape, dtype=rois.dtype)

@@ -1,5 +1,4 @@
 """Faster R-CNN box head trained with the Parameterized AP Loss (PAP eq. 6, section 4.1)."""
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -13,6 +12,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmautoloss.registry import MODELS
+
 from ..param_ap_head_setup import attach_ap_loss, unified_loss_parent_kwargs
 
 
@@ -47,8 +47,8 @@ class ParamAPBBoxHead(Shared2FCBBoxHead):
 
     def __init__(self,
                  loss_ap: ConfigType = dict(type='ParamAPLoss'),
-                 loss_cls: Optional[dict] = None,
-                 loss_bbox: Optional[dict] = None,
+                 loss_cls: dict | None = None,
+                 loss_bbox: dict | None = None,
                  **kwargs) -> None:
         super().__init__(**unified_loss_parent_kwargs(type(self).__name__, loss_cls, loss_bbox,
                                                       kwargs, use_sigmoid=False))
@@ -66,7 +66,7 @@ class ParamAPBBoxHead(Shared2FCBBoxHead):
              label_weights: Tensor,
              bbox_targets: Tensor,
              bbox_weights: Tensor,
-             reduction_override: Optional[str] = None) -> dict:
+             reduction_override: str | None = None) -> dict:
         """Return ``dict(loss_ap=...)``: eq. (6) over all sampled RoIs of the batch.
 
         Arguments are those of ``BBoxHead.loss`` (targets of ``get_targets`` with
@@ -95,7 +95,7 @@ class ParamAPBBoxHead(Shared2FCBBoxHead):
                                 bbox_pred: Tensor,
                                 img_meta: dict,
                                 rescale: bool = False,
-                                rcnn_test_cfg: Optional[ConfigDict] = None) -> InstanceData:
+                                rcnn_test_cfg: ConfigDict | None = None) -> InstanceData:
         """``BBoxHead``'s prediction with sigmoid per-class scores (see class docstring).
 
         Boxes are decoded (and rescaled) by ``BBoxHead``; the scores get a zero background

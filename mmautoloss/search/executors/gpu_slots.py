@@ -12,8 +12,8 @@ port that no other live slot holds, used as the trial's ``MASTER_PORT`` (torchru
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ import random
 import signal
 import sys
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 
 def _answer(message: dict) -> None:

@@ -13,21 +13,33 @@ import sys
 import time
 import weakref
 from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from mmengine.config import Config
 
+from ...registry import EXECUTORS
 from ..early_stopping import ASHAStopping
 from ..structures import CONFIG_NAME, LOG_NAME
-from ..trial import (TrialResult, TrialSpec, check_job_entry, check_nonfinite_check_iters,
-                     judge_trial, write_trial_config)
-from ...registry import EXECUTORS
+from ..trial import (
+    TrialResult,
+    TrialSpec,
+    check_job_entry,
+    check_nonfinite_check_iters,
+    judge_trial,
+    write_trial_config,
+)
 from .base import BaseExecutor
 from .gpu_slots import Slot, SlotPool, check_gpus_per_trial, parse_visible_devices
 from .job_forkers import ForkerError, JobForkers, warm_modules
-from .stale_jobs import (die_with_parent, forget_job, kill_stale_job, process_start_time,
-                         record_job, signal_group)
+from .stale_jobs import (
+    die_with_parent,
+    forget_job,
+    kill_stale_job,
+    process_start_time,
+    record_job,
+    signal_group,
+)
 from .trial_jobs import ForkedJob, SpawnedJob
 
 TRAIN_JOB_MODULE = 'mmautoloss.engine.train_job'

@@ -12,7 +12,7 @@ import os
 import os.path as osp
 import shutil
 import time
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from mmengine.config import Config
 
@@ -20,12 +20,20 @@ from ...registry import EXECUTORS
 from ...utils.checks import check_int, check_number
 from ..early_stopping import ASHAStopping
 from ..structures import LOG_NAME
-from ..trial import (TrialResult, TrialSpec, check_job_entry, check_nonfinite_check_iters,
-                     judge_trial, proxy_config_copy, write_trial_config)
+from ..trial import (
+    TrialResult,
+    TrialSpec,
+    check_job_entry,
+    check_nonfinite_check_iters,
+    judge_trial,
+    proxy_config_copy,
+    write_trial_config,
+)
 from . import gpu_slots, job_keeper, ray_trial_task, stale_jobs
 from .base import BaseExecutor
 from .gpu_slots import check_gpus_per_trial
 from .local import job_command
+
 
 @EXECUTORS.register_module()
 class RayExecutor(BaseExecutor):

@@ -18,7 +18,7 @@ import os
 import os.path as osp
 import signal
 import time
-from typing import Callable, List
+from collections.abc import Callable
 
 PGID_NAME = 'trial.pgid'
 _PR_SET_PDEATHSIG = 1
@@ -95,7 +95,7 @@ def _leader_cmdline(pid: int) -> str:
         return ''
 
 
-def live_group_members(pgid: int) -> List[int]:
+def live_group_members(pgid: int) -> list[int]:
     """Pids of the processes in process group ``pgid`` that are not zombies."""
     members = []
     for entry in os.listdir('/proc'):

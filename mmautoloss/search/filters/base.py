@@ -2,8 +2,9 @@
 candidate formulas are worth a proxy training job (AutoLoss-Zero section 3.2,
 CSE-Autoloss section 3.2.2)."""
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, List, Optional, Sequence, Tuple
+from typing import ClassVar
 
 from ..structures import VerdictStatus
 
@@ -22,8 +23,8 @@ class Verdict:
     """
     status: str
     reason: str = ''
-    score: Optional[float] = None
-    signature: Optional[Tuple[float, ...]] = None
+    score: float | None = None
+    signature: tuple[float, ...] | None = None
 
     @property
     def accepted(self) -> bool:
@@ -39,8 +40,8 @@ class FormulaFilter(ABC):
     sets one).
     """
 
-    search_inputs: ClassVar[Tuple[str, ...]] = ()
+    search_inputs: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
-    def judge_many(self, key: str, formulas: Sequence[str]) -> List[Verdict]:
+    def judge_many(self, key: str, formulas: Sequence[str]) -> list[Verdict]:
         """The verdict on each formula as the loss of branch ``key``, in order."""

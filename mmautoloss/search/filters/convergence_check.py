@@ -29,8 +29,8 @@ backward pass gives all their gradients, and the properties are tensor compariso
 all candidates at once.
 """
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -92,7 +92,7 @@ class ConvergenceCheck(FormulaFilter):
 
     search_inputs = ('branches', 'seed')
 
-    def __init__(self, branches: Mapping[str, Tuple[PrimitiveSet, str]], num_classes: int = 4,
+    def __init__(self, branches: Mapping[str, tuple[PrimitiveSet, str]], num_classes: int = 4,
                  score_range: Sequence[float] = (-8.0, 16.0), grid_points: int = 49,
                  grad_ratio: float = 0.01, monotone_tol: float = 1e-6,
                  min_change: float = 1e-4,
@@ -131,7 +131,7 @@ class ConvergenceCheck(FormulaFilter):
             if kind not in CLS_KINDS + ('box', ):
                 raise ValueError(f'the convergence check covers classification and box '
                                  f'regression branches, not {kind!r} (key {key!r})')
-        self._inputs: Dict[str, tuple] = {}
+        self._inputs: dict[str, tuple] = {}
 
     # -- inputs ------------------------------------------------------------------------
     def _cls_inputs(self, kind: str) -> tuple:
@@ -220,7 +220,7 @@ class ConvergenceCheck(FormulaFilter):
         return self._inputs['box']
 
     # -- the check ---------------------------------------------------------------------
-    def judge_many(self, key: str, formulas: Sequence[str]) -> List[Verdict]:
+    def judge_many(self, key: str, formulas: Sequence[str]) -> list[Verdict]:
         """The verdict on each formula as the loss of branch ``key``, on one thread: the
         grid's tensors are small, and intra-op threads only add synchronisation (on 2
         busy cores the check ran 50-60x slower with 2 threads than with 1)."""
@@ -233,7 +233,7 @@ class ConvergenceCheck(FormulaFilter):
         finally:
             torch.set_num_threads(threads)
 
-    def _judge(self, key: str, formulas: Sequence[str]) -> List[Verdict]:
+    def _judge(self, key: str, formulas: Sequence[str]) -> list[Verdict]:
         from mmautoloss.models.losses import ExprLoss
         pset, kind = self.branches[key]
         losses = [ExprLoss(f, pset, kind, reduction='none') for f in formulas]
@@ -269,7 +269,7 @@ class ConvergenceCheck(FormulaFilter):
                 verdicts.append(Verdict(VerdictStatus.ACCEPTED))
         return verdicts
 
-    def _property_failures(self, value: Tensor, grad: Tensor, paths: List[_Path]) -> List[str]:
+    def _property_failures(self, value: Tensor, grad: Tensor, paths: list[_Path]) -> list[str]:
         """Per candidate, the first property that fails on the first path where one fails
         ('' when all hold); computed for all candidates and paths at once."""
         points = self.grid_points

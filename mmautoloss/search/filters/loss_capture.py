@@ -9,8 +9,8 @@ anchor head calls its loss once per feature level).
 """
 import copy
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
 
 import torch
 from mmengine.config import Config
@@ -41,7 +41,7 @@ class _Recorder(nn.Module):
     def __init__(self, loss: nn.Module) -> None:
         super().__init__()
         self.inner = loss
-        self.calls: List[LossCall] = []
+        self.calls: list[LossCall] = []
 
     def forward(self, *args, **kwargs):
         self.calls.append(LossCall(_detach(args), _detach(kwargs)))
@@ -82,7 +82,7 @@ def _set_module(model: nn.Module, key: str, module: nn.Module) -> None:
 
 
 def capture_loss_calls(proxy_cfg: Config, keys: Sequence[str], num_samples: int,
-                       seed: int) -> Dict[str, List[List[LossCall]]]:
+                       seed: int) -> dict[str, list[list[LossCall]]]:
     """Per searched key, per sample, the loss calls of one training forward of a randomly
     initialised proxy network on ``num_samples`` training samples drawn with ``seed``."""
     from mmengine.dataset import pseudo_collate
@@ -106,7 +106,7 @@ def capture_loss_calls(proxy_cfg: Config, keys: Sequence[str], num_samples: int,
         for key in keys:
             recorders[key] = _Recorder(module_at(model, key))
             _set_module(model, key, recorders[key])
-        captured: Dict[str, List[List[LossCall]]] = {key: [] for key in keys}
+        captured: dict[str, list[list[LossCall]]] = {key: [] for key in keys}
         for number, index in enumerate(random.Random(seed).sample(range(len(dataset)),
                                                                   num_samples)):
             for recorder in recorders.values():

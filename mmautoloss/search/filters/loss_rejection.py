@@ -23,15 +23,14 @@ optimisation, to two significant digits, are the candidate's signature: two form
 the same signature on every sample and branch are the same loss (the check of section 3.2).
 """
 import math
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping, Sequence
 
 import torch
 from mmengine.config import Config
 from torch import Tensor
 
 from ...functional.formulas import PrimitiveSet
-from ...functional.prediction_metrics import (box_ap, keypoint_ap, mask_ap, ranking_ap,
-                                              seg_metric)
+from ...functional.prediction_metrics import box_ap, keypoint_ap, mask_ap, ranking_ap, seg_metric
 from ...registry import FILTERS
 from ...utils.checks import check_int, check_number
 from ..errors import SearchConfigError
@@ -76,7 +75,7 @@ class LossRejection(FormulaFilter):
 
     search_inputs = ('proxy_cfg', 'branches')
 
-    def __init__(self, proxy_cfg: Config, branches: Mapping[str, Tuple[PrimitiveSet, str]],
+    def __init__(self, proxy_cfg: Config, branches: Mapping[str, tuple[PrimitiveSet, str]],
                  metric: str = 'mIoU', num_samples: int = 5, threshold: float = 0.6,
                  steps: int = 50, lr: float = 0.02, momentum: float = 0.9, seed: int = 0,
                  tolerance: int = 1, early_check: int = 10, early_gain: float = 0.05,
@@ -102,10 +101,10 @@ class LossRejection(FormulaFilter):
         self.seed = seed
         self.tolerance = tolerance
         self.early_check, self.early_gain = early_check, float(early_gain)
-        self._calls: Optional[Dict[str, List[List[LossCall]]]] = None
+        self._calls: dict[str, list[list[LossCall]]] | None = None
 
     @property
-    def calls(self) -> Dict[str, List[List[LossCall]]]:
+    def calls(self) -> dict[str, list[list[LossCall]]]:
         """The recorded loss calls, captured on first use (a proxy forward per sample)."""
         if self._calls is None:
             try:
@@ -117,7 +116,7 @@ class LossRejection(FormulaFilter):
                     f'{type(error).__name__}: {error}') from error
         return self._calls
 
-    def judge_many(self, key: str, formulas: Sequence[str]) -> List[Verdict]:
+    def judge_many(self, key: str, formulas: Sequence[str]) -> list[Verdict]:
         """The verdict on each formula as the loss of branch ``key``, one after the other
         (each optimises the recorded inputs on its own)."""
         return [self.judge(key, formula) for formula in formulas]
@@ -141,7 +140,7 @@ class LossRejection(FormulaFilter):
         status = VerdictStatus.ACCEPTED if score >= self.threshold else VerdictStatus.REJECTED
         return Verdict(status, score=score, signature=signature)
 
-    def _units(self, key: str) -> List[Tuple[List[LossCall], List[int]]]:
+    def _units(self, key: str) -> list[tuple[list[LossCall], list[int]]]:
         """What is optimised together, with the rows of each sample in it: segmentation
         stacks the B samples into one batch (one image each), detection all rows of all
         calls (``MeanNHW`` then averages over every recorded row)."""
@@ -161,7 +160,7 @@ class LossRejection(FormulaFilter):
         return [([LossCall(args, kwargs)], rows)]
 
     def _optimise(self, loss, kind: str, calls: Sequence[LossCall],
-                  rows: List[int]) -> Optional[Tuple[Tensor, List[float]]]:
+                  rows: list[int]) -> tuple[Tensor, list[float]] | None:
         preds = [call.args[0].float().clone().requires_grad_() for call in calls]
         rest = [tuple(_float(a) for a in call.args[1:]) for call in calls]
         kwargs = [{k: _float(v) for k, v in call.kwargs.items() if k != 'avg_factor'}
@@ -169,7 +168,7 @@ class LossRejection(FormulaFilter):
         before = self._metric(kind, [p.detach() for p in preds], rest, kwargs)
         velocity = [torch.zeros_like(p) for p in preds]
         lr = self.box_lr if kind == 'box' else self.lr
-        norms: List[float] = []
+        norms: list[float] = []
         for step in range(self.steps):
             total = sum(loss(p, *r, **k) for p, r, k in zip(preds, rest, kwargs))
             grads = torch.autograd.grad(total, preds, allow_unused=True)
@@ -196,8 +195,8 @@ class LossRejection(FormulaFilter):
         after = self._metric(kind, [p.detach() for p in preds], rest, kwargs)
         return after - before, norms
 
-    def _metric(self, kind: str, preds: List[Tensor], rest: List[tuple],
-                kwargs: List[dict]) -> Tensor:
+    def _metric(self, kind: str, preds: list[Tensor], rest: list[tuple],
+                kwargs: list[dict]) -> Tensor:
         """The metric of the unit, per sample (a (B,) or (1,) tensor)."""
         if kind == 'seg':
             ignore = kwargs[0].get('ignore_index', 255)

@@ -8,7 +8,8 @@ restored with ``load_state_dict`` re-asks exactly the same candidates (used by `
 """
 import copy
 import math
-from typing import ClassVar, Dict, List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
+from typing import ClassVar
 
 from ...registry import SEARCHERS  # noqa: F401  (re-exported to the searchers)
 from ...utils.checks import check_int
@@ -32,25 +33,25 @@ class BaseSearcher:
     #: the registered type of a formula filter (``FILTERS``, e.g. ``'LossRejection'``) or
     #: the class of a stage of the searcher; each gets its field's settings and the
     #: ``search_inputs`` it names
-    built_fields: ClassVar[Dict[str, Union[str, type]]] = {}
+    built_fields: ClassVar[dict[str, str | type]] = {}
     #: of those, the ones built with default settings when the config leaves them out
     #: (``None`` in the config turns one off)
-    default_fields: ClassVar[Tuple[str, ...]] = ()
+    default_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, num_rounds: int, samples_per_round: int, seed: int = 0) -> None:
         self.num_rounds = check_int(num_rounds, 'num_rounds', 1)
         self.samples_per_round = check_int(samples_per_round, 'samples_per_round', 1)
         self.seed = check_int(seed, 'seed', 0)
         self.round = 0
-        self._pending: Dict[str, float] = {}
-        self.best_sample: Optional[dict] = None
-        self.history: List[dict] = []
+        self._pending: dict[str, float] = {}
+        self.best_sample: dict | None = None
+        self.history: list[dict] = []
 
     @property
     def finished(self) -> bool:
         return self.round >= self.num_rounds
 
-    def ask(self) -> List[Candidate]:
+    def ask(self) -> list[Candidate]:
         """Candidates of the current round (the same list every time until the round ends)."""
         if self.finished:
             raise RuntimeError(f'the search is finished after {self.num_rounds} rounds')
@@ -94,11 +95,11 @@ class BaseSearcher:
         """Trials of the whole search (for progress and ETA)."""
         return self.num_rounds * self.samples_per_round
 
-    def proposal_stats(self) -> Optional[dict]:
+    def proposal_stats(self) -> dict | None:
         """How many candidates each filter stage removed this round (None: no filters)."""
         return None
 
-    def stage_rows(self) -> List[dict]:
+    def stage_rows(self) -> list[dict]:
         """Stage counts of each finished generation of a multi-stage search (CSE-Autoloss
         Table 2); empty for the others."""
         return []
@@ -131,10 +132,10 @@ class BaseSearcher:
         self.best_sample = state['best_sample']
         self.history = [dict(h) for h in state['history']]
 
-    def _propose(self) -> List[Candidate]:
+    def _propose(self) -> list[Candidate]:
         raise NotImplementedError
 
-    def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
+    def _update(self, candidates: list[Candidate], rewards: list[float]) -> None:
         raise NotImplementedError
 
 
@@ -149,7 +150,7 @@ class VectorSearcher(BaseSearcher):
     """
 
     def __init__(self, dim: int, num_rounds: int, samples_per_round: int, seed: int = 0,
-                 initial_mean: Optional[Sequence[float]] = None) -> None:
+                 initial_mean: Sequence[float] | None = None) -> None:
         super().__init__(num_rounds, samples_per_round, seed)
         self.dim = check_int(dim, 'dim', 1)
         self.initial_mean = check_unit_vector(

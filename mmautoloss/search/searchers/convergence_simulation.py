@@ -37,14 +37,13 @@ the decisions of an uninterrupted search.
 """
 import copy
 import random
-from typing import Dict, List, Optional, Tuple
 
 from ...functional.formulas import Formula, FormulaError, PrimitiveSet, parse_formula
 from ...functional.formulas.released import RELEASED_FORMULAS
-from ..variation.deap_operators import crossover, mutate
 from ...utils.checks import check_int, check_number
 from ..errors import SearchConfigError
 from ..structures import Candidate, TrialRole, candidate_id
+from ..variation.deap_operators import crossover, mutate
 from .base import SEARCHERS, BaseSearcher
 from .optimisation_simulation import OptimisationSimulation
 
@@ -86,11 +85,11 @@ class ConvergenceSimulationSearcher(BaseSearcher):
     built_fields = dict(convergence='ConvergenceCheck', simulation=OptimisationSimulation)
     default_fields = ('convergence', 'simulation')
 
-    def __init__(self, branches: Dict[str, Tuple[PrimitiveSet, str]], num_rounds: int,
-                 samples_per_round: int, seed: int = 0, initial_loss: Optional[str] = None,
+    def __init__(self, branches: dict[str, tuple[PrimitiveSet, str]], num_rounds: int,
+                 samples_per_round: int, seed: int = 0, initial_loss: str | None = None,
                  population_size: int = 20, num_parents: int = 2,
                  crossover_prob: float = 0.5, mutation_prob: float = 0.8, depth: int = 2,
-                 max_simulated: Optional[int] = None, convergence=None,
+                 max_simulated: int | None = None, convergence=None,
                  simulation=None) -> None:
         super().__init__(num_rounds, samples_per_round, seed)
         if not isinstance(branches, dict) or len(branches) != 1:
@@ -121,14 +120,14 @@ class ConvergenceSimulationSearcher(BaseSearcher):
         self.rounds_per_generation = 1 if simulation is None else 2
         self._rng = random.Random(f'cse-autoloss:{seed}')
         #: canonical formulas judged so far (duplicates are not judged again)
-        self.judged: List[str] = []
+        self.judged: list[str] = []
         #: parents of the next generation: dict(formula, reward, verify_ap)
-        self.parents: List[dict] = []
+        self.parents: list[dict] = []
         #: the AP on D_verify that a simulated candidate must reach
-        self.threshold: Optional[float] = None
+        self.threshold: float | None = None
         #: one finished Table-2 row per generation
-        self.stats: List[dict] = []
-        self._generation: Optional[dict] = None
+        self.stats: list[dict] = []
+        self._generation: dict | None = None
 
     # -- rounds and generations ----------------------------------------------------------
     @property
@@ -166,7 +165,7 @@ class ConvergenceSimulationSearcher(BaseSearcher):
             self.simulation.prepare(work_dir)
 
     # -- proposals -----------------------------------------------------------------------
-    def _propose(self) -> List[Candidate]:
+    def _propose(self) -> list[Candidate]:
         if self._generation is None or self._generation['generation'] != self.generation:
             self._generation = self._make_generation()
         gen = self._generation
@@ -185,13 +184,13 @@ class ConvergenceSimulationSearcher(BaseSearcher):
         last = STAGES.index('simulated') if self.phase == 'simulate' else len(STAGES) - 1
         return {stage: row[stage] for stage in STAGES[:last + 1]}
 
-    def stage_rows(self) -> List[dict]:
+    def stage_rows(self) -> list[dict]:
         """One row of stage counts per finished generation."""
         return copy.deepcopy(self.stats)
 
     def _make_generation(self) -> dict:
         row = dict(generation=self.generation, **dict.fromkeys(STAGES, 0))
-        survivors: List[str] = []
+        survivors: list[str] = []
         for _ in range(MAX_BATCHES):
             batch = [str(f) for f in self._offspring()]
             row['generated'] += len(batch)
@@ -233,13 +232,13 @@ class ConvergenceSimulationSearcher(BaseSearcher):
             row['simulated'] = len(survivors)
         return gen
 
-    def _offspring(self) -> List[Formula]:
+    def _offspring(self) -> list[Formula]:
         """N mutants of L_I (generation 1) or N offspring of the parents."""
         if not self.parents:
             return [mutate(self.initial, self._rng, self.depth)
                     for _ in range(self.population_size)]
         pool = [parse_formula(p['formula'], self.pset, self.kind) for p in self.parents]
-        children: List[Formula] = []
+        children: list[Formula] = []
         while len(children) < self.population_size:
             first, second = self._rng.choice(pool), self._rng.choice(pool)
             if self._rng.random() < self.crossover_prob:
@@ -251,7 +250,7 @@ class ConvergenceSimulationSearcher(BaseSearcher):
         return children[:self.population_size]
 
     # -- results -------------------------------------------------------------------------
-    def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
+    def _update(self, candidates: list[Candidate], rewards: list[float]) -> None:
         gen = self._generation
         row = gen['row']
         if self.phase == 'simulate':
@@ -275,7 +274,7 @@ class ConvergenceSimulationSearcher(BaseSearcher):
                    for c, r in zip(candidates, rewards)]
         self._finish_generation(row, trained)
 
-    def _finish_generation(self, row: dict, trained: List[dict]) -> None:
+    def _finish_generation(self, row: dict, trained: list[dict]) -> None:
         ranked = sorted(trained, key=lambda t: -t['reward'])
         if ranked:
             row.update(best_reward=ranked[0]['reward'], best_formula=ranked[0]['formula'])

@@ -19,7 +19,6 @@ import copy
 import json
 import os.path as osp
 import random
-from typing import List, Optional
 
 from mmengine.config import Config
 
@@ -51,7 +50,7 @@ class OptimisationSimulation:
     search_inputs = ('proxy_cfg', 'seed')
 
     def __init__(self, proxy_cfg: Config, iters: int = 60, images_per_category: int = 1,
-                 warmup_fraction: float = 0.2, load_from: Optional[str] = None,
+                 warmup_fraction: float = 0.2, load_from: str | None = None,
                  seed: int = 0) -> None:
         for name, value, low in (('iters', iters, 1),
                                  ('images_per_category', images_per_category, 1),
@@ -77,8 +76,8 @@ class OptimisationSimulation:
         if not isinstance(train_cfg, dict) or 'max_iters' not in train_cfg:
             raise ValueError('the model-optimisation simulation shortens an iteration-based '
                              f'schedule; the proxy\'s train_cfg is {train_cfg!r}')
-        self.ann_file: Optional[str] = None
-        self.image_ids: List[int] = []
+        self.ann_file: str | None = None
+        self.image_ids: list[int] = []
 
     @staticmethod
     def _train_dataset(proxy_cfg: Config) -> dict:
@@ -108,7 +107,7 @@ class OptimisationSimulation:
         for ann in coco['annotations']:
             images_of.setdefault(ann['category_id'], set()).add(ann['image_id'])
         rng = random.Random(f'verification:{self.seed}')
-        chosen: List[int] = []
+        chosen: list[int] = []
         for category in sorted(c['id'] for c in coco['categories']):
             pool = sorted(images_of.get(category, set()) - set(chosen))
             chosen.extend(rng.sample(pool, min(self.images_per_category, len(pool))))

@@ -16,7 +16,8 @@ treated as its own policy and the clipped objectives are summed over dimensions.
 by Adam (``num_steps`` iterations, linear warm-up from 0 over ``warmup_steps``) on mu,
 projected back onto [0, 1] after every step.
 
-Defaults follow ASL (appendix, the authors' search settings): sigma 0.2 fixed, eps 0.2, Adam lr 0.2 for 60 steps.
+Defaults follow ASL (appendix, the authors' search settings): sigma 0.2 fixed, eps 0.2,
+Adam lr 0.2 for 60 steps.
 PAP (section 4.1) uses sigma 0.2 decaying linearly to 0 (``sigma_schedule='linear'``:
 sigma_t = sigma (1 - t / T), t = 0 .. T-1), eps 0.1 and Adam lr 0.01 for 100 steps with 30
 warm-up steps.
@@ -29,7 +30,7 @@ highest average evaluation score", section 4.3); its ``reward`` is that round av
 the exported one.
 """
 import math
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -65,7 +66,7 @@ class PPO2Searcher(VectorSearcher):
     """
 
     def __init__(self, dim: int, num_rounds: int, samples_per_round: int, seed: int = 0,
-                 initial_mean: Optional[Sequence[float]] = None, sigma: float = 0.2,
+                 initial_mean: Sequence[float] | None = None, sigma: float = 0.2,
                  sigma_schedule: str = 'constant', clip_eps: float = 0.2,
                  clip: str = 'per_dimension', lr: float = 0.2,
                  num_steps: int = 60, warmup_steps: int = 0, sample_mean: bool = True,
@@ -98,7 +99,7 @@ class PPO2Searcher(VectorSearcher):
         self.sample_mean = sample_mean
         self.select = select
         self.mean = list(self.initial_mean)
-        self.best_mean: Optional[dict] = None
+        self.best_mean: dict | None = None
 
     def sigma_at(self, round_index: int) -> float:
         """sigma_t of round ``round_index`` (0-based)."""
@@ -106,7 +107,7 @@ class PPO2Searcher(VectorSearcher):
             return self.sigma
         return self.sigma * (1 - round_index / self.num_rounds)
 
-    def _propose(self) -> List[Candidate]:
+    def _propose(self) -> list[Candidate]:
         rng = np.random.default_rng([self.seed, self.round])
         num_drawn = self.samples_per_round - int(self.sample_mean)
         uniform = torch.from_numpy(rng.random((num_drawn, self.dim)))
@@ -117,7 +118,7 @@ class PPO2Searcher(VectorSearcher):
                           TrialRole.MEAN if self.sample_mean and i == 0 else TrialRole.SAMPLE)
                 for i, vector in enumerate(vectors)]
 
-    def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
+    def _update(self, candidates: list[Candidate], rewards: list[float]) -> None:
         round_average = sum(rewards) / len(rewards)
         if self.best_mean is None or round_average > self.best_mean['reward']:
             self.best_mean = dict(
@@ -129,7 +130,7 @@ class PPO2Searcher(VectorSearcher):
                                      self.sigma_at(self.round))
 
     def update_mean(self, mean: Sequence[float], samples: Sequence[Sequence[float]],
-                    rewards: Sequence[float], sigma: float) -> List[float]:
+                    rewards: Sequence[float], sigma: float) -> list[float]:
         """Solve the clipped surrogate argmax (ASL eq. 15 / PAP eq. 10-11) with Adam."""
         old_mean = torch.tensor(mean, dtype=torch.float64)
         theta = torch.tensor(samples, dtype=torch.float64)

@@ -1,12 +1,11 @@
 """Random formula search: the baseline of the formula searches (every candidate is a random
 initial loss of AutoLoss-Zero section 3.2, Figure 2, one formula per searched branch)."""
 import random
-from typing import Dict, List, Tuple
 
 from ...functional.formulas import PrimitiveSet
-from ..variation import random_formula
 from ...utils.checks import check_int
 from ..structures import Candidate, candidate_id
+from ..variation import random_formula
 from .base import SEARCHERS, BaseSearcher
 
 
@@ -24,7 +23,7 @@ class RandomFormulaSearcher(BaseSearcher):
 
     allows_early_stopping = True  # ranks by reward; a truncated one ranks low
 
-    def __init__(self, branches: Dict[str, Tuple[PrimitiveSet, str]], num_rounds: int,
+    def __init__(self, branches: dict[str, tuple[PrimitiveSet, str]], num_rounds: int,
                  samples_per_round: int, seed: int = 0, depth: int = 3) -> None:
         super().__init__(num_rounds, samples_per_round, seed)
         if not branches:
@@ -34,12 +33,12 @@ class RandomFormulaSearcher(BaseSearcher):
         for pset, kind in self.branches.values():
             random_formula(pset, kind, self.depth, random.Random(0))  # depth fits the set
 
-    def _propose(self) -> List[Candidate]:
+    def _propose(self) -> list[Candidate]:
         rng = random.Random(f'{self.seed}:{self.round}')
         return [Candidate(candidate_id(self.round, i), self.round, i,
                           {key: str(random_formula(pset, kind, self.depth, rng))
                            for key, (pset, kind) in self.branches.items()})
                 for i in range(self.samples_per_round)]
 
-    def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
+    def _update(self, candidates: list[Candidate], rewards: list[float]) -> None:
         """Random search learns nothing from rewards beyond the best sample (kept by the base)."""

@@ -1,5 +1,4 @@
 """Uniform random search, the baseline of ASL Fig. 3 and PAP Fig. 3."""
-from typing import List
 
 import numpy as np
 
@@ -15,11 +14,11 @@ class RandomSearcher(VectorSearcher):
 
     allows_early_stopping = True  # ranks by reward; a truncated one ranks low
 
-    def _propose(self) -> List[Candidate]:
+    def _propose(self) -> list[Candidate]:
         rng = np.random.default_rng([self.seed, self.round])
         vectors = rng.random((self.samples_per_round, self.dim)).tolist()
         return [Candidate(candidate_id(self.round, i), self.round, i, vector)
                 for i, vector in enumerate(vectors)]
 
-    def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
+    def _update(self, candidates: list[Candidate], rewards: list[float]) -> None:
         """Random search learns nothing from rewards beyond the best sample (kept by the base)."""

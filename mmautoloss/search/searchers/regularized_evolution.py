@@ -24,13 +24,12 @@ a resumed search makes exactly the decisions of an uninterrupted one.
 import copy
 import math
 import random
-from typing import Dict, List, Optional, Tuple
 
 from ...functional.formulas import PrimitiveSet, parse_formula
-from ..variation import offspring, random_formula
 from ...utils.checks import check_int, check_number
 from ..errors import SearchConfigError
 from ..structures import Candidate, candidate_id
+from ..variation import offspring, random_formula
 from .base import SEARCHERS, BaseSearcher
 
 #: draws of a branch formula before the search gives up on finding an accepted one
@@ -61,7 +60,7 @@ class RegularizedEvolutionSearcher(BaseSearcher):
     allows_early_stopping = True  # ranks by reward; a truncated one ranks low
     built_fields = dict(loss_rejection='LossRejection')
 
-    def __init__(self, branches: Dict[str, Tuple[PrimitiveSet, str]], num_rounds: int,
+    def __init__(self, branches: dict[str, tuple[PrimitiveSet, str]], num_rounds: int,
                  samples_per_round: int, seed: int = 0, population_size: int = 20,
                  max_population: int = 2500, tournament_fraction: float = 0.05,
                  depth: int = 3, copy_prob: float = 0.1, reinit_prob: float = 0.5,
@@ -80,14 +79,14 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         for pset, kind in self.branches.values():
             random_formula(pset, kind, self.depth, random.Random(0))  # depth fits the set
         self.loss_rejection = loss_rejection
-        self.population: List[dict] = []
+        self.population: list[dict] = []
         #: candidate signature -> reward of its training (gradient-equivalence check)
-        self.known: Dict[str, float] = {}
+        self.known: dict[str, float] = {}
         #: 'key=formula' -> its rounded gradient norms, for every formula the protocol judged
-        self.branch_signatures: Dict[str, List[float]] = {}
-        self.stats: List[dict] = []
+        self.branch_signatures: dict[str, list[float]] = {}
+        self.stats: list[dict] = []
         self._rng = random.Random(f'regularized-evolution:{seed}')
-        self._proposal: Optional[dict] = None
+        self._proposal: dict | None = None
 
     @property
     def total_trials(self) -> int:
@@ -95,7 +94,7 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         return self.population_size + (self.num_rounds - 1) * self.samples_per_round
 
     # -- proposals ---------------------------------------------------------------------
-    def _propose(self) -> List[Candidate]:
+    def _propose(self) -> list[Candidate]:
         if self._proposal is None or self._proposal['round'] != self.round:
             self._proposal = self._make_proposal()
         return [Candidate(c['candidate_id'], self.round, c['index'], dict(c['genotype']))
@@ -109,7 +108,7 @@ class RegularizedEvolutionSearcher(BaseSearcher):
     def _make_proposal(self) -> dict:
         counts = dict.fromkeys(STAGES, 0)
         wanted = self.population_size if self.round == 0 else self.samples_per_round
-        chosen: List[dict] = []
+        chosen: list[dict] = []
         signatures = set()
         while len(chosen) < wanted:
             if counts['generated'] > MAX_DRAWS * wanted:
@@ -137,7 +136,7 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         contestants = self._rng.sample(self.population, min(size, len(self.population)))
         return max(contestants, key=lambda member: member['reward'])
 
-    def _child(self, parent: Optional[dict], counts: dict) -> Dict[str, str]:
+    def _child(self, parent: dict | None, counts: dict) -> dict[str, str]:
         """A genotype whose every new formula the protocol accepted."""
         if parent is None:
             return {key: self._accepted(key, None, counts) for key in self.branches}
@@ -146,7 +145,7 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         genotype[key] = self._accepted(key, genotype[key], counts)
         return genotype
 
-    def _accepted(self, key: str, parent: Optional[str], counts: dict) -> str:
+    def _accepted(self, key: str, parent: str | None, counts: dict) -> str:
         pset, kind = self.branches[key]
         parent_formula = None if parent is None else parse_formula(parent, pset, kind)
         for _ in range(MAX_DRAWS):
@@ -166,7 +165,7 @@ class RegularizedEvolutionSearcher(BaseSearcher):
                                 f'protocol in {MAX_DRAWS} draws; lower '
                                 'searcher.loss_rejection.threshold')
 
-    def _signature(self, genotype: Dict[str, str]) -> str:
+    def _signature(self, genotype: dict[str, str]) -> str:
         """Every branch's gradient norms (2 significant digits), or its formula when the
         protocol has not judged it (a search without the protocol)."""
         parts = []
@@ -176,12 +175,12 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         return ';'.join(parts)
 
     # -- results -----------------------------------------------------------------------
-    def _remember(self, genotype: Dict[str, str], reward: float, signature: str) -> None:
+    def _remember(self, genotype: dict[str, str], reward: float, signature: str) -> None:
         self.population.append(dict(genotype=copy.deepcopy(genotype), reward=float(reward),
                                     signature=signature))
         del self.population[:-self.max_population]
 
-    def _update(self, candidates: List[Candidate], rewards: List[float]) -> None:
+    def _update(self, candidates: list[Candidate], rewards: list[float]) -> None:
         by_id = {c['candidate_id']: c for c in self._proposal['candidates']}
         for cand, reward in zip(candidates, rewards):
             signature = by_id[cand.candidate_id]['signature']

@@ -7,7 +7,7 @@ searched through the independent parameters of ASL eq. (13)'s parameterization,
 ``theta_i = (B_i - B_{i-1}) / (B_2n - B_{i-1})`` per axis. The candidate vector is the flat
 concatenation of all curves' parameters, which is exactly ``AutoSegLoss(params=...)``.
 """
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -45,8 +45,8 @@ class ASLSpace(BaseSpace):
     searched_fields = ('metric', 'parameterization', 'num_segments', 'params', 'theta')
 
     def __init__(self, metric: str, key: str = 'model.decode_head.loss_decode',
-                 parameterization: str = 'bezier', num_segments: Optional[int] = None,
-                 loss_options: Optional[dict] = None) -> None:
+                 parameterization: str = 'bezier', num_segments: int | None = None,
+                 loss_options: dict | None = None) -> None:
         super().__init__([key], loss_options)
         if metric not in CURVE_NAMES:
             raise ValueError(f'metric must be one of {sorted(CURVE_NAMES)}, got {metric!r}')
@@ -65,24 +65,24 @@ class ASLSpace(BaseSpace):
         self.curve_names = CURVE_NAMES[metric]
         self.dim = len(self.curve_names) * self.num_points * 2
 
-    def initial_mean(self) -> List[float]:
+    def initial_mean(self) -> list[float]:
         identity = MonotoneFunction.identity_params(self.parameterization, self.num_segments)
         return identity.flatten().tolist() * len(self.curve_names)
 
-    def _per_curve(self, values: Sequence[float]) -> List[torch.Tensor]:
+    def _per_curve(self, values: Sequence[float]) -> list[torch.Tensor]:
         tensor = torch.tensor(list(values), dtype=torch.float64)
         return list(tensor.reshape(len(self.curve_names), self.num_points, 2))
 
-    def curves(self, candidate: Sequence[float]) -> Dict[str, MonotoneFunction]:
+    def curves(self, candidate: Sequence[float]) -> dict[str, MonotoneFunction]:
         params = self._per_curve(self.check(candidate))
         return {name: MonotoneFunction.from_params(self.parameterization, p, name=name)
                 for name, p in zip(self.curve_names, params)}
 
-    def _loss_fields(self, key: str, part: List[float]) -> dict:
+    def _loss_fields(self, key: str, part: list[float]) -> dict:
         return dict(metric=self.metric, parameterization=self.parameterization,
                     num_segments=self.num_segments, params=list(part))
 
-    def _from_loss(self, key: str, loss: dict) -> List[float]:
+    def _from_loss(self, key: str, loss: dict) -> list[float]:
         """Candidate of an ``AutoSegLoss`` dict with ``params`` or ``theta`` (coordinates)."""
         for field, expected in (('metric', self.metric),
                                 ('parameterization', self.parameterization),
@@ -98,7 +98,7 @@ class ASLSpace(BaseSpace):
         if len(theta) != self.dim:
             raise ValueError(f'overrides[{key!r}].theta must have {self.dim} numbers, '
                              f'got {len(theta)}')
-        values: List[float] = []
+        values: list[float] = []
         for name, points in zip(self.curve_names, self._per_curve(theta)):
             curve = MonotoneFunction.from_points(self.parameterization, points, name=name)
             values.extend(curve.params().flatten().tolist())

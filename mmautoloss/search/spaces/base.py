@@ -8,7 +8,7 @@ space writes exists and keeps the proxy's own loss settings (``num_classes``,
 """
 import copy
 import warnings
-from typing import Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 from mmengine.config import Config
 
@@ -27,9 +27,9 @@ class BaseSpace:
 
     loss_type: str = ''
     #: keys of the proxy's loss dict that the space itself writes; the others are kept
-    searched_fields: Tuple[str, ...] = ()
+    searched_fields: tuple[str, ...] = ()
 
-    def __init__(self, keys: Sequence[str], loss_options: Optional[dict] = None) -> None:
+    def __init__(self, keys: Sequence[str], loss_options: dict | None = None) -> None:
         if isinstance(keys, str) or not isinstance(keys, (list, tuple)) or not keys:
             raise ValueError(f'keys must be a non-empty list of config keys, got {keys!r}')
         for key in keys:
@@ -48,7 +48,7 @@ class BaseSpace:
         self.keys = tuple(keys)
         self.dim = 0
         self.loss_options = copy.deepcopy(loss_options)
-        self._base_losses: Dict[str, dict] = {key: {} for key in self.keys}
+        self._base_losses: dict[str, dict] = {key: {} for key in self.keys}
 
     def bind(self, proxy_cfg: Config) -> None:
         """Read the proxy config's loss dict at every key; keep its non-searched settings.
@@ -70,7 +70,7 @@ class BaseSpace:
             self._base_losses[key] = {k: copy.deepcopy(v) for k, v in dict(value).items()
                                       if k not in self.searched_fields and k != 'type'}
 
-    def check(self, candidate: Sequence[float]) -> List[float]:
+    def check(self, candidate: Sequence[float]) -> list[float]:
         """The candidate as floats; ``ValueError`` naming it unless it has ``dim`` finite
         values in [0, 1]."""
         if isinstance(candidate, (str, bytes)) or not isinstance(candidate, Sequence):
@@ -78,13 +78,13 @@ class BaseSpace:
                              f'{candidate!r}')
         return check_unit_vector(candidate, self.dim, 'candidate')
 
-    def split(self, candidate: Sequence[float]) -> Dict[str, List[float]]:
+    def split(self, candidate: Sequence[float]) -> dict[str, list[float]]:
         """The part of the candidate that belongs to each key."""
         values = self.check(candidate)
         size = self.dim // len(self.keys)
         return {key: values[i * size:(i + 1) * size] for i, key in enumerate(self.keys)}
 
-    def to_overrides(self, candidate: Sequence[float]) -> Dict[str, dict]:
+    def to_overrides(self, candidate: Sequence[float]) -> dict[str, dict]:
         """Config overrides (dotted key -> full loss dict, replacing the proxy's with
         ``_delete_=True``) that make a proxy job train with this candidate's loss."""
         overrides = {}
@@ -96,7 +96,7 @@ class BaseSpace:
             overrides[key] = loss
         return overrides
 
-    def from_overrides(self, overrides: Dict[str, dict]) -> List[float]:
+    def from_overrides(self, overrides: dict[str, dict]) -> list[float]:
         """Inverse of :meth:`to_overrides`: the candidate that these loss dicts encode."""
         if not isinstance(overrides, dict):
             raise ValueError(f'overrides must be a dict of config key -> loss dict, got '
@@ -112,7 +112,7 @@ class BaseSpace:
             parts[key] = self._from_loss(key, loss)
         return self.check(self._join(parts))
 
-    def _join(self, parts: Dict[str, List[float]]) -> List[float]:
+    def _join(self, parts: dict[str, list[float]]) -> list[float]:
         """The candidate made of each key's part (the inverse of :meth:`split`)."""
         return [value for key in self.keys for value in parts[key]]
 
@@ -121,11 +121,11 @@ class BaseSpace:
         ``initial_mean`` for a vector space."""
         return dict(dim=self.dim, initial_mean=self.initial_mean())
 
-    def example(self) -> List[float]:
+    def example(self) -> list[float]:
         """A valid candidate, built once at validation to check the loss the jobs build."""
         return self.initial_mean()
 
-    def describe(self, candidate: Sequence[float]) -> Optional[Dict[str, str]]:
+    def describe(self, candidate: Sequence[float]) -> dict[str, str] | None:
         """A readable form of the candidate for best.json (None: the vector says it all)."""
         return None
 
@@ -134,16 +134,16 @@ class BaseSpace:
         from ..reporting import plot_curves
         plot_curves(self.curves(candidate), path, title)
 
-    def initial_mean(self) -> List[float]:
+    def initial_mean(self) -> list[float]:
         """Starting mean of the search: the identity curves (ASL / PAP mu_1)."""
         raise NotImplementedError
 
-    def curves(self, candidate: Sequence[float]) -> Dict[str, MonotoneFunction]:
+    def curves(self, candidate: Sequence[float]) -> dict[str, MonotoneFunction]:
         """The searched curves of a candidate, named for plots (e.g. ``'g_AND'``)."""
         raise NotImplementedError
 
-    def _loss_fields(self, key: str, part: List[float]) -> dict:
+    def _loss_fields(self, key: str, part: list[float]) -> dict:
         raise NotImplementedError
 
-    def _from_loss(self, key: str, loss: dict) -> List[float]:
+    def _from_loss(self, key: str, loss: dict) -> list[float]:
         raise NotImplementedError

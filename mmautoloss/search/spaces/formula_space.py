@@ -7,12 +7,17 @@ that loss kept (``loss_weight``, ``use_sigmoid``, ...; a proxy loss of another t
 the default ``CrossEntropyLoss``, keeps only the settings ``ExprLoss`` shares with it).
 """
 import copy
-from typing import Dict, Mapping, Optional, Tuple, Union
+from collections.abc import Mapping
 
 from mmengine.config import Config
 
-from ...functional.formulas import (Formula, FormulaError, PrimitiveSet, get_primitive_set,
-                                   parse_formula)
+from ...functional.formulas import (
+    Formula,
+    FormulaError,
+    PrimitiveSet,
+    get_primitive_set,
+    parse_formula,
+)
 from ..structures import get_config_key
 from .base import SPACES, BaseSpace
 
@@ -46,17 +51,17 @@ class FormulaSpace(BaseSpace):
     loss_type = 'ExprLoss'
     searched_fields = ('formula', 'primitive_set', 'branch')
 
-    def __init__(self, branches: Mapping[str, Union[str, dict]],
-                 primitive_set: Union[str, dict] = 'alz',
-                 loss_options: Optional[dict] = None, max_depth: Optional[int] = None,
-                 max_size: Optional[int] = None) -> None:
+    def __init__(self, branches: Mapping[str, str | dict],
+                 primitive_set: str | dict = 'alz',
+                 loss_options: dict | None = None, max_depth: int | None = None,
+                 max_size: int | None = None) -> None:
         if not isinstance(branches, Mapping) or not branches:
             raise ValueError(f'branches must be a non-empty dict of config key -> branch '
                              f'kind, got {branches!r}')
         super().__init__(list(branches), loss_options)
         self.max_depth, self.max_size = max_depth, max_size
-        self.branches: Dict[str, Tuple[PrimitiveSet, str]] = {}
-        self._pset_cfgs: Dict[str, Union[str, dict]] = {}
+        self.branches: dict[str, tuple[PrimitiveSet, str]] = {}
+        self._pset_cfgs: dict[str, str | dict] = {}
         for key, spec in branches.items():
             if isinstance(spec, str):
                 spec = dict(branch=spec)
@@ -82,7 +87,7 @@ class FormulaSpace(BaseSpace):
             self._base_losses[key] = {k: copy.deepcopy(v) for k, v in dict(value).items()
                                       if k in shared}
 
-    def _formulas(self, candidate: Mapping[str, str]) -> Dict[str, Formula]:
+    def _formulas(self, candidate: Mapping[str, str]) -> dict[str, Formula]:
         """The parsed formula of every key; ``ValueError`` naming the key and the formula
         unless every searched key holds a valid one."""
         if not isinstance(candidate, Mapping) or set(candidate) != set(self.keys):
@@ -98,14 +103,14 @@ class FormulaSpace(BaseSpace):
                 raise ValueError(f'candidate[{key!r}]: {error}') from error
         return formulas
 
-    def check(self, candidate: Mapping[str, str]) -> Dict[str, str]:
+    def check(self, candidate: Mapping[str, str]) -> dict[str, str]:
         """The candidate with each formula in canonical form (see :meth:`_formulas`)."""
         return {key: str(formula) for key, formula in self._formulas(candidate).items()}
 
-    def split(self, candidate: Mapping[str, str]) -> Dict[str, str]:
+    def split(self, candidate: Mapping[str, str]) -> dict[str, str]:
         return self.check(candidate)
 
-    def _join(self, parts: Dict[str, str]) -> Dict[str, str]:
+    def _join(self, parts: dict[str, str]) -> dict[str, str]:
         return dict(parts)
 
     def _loss_fields(self, key: str, part: str) -> dict:
@@ -121,12 +126,12 @@ class FormulaSpace(BaseSpace):
     def searcher_args(self) -> dict:
         return dict(branches=dict(self.branches))
 
-    def example(self) -> Dict[str, str]:
+    def example(self) -> dict[str, str]:
         """The simplest valid candidate: each branch's first prediction input alone."""
         return {key: pset.branch(kind).predictions[0]
                 for key, (pset, kind) in self.branches.items()}
 
-    def describe(self, candidate: Mapping[str, str]) -> Dict[str, str]:
+    def describe(self, candidate: Mapping[str, str]) -> dict[str, str]:
         """Each branch's formula as readable maths."""
         return {key: formula.to_math() for key, formula in self._formulas(candidate).items()}
 

@@ -6,7 +6,7 @@ parameters (2 per knot), followed by the gradient-scale parameter theta_lambda i
 lambda = 10 ** (2 theta_lambda - 1). One head has 5 * (M - 1) * 2 + 1 dimensions (41 for
 M = 5); Faster R-CNN searches the RPN and R-CNN heads together (82, PAP section 4).
 """
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -38,7 +38,7 @@ class PAPSpace(BaseSpace):
                        'grad_scale_param')
 
     def __init__(self, keys: Sequence[str], num_segments: int = 5,
-                 loss_options: Optional[dict] = None) -> None:
+                 loss_options: dict | None = None) -> None:
         super().__init__(keys, loss_options)
         self.num_points = MonotoneFunction.num_points('linear', num_segments)
         if self.num_points < 1:
@@ -48,12 +48,12 @@ class PAPSpace(BaseSpace):
         self.head_dim = NUM_FUNCTIONS * self.num_points * 2 + 1
         self.dim = self.head_dim * len(self.keys)
 
-    def initial_mean(self) -> List[float]:
+    def initial_mean(self) -> list[float]:
         identity = MonotoneFunction.identity_params('linear', self.num_segments)
         head = identity.flatten().tolist() * NUM_FUNCTIONS + [grad_scale_to_param(1.0)]
         return head * len(self.keys)
 
-    def curves(self, candidate: Sequence[float]) -> Dict[str, MonotoneFunction]:
+    def curves(self, candidate: Sequence[float]) -> dict[str, MonotoneFunction]:
         curves = {}
         for key, part in self.split(candidate).items():
             head = key.split('.')[-2] if '.' in key else key
@@ -63,11 +63,11 @@ class PAPSpace(BaseSpace):
                 curves[label] = MonotoneFunction.from_params('linear', p, name=label)
         return curves
 
-    def _loss_fields(self, key: str, part: List[float]) -> dict:
+    def _loss_fields(self, key: str, part: list[float]) -> dict:
         return dict(num_segments=self.num_segments, params=list(part[:-1]),
                     grad_scale=grad_scale_from_param(part[-1]))
 
-    def _from_loss(self, key: str, loss: dict) -> List[float]:
+    def _from_loss(self, key: str, loss: dict) -> list[float]:
         """Candidate of a ``ParamAPLoss`` dict with ``params`` or released ``functions``."""
         if loss.get('num_segments', self.num_segments) != self.num_segments:
             raise ValueError(f'overrides[{key!r}].num_segments must be {self.num_segments}, '

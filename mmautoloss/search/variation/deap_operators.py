@@ -17,7 +17,7 @@ draws the parent is kept.
 import copy
 import functools
 import random
-from typing import Callable, Tuple
+from collections.abc import Callable
 
 from deap import gp
 
@@ -46,7 +46,7 @@ def _valid(tree: gp.PrimitiveTree, like: Formula) -> Formula:
 
 
 def crossover(first: Formula, second: Formula,
-              rng: random.Random) -> Tuple[Formula, Formula]:
+              rng: random.Random) -> tuple[Formula, Formula]:
     """Two children of ``gp.cxOnePoint`` (the parents when no valid pair is drawn)."""
     for _ in range(MAX_TRIES):
         a, b = _on_rng(rng, gp.cxOnePoint, copy.deepcopy(first.tree),

@@ -17,7 +17,7 @@ A mutation that leaves the formula unchanged or invalid (no prediction input, ov
 size or depth bound) is drawn again; it never returns its parent.
 """
 import random
-from typing import Callable, List
+from collections.abc import Callable
 
 from deap import gp
 
@@ -48,7 +48,7 @@ def _insertion(formula: Formula, rng: random.Random) -> list:
     return nodes[:span.start] + inserted + nodes[span.stop:]
 
 
-def _children(formula: Formula, index: int) -> List[slice]:
+def _children(formula: Formula, index: int) -> list[slice]:
     children, position = [], index + 1
     for _ in range(formula.tree[index].arity):
         span = formula.tree.searchSubtree(position)

@@ -8,7 +8,6 @@ does not use the prediction is drawn again. The draws come from the caller's
 a searcher's proposals are a pure function of its seed and round.
 """
 import random
-from typing import List, Tuple
 
 from deap import gp
 
@@ -20,7 +19,7 @@ from ...utils.checks import check_int
 MAX_TRIES = 1000
 
 
-def leaf_names(pset: PrimitiveSet, kind: str) -> List[str]:
+def leaf_names(pset: PrimitiveSet, kind: str) -> list[str]:
     """Leaves a random tree draws from: one input per quantity (an alias such as CSE's
     ``Z`` for ``W`` is not drawn twice as often) and the constants."""
     seen, names = set(), []
@@ -31,7 +30,7 @@ def leaf_names(pset: PrimitiveSet, kind: str) -> List[str]:
     return names + [constant_name(value) for value in pset.constants]
 
 
-def node_pools(pset: PrimitiveSet, kind: str) -> Tuple[list, list]:
+def node_pools(pset: PrimitiveSet, kind: str) -> tuple[list, list]:
     """The DEAP nodes a tree of branch ``kind`` draws from: operators and leaves."""
     mapping = pset.deap_set(kind).mapping
     return ([mapping[name] for name in sorted(pset.operators)],

@@ -6,9 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmautoloss.functional.formulas import (BranchInputs, Operator, PrimitiveSet,
-                                            get_primitive_set, parse_formula,
-                                            register_primitive_set)
+from mmautoloss.functional.formulas import (
+    BranchInputs,
+    Operator,
+    PrimitiveSet,
+    get_primitive_set,
+    parse_formula,
+    register_primitive_set,
+)
 from mmautoloss.functional.formulas.released import RELEASED_FORMULAS
 
 

@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
+from mmautoloss.testing import REPO
 from mmautoloss.testing.toydet_training import train_toydet_proxy
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-from mmautoloss.testing import REPO
 PAPLOSS = os.path.join(REPO, 'configs', 'paploss')
 PROXY = os.path.join(REPO, 'configs', 'proxies', 'paploss_toydet_deformable-detr.py')
 RELEASED = os.path.join(PAPLOSS, 'deformable-detr_r50_paploss_8xb4-50e_coco.py')
@@ -204,7 +204,8 @@ def test_prediction_keeps_the_top_sigmoid_query_class_pairs():
 
 
 @pytest.mark.parametrize('overrides, error, match', [
-    (dict(loss_ap=dict(type='FocalLoss', use_sigmoid=True)), ValueError, "loss_ap.type='FocalLoss'"),
+    (dict(loss_ap=dict(type='FocalLoss', use_sigmoid=True)), ValueError,
+     "loss_ap.type='FocalLoss'"),
     (dict(loss_ap='ParamAPLoss'), ValueError, "loss_ap='ParamAPLoss'"),
     (dict(loss_ap=dict(type='ParamAPLoss', loc_measure='dice')), ValueError, 'loc_measure'),
     (dict(loss_ap=dict(type='ParamAPLoss', functions=[[0, 0, 1, 1]])), ValueError, 'functions'),

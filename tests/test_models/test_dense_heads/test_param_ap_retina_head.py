@@ -5,13 +5,16 @@ import os
 import numpy as np
 import pytest
 
-from mmautoloss.testing.param_ap_reference import (build_released_detector, check_anchor_head_feeds_loss,
-                                     one_image_loss)
+from mmautoloss.testing import REPO
+from mmautoloss.testing.param_ap_reference import (
+    build_released_detector,
+    check_anchor_head_feeds_loss,
+    one_image_loss,
+)
 from mmautoloss.testing.toydet_training import train_toydet_proxy
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-from mmautoloss.testing import REPO
 PROXY = os.path.join(REPO, 'configs', 'proxies', 'paploss_toydet_retinanet.py')
 RELEASED = os.path.join(REPO, 'configs', 'paploss', 'retinanet_r50_fpn_paploss_8xb8-1x_coco.py')
 

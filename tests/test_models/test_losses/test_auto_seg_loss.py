@@ -11,15 +11,14 @@ from mmseg.structures import SegDataSample
 
 import mmautoloss  # noqa: F401  (registers AutoSegLoss)
 from mmautoloss.functional.monotone_function import MonotoneFunction
-from mmautoloss.functional.seg_surrogates import (bf1_surrogate, biou_surrogate,
-                                                  miou_surrogate)
-
+from mmautoloss.functional.seg_surrogates import bf1_surrogate, biou_surrogate, miou_surrogate
 from mmautoloss.testing.released_references import released_asl_theta
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
 # Released ASL parameters (the authors' public release), DeepLabV3+ R101 on PASCAL VOC.
-RELEASED = {metric: released_asl_theta(metric) for metric in ('mIoU', 'FWIoU', 'BIoU', 'mAcc', 'gAcc', 'BF1')}
+RELEASED = {metric: released_asl_theta(metric)
+            for metric in ('mIoU', 'FWIoU', 'BIoU', 'mAcc', 'gAcc', 'BF1')}
 IGNORE = 255
 
 
@@ -145,8 +144,10 @@ def test_minimizing_the_loss_fits_the_labels():
     (dict(metric='BIoU', boundary_tolerance=-1), 'boundary_tolerance must be .*-1'),
     (dict(metric='mIoU', num_classes=0), 'num_classes must be a positive int or None, got 0'),
     (dict(metric='mIoU', loss_weight=float('nan')), 'loss_weight must be a finite number.*nan'),
-    (dict(metric='mIoU', loss_weight=-1.0), r'loss_weight must be a finite number in \[0.0, 10000.0\].*-1\.0'),
-    (dict(metric='mIoU', loss_weight=1e308), r'loss_weight must be a finite number in \[0.0, 10000.0\].*1e\+308'),
+    (dict(metric='mIoU', loss_weight=-1.0),
+     r'loss_weight must be a finite number in \[0.0, 10000.0\].*-1\.0'),
+    (dict(metric='mIoU', loss_weight=1e308),
+     r'loss_weight must be a finite number in \[0.0, 10000.0\].*1e\+308'),
 ])
 def test_bad_config_raises_naming_key_and_value(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -163,8 +163,8 @@ def test_registered_and_built_by_mmseg_decode_head():
                          loss_name='loss_alz')))
     logits = torch.randn(2, 3, 8, 8, requires_grad=True)
     labels = torch.randint(0, 3, (2, 1, 8, 8))
-    from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
     samples = []
     for label in labels:
         sample = SegDataSample()

@@ -11,7 +11,6 @@ from mmdet.structures.bbox import bbox_overlaps
 
 import mmautoloss  # noqa: F401  (registers ParamAPLoss)
 from mmautoloss.models.losses.param_ap_loss import ParamAPLoss
-
 from mmautoloss.testing.released_references import PAP_RETINANET, PAP_RETINANET_LAMBDA
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')

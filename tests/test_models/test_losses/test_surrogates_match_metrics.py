@@ -10,8 +10,7 @@ import torch.nn.functional as F
 
 from mmautoloss.evaluation.metrics import BoundaryF1Metric, BoundaryIoUMetric, FWIoUMetric
 from mmautoloss.functional.monotone_function import MonotoneFunction
-from mmautoloss.functional.seg_surrogates import (bf1_surrogate, biou_surrogate,
-                                                  fwiou_surrogate)
+from mmautoloss.functional.seg_surrogates import bf1_surrogate, biou_surrogate, fwiou_surrogate
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 

@@ -6,13 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from mmautoloss.testing.param_ap_reference import (RecordingLoss, build_released_detector,
-                                     check_anchor_head_feeds_loss, decode_deltas, one_image_loss)
+from mmautoloss.testing import REPO
+from mmautoloss.testing.param_ap_reference import (
+    RecordingLoss,
+    build_released_detector,
+    check_anchor_head_feeds_loss,
+    decode_deltas,
+    one_image_loss,
+)
 from mmautoloss.testing.toydet_training import train_toydet_proxy
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-from mmautoloss.testing import REPO
 PROXY = os.path.join(REPO, 'configs', 'proxies', 'paploss_toydet_faster-rcnn.py')
 RELEASED = os.path.join(REPO, 'configs', 'paploss',
                         'faster-rcnn_r50_fpn_paploss_8xb8-1x_coco.py')

@@ -2,9 +2,14 @@ import socket
 
 import pytest
 
-from mmautoloss.search.executors.gpu_slots import (Slot, SlotPool, check_gpus_per_trial,
-                                                   find_free_port, trials_per_gpu,
-                                                   parse_visible_devices)
+from mmautoloss.search.executors.gpu_slots import (
+    Slot,
+    SlotPool,
+    check_gpus_per_trial,
+    find_free_port,
+    parse_visible_devices,
+    trials_per_gpu,
+)
 
 
 def _bindable(port: int) -> bool:

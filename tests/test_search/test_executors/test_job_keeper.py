@@ -58,9 +58,9 @@ def test_the_job_group_goes_when_the_keepers_parent_dies(tmp_path):
     # the Ray worker killed outright: the keeper's parent-death signal
     parent = subprocess.Popen([sys.executable, '-c', f'''
 import subprocess, sys, time
-subprocess.Popen([sys.executable, '-c', {KEEPER_SOURCE!r}, {str(GRACE_S)!r}, str(__import__("os").getpid()),
-                  sys.executable, {FAKE_JOB!r}, '--mode', 'hang', 'config.py', '--work-dir',
-                  {str(tmp_path)!r}], start_new_session=True)
+subprocess.Popen([sys.executable, '-c', {KEEPER_SOURCE!r}, {str(GRACE_S)!r},
+                  str(__import__("os").getpid()), sys.executable, {FAKE_JOB!r}, '--mode',
+                  'hang', 'config.py', '--work-dir', {str(tmp_path)!r}], start_new_session=True)
 time.sleep(600)
 '''])
     deadline = time.monotonic() + 60

@@ -12,10 +12,15 @@ import torch
 from mmautoloss.search.executors import LocalExecutor, Slot
 from mmautoloss.search.executors import local as local_executor
 from mmautoloss.search.trial import TrialSpec
-
 from mmautoloss.testing import REPO
-from mmautoloss.testing.processes import (Process, job_processes, stop_deadline_s,
-                                          timeout_fired_at, wait_gone)
+from mmautoloss.testing.processes import (
+    Process,
+    job_processes,
+    stop_deadline_s,
+    timeout_fired_at,
+    wait_gone,
+)
+
 TOY_DIR = REPO / 'tests' / 'assets' / 'toy_job'
 TOY_CONFIG = str(TOY_DIR / 'toy_job_config.py')
 FAKE_JOB = str(TOY_DIR / 'fake_job.py')

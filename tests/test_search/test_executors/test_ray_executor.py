@@ -19,10 +19,22 @@ from mmautoloss.search.executors import RayExecutor
 from mmautoloss.search.executors.local import job_command
 from mmautoloss.search.executors.ray_trial_task import MASTER_PORT_TOKEN, PYTHON_TOKEN
 from mmautoloss.search.trial import TrialSpec
-from mmautoloss.testing import (OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed,
-                                trial_events, write_proxy, write_search_config)
-from mmautoloss.testing.processes import (Process, job_processes, stop_deadline_s,
-                                          timeout_fired_at, wait_gone)
+from mmautoloss.testing import (
+    OBJECTIVE_JOB,
+    REPO,
+    SEARCH_TOOL,
+    killed_and_resumed,
+    trial_events,
+    write_proxy,
+    write_search_config,
+)
+from mmautoloss.testing.processes import (
+    Process,
+    job_processes,
+    stop_deadline_s,
+    timeout_fired_at,
+    wait_gone,
+)
 from mmautoloss.testing.ray_cluster import ray_head, ray_node
 
 FAKE_JOB = str(REPO / 'tests' / 'assets' / 'toy_job' / 'fake_job.py')

@@ -7,8 +7,13 @@ import textwrap
 import time
 from pathlib import Path
 
-from mmautoloss.search.executors.stale_jobs import (PGID_NAME, is_running, kill_stale_job,
-                                                   process_start_time, record_job)
+from mmautoloss.search.executors.stale_jobs import (
+    PGID_NAME,
+    is_running,
+    kill_stale_job,
+    process_start_time,
+    record_job,
+)
 from mmautoloss.testing import REPO
 from mmautoloss.testing.processes import Process, job_processes, wait_gone
 

@@ -13,8 +13,14 @@ from mmautoloss.functional.formulas import get_primitive_set, parse_formula
 from mmautoloss.search.filters import Verdict
 from mmautoloss.search.journal import read_journal
 from mmautoloss.search.searchers import RegularizedEvolutionSearcher
-from mmautoloss.testing import OBJECTIVE_JOB, REPO, SEARCH_TOOL, killed_and_resumed
-from mmautoloss.testing import env_with_counter, trial_events
+from mmautoloss.testing import (
+    OBJECTIVE_JOB,
+    REPO,
+    SEARCH_TOOL,
+    env_with_counter,
+    killed_and_resumed,
+    trial_events,
+)
 
 KEY = 'model.decode_head.loss_decode'
 
@@ -197,7 +203,8 @@ test_evaluator = val_evaluator
 def test_alz_detection_search_trains_an_evolved_four_branch_loss(tmp_path):
     generate_toydet(str(tmp_path / 'toydet') + '/', seed=0, num_train=6, num_val=2)
     events = _short_search(
-        tmp_path, _toydet_proxy_text(tmp_path / 'toydet', 'configs/proxies/alz_toydet_faster-rcnn.py'),
+        tmp_path,
+        _toydet_proxy_text(tmp_path / 'toydet', 'configs/proxies/alz_toydet_faster-rcnn.py'),
         'configs/search/alz_det_faster-rcnn_toydet.py')
     assert all(len(e['candidate']) == 4 for e in events)
 
@@ -206,7 +213,8 @@ def test_alz_detection_search_trains_an_evolved_four_branch_loss(tmp_path):
 def test_alz_instance_search_trains_an_evolved_five_branch_loss(tmp_path):
     generate_toydet(str(tmp_path / 'toydet') + '/', seed=0, num_train=6, num_val=2)
     events = _short_search(
-        tmp_path, _toydet_proxy_text(tmp_path / 'toydet', 'configs/proxies/alz_toydet_mask-rcnn.py'),
+        tmp_path,
+        _toydet_proxy_text(tmp_path / 'toydet', 'configs/proxies/alz_toydet_mask-rcnn.py'),
         'configs/search/alz_ins_mask-rcnn_toydet.py')
     assert all(len(e['candidate']) == 5 for e in events)
     assert any('coco/segm_mAP' in e['result']['metrics'] for e in events)
@@ -217,7 +225,8 @@ def test_alz_pose_search_trains_an_evolved_heatmap_loss(tmp_path):
     from mmautoloss.datasets.toy_pose import generate_toypose
     data = tmp_path / 'toypose'
     generate_toypose(str(data), seed=0, num_train=8, num_val=2)
-    events = _short_search(tmp_path, f"""_base_ = {os.path.join(REPO, 'configs/proxies/alz_toypose_heatmap.py')!r}
+    base = os.path.join(REPO, 'configs/proxies/alz_toypose_heatmap.py')
+    events = _short_search(tmp_path, f"""_base_ = {base!r}
 _root = {str(data) + '/'!r}
 train_dataloader = dict(batch_size=4, dataset=dict(data_root=_root))
 val_dataloader = dict(batch_size=4, dataset=dict(data_root=_root))

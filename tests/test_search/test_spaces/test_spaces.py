@@ -29,7 +29,8 @@ def seg_proxy(**loss):
 
 
 def points_by_recursion(raw):
-    """The PAP release's parameterization: point_0 = raw_0, point_p = point_{p-1} + raw_p (1 - point_{p-1})."""
+    """The PAP release's parameterization: point_0 = raw_0,
+    point_p = point_{p-1} + raw_p (1 - point_{p-1})."""
     points, previous = [], 0.0
     for value in raw:
         previous = previous + value * (1 - previous)
