@@ -18,6 +18,26 @@ FORBIDDEN = [
 ]
 
 
+#: the floors of ``mmautoloss/search/`` (``docs/design.md``): a module imports only from
+#: floors below its own (a sub-package counts as one room)
+SEARCH_FLOORS = {
+    'structures': 1, 'errors': 1, 'journal': 1, 'plots': 1, 'variation': 1,
+    'searchers': 2, 'spaces': 2, 'filters': 2, 'trial': 2,
+    'events': 3, 'early_stopping': 3,
+    'executors': 4, 'report': 4, 'retraining': 4, 'hooks': 4,
+    'console': 5, 'settings': 5,
+    'best': 6, 'builders': 6,
+    'search_loop': 7, 'validation': 7,
+}
+
+
+def search_room(module: str) -> str | None:
+    """The room of ``mmautoloss.search`` a module belongs to (None: not in the engine,
+    or the package's own ``__init__``)."""
+    parts = module.split('.')
+    return parts[2] if len(parts) > 2 and parts[:2] == ['mmautoloss', 'search'] else None
+
+
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix('').parts)
     return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
@@ -96,4 +116,22 @@ def test_no_layer_imports_a_layer_above_it():
               if module == lower or module.startswith(lower + '.')
               for target in sorted(targets)
               if any(target == h or target.startswith(h + '.') for h in higher)]
+    assert upward == []
+
+
+def test_every_room_of_the_engine_has_a_floor():
+    rooms = {search_room(m) for m in import_graph()} - {None}
+    assert rooms == set(SEARCH_FLOORS)
+
+
+def test_the_engine_imports_only_downward():
+    upward = []
+    for module, targets in import_graph().items():
+        room = search_room(module)
+        for target in sorted(targets):
+            other = search_room(target)
+            if room and other and other != room and \
+                    SEARCH_FLOORS[other] >= SEARCH_FLOORS[room]:
+                upward.append(f'{module} (floor {SEARCH_FLOORS[room]}) -> {target} '
+                              f'(floor {SEARCH_FLOORS[other]})')
     assert upward == []

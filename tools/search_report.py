@@ -8,8 +8,9 @@ import argparse
 import os.path as osp
 import sys
 
+from mmautoloss.search.events import parse_events
 from mmautoloss.search.journal import read_journal
-from mmautoloss.search.search_report import write_report
+from mmautoloss.search.report import write_report
 from mmautoloss.search.structures import JOURNAL_NAME, REPORT_MD
 
 
@@ -24,7 +25,7 @@ def main(argv=None) -> int:
               f'{args.work_dir!r})', file=sys.stderr)
         return 2
     try:
-        events = read_journal(path)
+        events = parse_events(read_journal(path))
     except ValueError as error:  # a damaged line: the report would be a guess
         print(f'search report error: {error}', file=sys.stderr)
         return 2

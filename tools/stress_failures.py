@@ -9,7 +9,7 @@ SIGKILL, resume mid-round and mid-re-training), while ``--burners`` processes (d
 per core) spin on the CPUs. It prints a line per run, then the pass count of every test and,
 per guarantee, how long the stops took (``mmautoloss.testing.processes.wait_gone`` measures
 from the stop, e.g. the driver's exit or the trial's time limit, to the last process of the
-job gone; the README promises ``kill_grace_s`` + ``STOP_SLACK_S``). Not part of the test
+job gone; docs/search.md promises ``kill_grace_s`` + ``STOP_SLACK_S``). Not part of the test
 suite: a run of the whole set takes minutes, and the point is many of them.
 """
 import argparse

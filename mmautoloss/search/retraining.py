@@ -21,7 +21,7 @@ transfer. A search config asks for it with::
 Each (target, entry, seed) is one trial of the search's own executor, journaled (round
 ``'retrain'``, role ``'retrain'``) and resumable like any other; the plan (which candidates,
 which baselines) is journaled first (``retrain_start``), so a resumed stage re-trains the
-same losses. :mod:`~.search_report` turns the journal into the report.
+same losses. :mod:`~.report` turns the journal into the report.
 """
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from mmengine.config import Config
 
 from ..utils.checks import check_int, check_number
-from .structures import PROXY_ROLES, RETRAIN_ROUND, get_config_key
+from .events import TrialEvent
+from .structures import PROXY_ROLES, TrialStatus, get_config_key
 from .trial import proxy_config_copy
 
 RETRAIN_KEYS = ('config', 'schedule_factor', 'top_k', 'seeds', 'baseline', 'baselines')
@@ -161,20 +162,19 @@ def target_seed(cfg: Config, seed_index: int) -> int:
     return config_seed(cfg) + SEED_OFFSET + seed_index
 
 
-def top_candidates(trial_events: list[dict], top_k: int) -> list[dict]:
+def top_candidates(trial_events: list[TrialEvent], top_k: int) -> list[dict]:
     """The ``top_k`` best distinct candidates of the search by mean reward over their
     trials (seeds), among the proxy trainings that finished; each ``candidate_id``,
     ``genotype``, ``reward``, in rank order (ties: the earlier candidate)."""
     groups: dict[str, dict] = {}
     for event in trial_events:
-        if event['role'] not in PROXY_ROLES or event['round'] == RETRAIN_ROUND:
+        if event.role not in PROXY_ROLES or event.is_retraining:
             continue
-        cand_id = event.get('candidate_id', event['result']['trial_id'])
-        group = groups.setdefault(cand_id, dict(candidate_id=cand_id,
-                                                genotype=event['candidate'], rewards=[],
-                                                ok=True, order=len(groups)))
-        group['rewards'].append(event['result']['reward'])
-        group['ok'] &= event['result']['status'] == 'ok'
+        group = groups.setdefault(event.owner_id, dict(candidate_id=event.owner_id,
+                                                       genotype=event.candidate, rewards=[],
+                                                       ok=True, order=len(groups)))
+        group['rewards'].append(event.result.reward)
+        group['ok'] &= event.result.status == TrialStatus.OK
     ranked = sorted((g for g in groups.values() if g['ok']),
                     key=lambda g: (-sum(g['rewards']) / len(g['rewards']), g['order']))
     chosen, seen = [], set()

@@ -6,7 +6,7 @@ wraps it), so a check by pid alone could take a stranger for the job. A process 
 gone once it has exited, is a zombie (killed, not yet reaped), or its pid names another
 process.
 
-:func:`wait_gone` waits for a set of processes up to the deadline the README promises
+:func:`wait_gone` waits for a set of processes up to the deadline docs/search.md promises
 (:func:`stop_deadline_s`), fails with what each survivor is (state, parent, command line),
 and, when ``$MMAUTOLOSS_STOP_TIMES`` names a file, appends how long the stop took there
 (``tools/stress_failures.py`` reports the slowest per guarantee).
@@ -62,7 +62,7 @@ def job_processes(pids_path: str | Path) -> list[Process]:
 
 
 def stop_deadline_s(kill_grace_s: float) -> float:
-    """How long the README promises a stop may take for an executor's ``kill_grace_s``."""
+    """How long docs/search.md promises a stop may take for an executor's ``kill_grace_s``."""
     return kill_grace_s + STOP_SLACK_S
 
 

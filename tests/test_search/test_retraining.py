@@ -6,12 +6,14 @@ import os
 import pytest
 from mmengine.config import Config
 
+from mmautoloss.search.events import TrialEvent
 from mmautoloss.search.retraining import (
     check_retrain,
     longer_schedule,
     retrain_entries,
     top_candidates,
 )
+from mmautoloss.search.trial import TrialResult
 from mmautoloss.testing import (
     REPO,
     search_cmd,
@@ -26,8 +28,9 @@ ASL_PROXY = str(REPO / 'configs' / 'proxies' / 'asl_toyseg.py')
 
 
 def _trial(trial_id, reward, genotype, status='ok', role='sample', round_=0, **extra):
-    return dict(event='trial', round=round_, role=role, candidate=genotype, index=0,
-                result=dict(trial_id=trial_id, reward=reward, status=status), **extra)
+    return TrialEvent(round=round_, role=role, candidate=genotype, index=0,
+                      result=TrialResult(trial_id=trial_id, reward=reward, status=status),
+                      **extra)
 
 
 def test_top_candidates_are_distinct_ranked_by_their_seeds_mean_and_finished():

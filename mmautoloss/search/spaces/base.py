@@ -14,6 +14,7 @@ from mmengine.config import Config
 
 from ...functional.monotone_function import MonotoneFunction
 from ...registry import SPACES  # noqa: F401  (re-exported to the spaces)
+from ..plots import plot_curves
 from ..structures import check_unit_vector, get_config_key
 
 
@@ -131,7 +132,6 @@ class BaseSpace:
 
     def plot(self, candidate: Sequence[float], path: str, title: str) -> None:
         """Draw the candidate's searched curves to ``path``."""
-        from ..reporting import plot_curves
         plot_curves(self.curves(candidate), path, title)
 
     def initial_mean(self) -> list[float]:

@@ -18,6 +18,7 @@ from ...functional.formulas import (
     get_primitive_set,
     parse_formula,
 )
+from ..plots import plot_formulas
 from ..structures import get_config_key
 from .base import SPACES, BaseSpace
 
@@ -137,5 +138,4 @@ class FormulaSpace(BaseSpace):
 
     def plot(self, candidate: Mapping[str, str], path: str, title: str) -> None:
         """Draw the candidate's formulas, one line of maths per branch, to ``path``."""
-        from ..reporting import plot_formulas
         plot_formulas(self.describe(candidate), path, title)

@@ -2,7 +2,8 @@
 import io
 import re
 
-from mmautoloss.search.reporting import ProgressReporter, format_round_table
+from mmautoloss.search.console import ProgressReporter, format_round_table
+from mmautoloss.search.events import TrialEvent
 from mmautoloss.search.trial import TrialResult
 
 
@@ -24,9 +25,9 @@ def test_progress_lines_count_and_estimate_remaining_time():
 
 
 def test_round_table_lists_every_trial_in_index_order():
-    events = [dict(index=i, role='mean' if i == 0 else 'sample',
-                   result=result(f'r000-c0{i}', reward=0.1 * i).to_dict()) for i in (2, 0, 1)]
-    events[0]['result'].update(status='timeout', reason='killed after 3.0 s')
+    events = [TrialEvent(round=0, index=i, role='mean' if i == 0 else 'sample', candidate=[],
+                         result=result(f'r000-c0{i}', reward=0.1 * i)) for i in (2, 0, 1)]
+    events[0].result.status, events[0].result.reason = 'timeout', 'killed after 3.0 s'
     table = format_round_table(0, events, dict(mean_reward=0.1, failed=1))
     lines = table.splitlines()
     assert lines[0] == '== round 0 =='

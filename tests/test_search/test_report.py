@@ -2,9 +2,11 @@
 seeds counted, unfinished entries shown, the winner only once its seeds are in."""
 import pytest
 
-from mmautoloss.search.search_report import retrain_table, retrain_winner, write_report
+from mmautoloss.search.events import RetrainStart, SearchStart, TrialEvent
+from mmautoloss.search.report import retrain_table, retrain_winner, write_report
+from mmautoloss.search.trial import TrialResult
 
-START = dict(event='retrain_start', reward_key='mIoU', seeds=3, targets=['t0-proxy'], entries=[
+START = RetrainStart(reward_key='mIoU', seeds=3, targets=['t0-proxy'], entries=[
     dict(name='rank1', kind='searched', candidate_id='r000-c00', genotype=[0.5, 0.25],
          search_reward=0.7),
     dict(name='rank2', kind='searched', candidate_id='r000-c01', genotype=[0.1, 0.9],
@@ -14,14 +16,14 @@ START = dict(event='retrain_start', reward_key='mIoU', seeds=3, targets=['t0-pro
 
 def _retrained(entry, seed, reward, status='ok', acc=None):
     metrics = {} if status != 'ok' else dict(mIoU=reward, aAcc=acc if acc is not None else 0.5)
-    return dict(event='trial', round='retrain', role='retrain', entry=entry, target_index=0,
-                seed_index=seed, candidate=[], result=dict(
-                    trial_id=f'rt0-{entry}-s{seed}', status=status, reward=reward,
-                    metrics=metrics))
+    return TrialEvent(round='retrain', index=0, role='retrain', entry=entry, target_index=0,
+                      seed_index=seed, candidate=[], result=TrialResult(
+                          trial_id=f'rt0-{entry}-s{seed}', status=status, reward=reward,
+                          metrics=metrics))
 
 
 def test_mean_and_sample_std_over_seeds_with_failures_and_unfinished_entries(tmp_path):
-    events = [dict(event='search_start', fingerprint=dict(reward_key='mIoU')), START,
+    events = [SearchStart(fingerprint=dict(reward_key='mIoU'), dim=2), START,
               _retrained('rank1', 0, 0.70, acc=0.8), _retrained('rank1', 1, 0.74, acc=0.9),
               _retrained('rank1', 2, 0.72, acc=1.0),
               _retrained('rank2', 0, 0.0, status='crashed'), _retrained('rank2', 1, 0.6),
@@ -46,6 +48,6 @@ def test_mean_and_sample_std_over_seeds_with_failures_and_unfinished_entries(tmp
 def test_no_winner_before_a_searched_entry_has_all_its_seeds(tmp_path):
     table = retrain_table([START, _retrained('rank1', 0, 0.7)])
     assert retrain_winner(table) is None
-    assert retrain_table([dict(event='search_start')]) is None
-    text = write_report(str(tmp_path), [dict(event='search_start', fingerprint={})])
+    assert retrain_table([SearchStart(fingerprint={}, dim=2)]) is None
+    text = write_report(str(tmp_path), [SearchStart(fingerprint={}, dim=2)])
     assert 'No re-training stage' in text and not (tmp_path / 'report.png').exists()

@@ -1,19 +1,16 @@
-"""What a search shows and leaves behind: progress with ETA, a table per round,
-``best.json``, the best loss exported as a ready-to-train config, and plots."""
+"""What a search shows on the terminal: progress with an ETA, a table per round, the stage
+counts of each generation (CSE-Autoloss Table 2), and :class:`ConsoleHook`, the loop's hook
+that writes them."""
 from __future__ import annotations
 
-import copy
-import math
 import sys
 import time
 from typing import TextIO
 
-import torch
-from mmengine.config import Config
-
-from ..functional.monotone_function import MonotoneFunction
-from ..utils.atomic_json import write_json_atomic
-from .trial import TrialResult, proxy_config_copy
+from .events import RetrainStart, RoundEnd, RoundStart, TrialEvent
+from .hooks import SearchHook
+from .report import format_retrain_table
+from .trial import TrialResult
 
 
 def _format_seconds(seconds: float) -> str:
@@ -90,19 +87,19 @@ class ProgressReporter:
             self._bar.close()
 
 
-def format_round_table(round_index: int, trials: list[dict], summary: dict[str, object]) -> str:
-    """A text table of one round's trials (``trial`` journal events) and its summary."""
+def format_round_table(round_index: int, trials: list[TrialEvent],
+                       summary: dict[str, object]) -> str:
+    """A text table of one round's trials and its summary (:meth:`RoundEnd.summary`)."""
     header = (f'{"trial":<10} {"role":<10} {"status":<9} {"reward":>10} {"time_s":>8}  '
               'reason / formula')
     lines = [f'== round {round_index} ==', header, '-' * len(header)]
-    for event in sorted(trials, key=lambda e: e['index']):
-        result = event['result']
+    for event in sorted(trials, key=lambda e: e.index):
+        result = event.result
         # a formula candidate shows its formulas (a vector says nothing at a glance)
-        candidate = event.get('candidate')
-        note = result['reason'] or (' | '.join(candidate.values())
-                                    if isinstance(candidate, dict) else '')
-        lines.append(f'{result["trial_id"]:<10} {event["role"]:<10} {result["status"]:<9} '
-                     f'{result["reward"]:>10.4f} {result["duration_s"]:>8.1f}  {note[:60]}')
+        note = result.reason or (' | '.join(event.candidate.values())
+                                 if isinstance(event.candidate, dict) else '')
+        lines.append(f'{result.trial_id:<10} {event.role:<10} {result.status:<9} '
+                     f'{result.reward:>10.4f} {result.duration_s:>8.1f}  {note[:60]}')
     for row in summary.get('seeds', ()):  # seeds_per_candidate > 1: the spread
         lines.append(f'{row["candidate_id"]:<10} mean {row["mean"]:.4f} +- {row["std"]:.4f} '
                      f'over {len(row["rewards"])} seeds ('
@@ -150,97 +147,52 @@ def format_stage_table(rows: list[dict], reward_key: str) -> str:
     return '\n'.join(lines)
 
 
-def export_best_config(proxy_config: str | Config, overrides: dict, path: str) -> str:
-    """Write the proxy config (a file, or the parsed Config, left unchanged) with the best
-    candidate's loss overrides merged in (``Config.dump``): a config ready to train with
-    the searched loss."""
-    cfg = proxy_config_copy(proxy_config)
-    cfg.merge_from_dict(copy.deepcopy(overrides))
-    cfg.dump(path)
-    return path
 
 
-def write_best(path: str, payload: dict) -> None:
-    """``best.json``: atomically replaced, so a reader never sees half of it."""
-    write_json_atomic(path, payload)
+class ConsoleHook(SearchHook):
+    """Progress, round tables and stage counts on ``stream`` (default stderr).
 
+    Args:
+        stream (TextIO | None): where to write.
+    """
 
-def plot_rewards(trial_events: list[dict], path: str, reward_key: str) -> None:
-    """Rewards of every trial per round (failed ones marked), the mean's own reward and the
-    best reward so far."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+        self.progress: ProgressReporter | None = None
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    ok = [e for e in trial_events if e['result']['status'] == 'ok']
-    failed = [e for e in trial_events if e['result']['status'] != 'ok']
-    ax.scatter([e['round'] for e in ok], [e['result']['reward'] for e in ok], s=14,
-               color='tab:blue', alpha=0.6, label='sample')
-    if failed:
-        ax.scatter([e['round'] for e in failed], [e['result']['reward'] for e in failed],
-                   s=22, marker='x', color='tab:red', label='failed trial')
-    means = sorted((e['round'], e['result']['reward']) for e in trial_events
-                   if e['role'] == 'mean')
-    if means:
-        ax.plot(*zip(*means), color='tab:green', marker='o', label='mean (baseline sample)')
-    rounds = sorted({e['round'] for e in trial_events})
-    best, best_so_far = -math.inf, []
-    for r in rounds:
-        best = max([best] + [e['result']['reward'] for e in trial_events if e['round'] == r])
-        best_so_far.append(best)
-    ax.plot(rounds, best_so_far, color='black', linestyle='--', label='best so far')
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel('round')
-    ax.set_ylabel(reward_key)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    def before_search(self, work_dir: str, total: int, recorded: int,
+                      resumed_round: int | None) -> None:
+        self.progress = ProgressReporter(total, done=recorded, stream=self.stream)
+        if resumed_round is not None:
+            self.progress.write(f'[search] resuming {work_dir}: round {resumed_round}, '
+                                f'{recorded} trials recorded')
 
+    def after_round_start(self, event: RoundStart) -> None:
+        if event.filter_stats is not None:
+            self.progress.write(f'[search] round {event.round} candidates: ' + ', '.join(
+                f'{stage} {count}' for stage, count in event.filter_stats.items()))
 
-def plot_curves(curves: dict[str, MonotoneFunction], path: str, title: str) -> None:
-    """The searched curves g / f of a candidate on [0, 1], with the identity for reference."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    def after_trial(self, event: TrialEvent) -> None:
+        self.progress.trial_done(event.result)
 
-    x = torch.linspace(0, 1, 201, dtype=torch.float64)
-    cols = min(len(curves), 5)
-    rows = math.ceil(len(curves) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.6 * rows), squeeze=False)
-    for ax in axes.flat[len(curves):]:
-        ax.axis('off')
-    for ax, (name, curve) in zip(axes.flat, curves.items()):
-        ax.plot(x.numpy(), x.numpy(), color='grey', linestyle=':', linewidth=1)
-        ax.plot(x.numpy(), curve(x).numpy(), color='tab:blue')
-        ax.scatter(curve.points[:, 0].numpy(), curve.points[:, 1].numpy(), s=10,
-                   color='tab:red', zorder=3)
-        ax.set_title(name, fontsize=8)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.tick_params(labelsize=7)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    def after_round(self, event: RoundEnd, trials: list[TrialEvent], total: int) -> None:
+        self.progress.write(format_round_table(event.round, trials, event.summary()))
+        for row in event.generations or ():
+            self.progress.write(format_stage_row(row))
+        self.progress.set_total(total)
 
+    def before_retrain(self, event: RetrainStart, total: int) -> None:
+        self.progress.set_total(total)
+        self.progress.write(f'[search] re-training {len(event.entries)} losses '
+                            f'({", ".join(e["name"] for e in event.entries)}) x '
+                            f'{event.seeds} seeds on {", ".join(event.targets)}')
 
-def plot_formulas(formulas: dict[str, str], path: str, title: str) -> None:
-    """The searched formulas of a candidate as text, one line of maths per loss branch."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    def after_search(self, retrain_table: dict | None, best: dict, reward_key: str) -> None:
+        if retrain_table is not None:
+            self.progress.write(format_retrain_table(retrain_table))
+        if best.get('generations'):
+            self.progress.write(format_stage_table(best['generations'], reward_key))
 
-    lines = list(formulas.items())
-    width = max([len(title)] + [len(k) + len(f) + 3 for k, f in lines])
-    fig = plt.figure(figsize=(min(max(4.0, 0.09 * width), 24.0), 0.6 + 0.45 * len(lines)))
-    fig.text(0.01, 1 - 0.25 / (0.6 + 0.45 * len(lines)), title, fontsize=9, weight='bold',
-             va='top', family='monospace')
-    for row, (key, formula) in enumerate(lines):
-        fig.text(0.01, 1 - (0.55 + 0.45 * row) / (0.6 + 0.45 * len(lines)),
-                 f'{key}: {formula}', fontsize=8, va='top', family='monospace')
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()

@@ -14,7 +14,8 @@ import math
 import os.path as osp
 import statistics
 
-from .structures import PROXY_ROLES, REPORT_MD, REPORT_PNG, RETRAIN_ROUND, entry_plot_name
+from .events import JournalEvent, RetrainStart, SearchEnd, SearchStart, TrialEvent
+from .structures import PROXY_ROLES, REPORT_MD, REPORT_PNG, TrialStatus, entry_plot_name
 
 
 def mean_std(values: list[float]) -> tuple:
@@ -23,30 +24,30 @@ def mean_std(values: list[float]) -> tuple:
             statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def retrain_table(events: list[dict]) -> dict | None:
+def retrain_table(events: list[JournalEvent]) -> dict | None:
     """Per target, per entry of the journaled plan: the seeds' rewards and metrics; None
     when the search has no re-training stage (yet)."""
-    start = next((e for e in events if e['event'] == 'retrain_start'), None)
+    start = next((e for e in events if isinstance(e, RetrainStart)), None)
     if start is None:
         return None
-    done = [e for e in events if e['event'] == 'trial' and e['round'] == RETRAIN_ROUND]
+    done = [e for e in events if isinstance(e, TrialEvent) and e.is_retraining]
     targets = []
-    for index, target in enumerate(start['targets']):
+    for index, target in enumerate(start.targets):
         rows = []
-        for entry in start['entries']:
-            trials = sorted((e for e in done if e['target_index'] == index
-                             and e['entry'] == entry['name']), key=lambda e: e['seed_index'])
-            ok = [e['result'] for e in trials if e['result']['status'] == 'ok']
+        for entry in start.entries:
+            trials = sorted((e for e in done if e.target_index == index
+                             and e.entry == entry['name']), key=lambda e: e.seed_index)
+            ok = [e.result for e in trials if e.result.status == TrialStatus.OK]
             metrics: dict[str, tuple] = {}
-            for key in sorted({k for r in ok for k in r['metrics']}):
-                values = [r['metrics'][key] for r in ok if _is_number(r['metrics'].get(key))]
+            for key in sorted({k for r in ok for k in r.metrics}):
+                values = [r.metrics[key] for r in ok if _is_number(r.metrics.get(key))]
                 if len(values) == len(ok) and values:
                     metrics[key] = mean_std(values)
-            rewards = [e['result']['reward'] for e in trials]
+            rewards = [e.result.reward for e in trials]
             rows.append(dict(entry=entry, rewards=rewards, failed=len(trials) - len(ok),
                              reward=mean_std(rewards) if rewards else None, metrics=metrics))
         targets.append(dict(name=target, rows=rows))
-    return dict(reward_key=start['reward_key'], seeds=start['seeds'], targets=targets)
+    return dict(reward_key=start.reward_key, seeds=start.seeds, targets=targets)
 
 
 def _is_number(value: object) -> bool:
@@ -99,27 +100,26 @@ def _cell(value: tuple | None) -> str:
     return '-' if value is None else f'{value[0]:.4f} +- {value[1]:.4f}'
 
 
-def search_summary(events: list[dict]) -> list[str]:
+def search_summary(events: list[JournalEvent]) -> list[str]:
     """Lines on the search itself: searcher, trials, the best proxy reward."""
-    start = events[0] if events and events[0]['event'] == 'search_start' else {}
-    fingerprint = start.get('fingerprint', {})
-    trials = [e for e in events if e['event'] == 'trial' and e['round'] != RETRAIN_ROUND
-              and e['role'] in PROXY_ROLES]
+    fingerprint = events[0].fingerprint if events and isinstance(events[0], SearchStart) \
+        else {}
+    trials = [e for e in events if isinstance(e, TrialEvent) and not e.is_retraining
+              and e.role in PROXY_ROLES]
     lines = [f'- searcher: {fingerprint.get("searcher", {}).get("type", "?")}, reward '
              f'`{fingerprint.get("reward_key", "?")}`, '
              f'proxy `{fingerprint.get("proxy_config", "?")}`',
              f'- proxy trainings journaled: {len(trials)} '
-             f'({sum(e["result"]["status"] != "ok" for e in trials)} failed)']
+             f'({sum(e.result.status != TrialStatus.OK for e in trials)} failed)']
     if trials:
-        best = max(trials, key=lambda e: e['result']['reward'])
-        lines.append(f'- best proxy trial: {best["result"]["trial_id"]} '
-                     f'({best["result"]["reward"]:.4f})')
-    if any(e['event'] == 'search_end' for e in events):
+        best = max(trials, key=lambda e: e.result.reward)
+        lines.append(f'- best proxy trial: {best.trial_id} ({best.result.reward:.4f})')
+    if any(isinstance(e, SearchEnd) for e in events):
         lines.append('- the search has ended')
     return lines
 
 
-def write_report(work_dir: str, events: list[dict]) -> str:
+def write_report(work_dir: str, events: list[JournalEvent]) -> str:
     """Write ``report.md`` (and ``report.png`` when there are re-trainings) into
     ``work_dir``; returns the markdown text."""
     table = retrain_table(events)
