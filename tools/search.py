@@ -14,7 +14,7 @@ from mmengine.config import DictAction
 
 from mmautoloss.search.builders import build_executor, build_searcher
 from mmautoloss.search.errors import ResumeError, SearchConfigError
-from mmautoloss.search.executors.gpu_slots import check_gpus_per_trial
+from mmautoloss.search.executors.processes.gpu_slots import check_gpus_per_trial
 from mmautoloss.search.search_loop import SearchLoop
 from mmautoloss.search.structures import BEST_CONFIG_NAME, BEST_NAME, REPORT_MD
 from mmautoloss.search.validation import load_search_config, validate_search_config

@@ -31,7 +31,7 @@ LOCAL = f'{EXECUTORS}/test_local_executor.py'
 
 #: seconds-long tests of every stop path
 FAST = [
-    f'{EXECUTORS}/test_job_keeper.py',
+    f'{EXECUTORS}/test_processes/test_job_keeper.py',
     f'{LOCAL}::test_timeout_kills_the_process_group',
     f'{LOCAL}::test_interrupt_kills_running_trials',
     f'{LOCAL}::test_real_jobs_nan_and_ok',
@@ -39,8 +39,8 @@ FAST = [
     f'{LOCAL}::test_forked_job_past_its_time_limit_is_killed_with_its_group',
     f'{LOCAL}::test_a_dead_forker_loses_its_trial_and_is_replaced',
     f'{LOCAL}::test_close_and_interrupt_leave_no_forker_or_job',
-    f'{EXECUTORS}/test_stale_jobs.py::test_job_dies_with_a_killed_driver',
-    f'{EXECUTORS}/test_stale_jobs.py::test_forked_job_dies_with_a_killed_driver',
+    f'{EXECUTORS}/test_processes/test_stale_jobs.py::test_job_dies_with_a_killed_driver',
+    f'{EXECUTORS}/test_processes/test_stale_jobs.py::test_forked_job_dies_with_a_killed_driver',
     'tests/test_tools/test_search_cli.py::test_sigterm_stops_the_running_trials_and_exits_143',
     f'{RAY}::test_a_killed_worker_is_retried_and_no_finished_trial_runs_twice',
     f'{RAY}::test_a_worker_that_dies_past_the_retries_fails_the_trial_with_the_reason',

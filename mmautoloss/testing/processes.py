@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmautoloss.search.executors.base import STOP_SLACK_S
-from mmautoloss.search.executors.stale_jobs import is_running, process_start_time
+from mmautoloss.search.executors.processes.stale_jobs import is_running, process_start_time
 
 #: a file to which :func:`wait_gone` appends one JSON line per measured stop
 STOP_TIMES_ENV = 'MMAUTOLOSS_STOP_TIMES'

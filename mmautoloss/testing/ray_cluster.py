@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 
-from mmautoloss.search.executors.gpu_slots import find_free_port
+from mmautoloss.search.executors.processes.gpu_slots import find_free_port
 
 #: how long ``ray start`` may take on a loaded 2-core machine
 START_TIMEOUT_S = 120

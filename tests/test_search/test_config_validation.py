@@ -28,7 +28,7 @@ def test_valid_config_builds_everything(tmp_path):
     assert isinstance(searcher, PPO2Searcher) and searcher.seed == 2
     assert searcher.mean == settings.space.initial_mean()
     executor = build_executor(settings)
-    assert executor.timeout_s == 60 and executor.failure_reward == 0.0
+    assert executor.job.timeout_s == 60 and executor.job.failure_reward == 0.0
 
 
 def error_for(tmp_path, text_transform, proxy_text=None):

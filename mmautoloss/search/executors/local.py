@@ -21,18 +21,13 @@ from mmengine.config import Config
 from ...registry import EXECUTORS
 from ..early_stopping import ASHAStopping
 from ..structures import CONFIG_NAME, LOG_NAME
-from ..trial import (
-    TrialResult,
-    TrialSpec,
-    check_job_entry,
-    check_nonfinite_check_iters,
-    judge_trial,
-    write_trial_config,
-)
+from ..trial import TrialResult, TrialSpec
 from .base import BaseExecutor
-from .gpu_slots import Slot, SlotPool, check_gpus_per_trial, parse_visible_devices
-from .job_forkers import ForkerError, JobForkers, warm_modules
-from .stale_jobs import (
+from .job_settings import JobSettings
+from .processes.forker_pool import ForkerError, JobForkers, warm_modules
+from .processes.gpu_slots import Slot, SlotPool, check_gpus_per_trial, parse_visible_devices
+from .processes.running_jobs import ForkedJob, SpawnedJob
+from .processes.stale_jobs import (
     die_with_parent,
     forget_job,
     kill_stale_job,
@@ -40,7 +35,7 @@ from .stale_jobs import (
     record_job,
     signal_group,
 )
-from .trial_jobs import ForkedJob, SpawnedJob
+from .trial_watch import TrialWatch
 
 TRAIN_JOB_MODULE = 'mmautoloss.engine.train_job'
 
@@ -82,7 +77,7 @@ class LocalExecutor(BaseExecutor):
 
     With ``gpus > 0`` the GPUs are cut into ``gpus // gpus_per_trial`` disjoint slots, or,
     for a fraction ``gpus_per_trial = 1 / k``, into ``k`` slots per GPU that share it (see
-    :class:`~.gpu_slots.SlotPool`); each trial sees only its slot's GPUs through
+    :class:`~.processes.gpu_slots.SlotPool`); each trial sees only its slot's GPUs through
     ``CUDA_VISIBLE_DEVICES`` and gets its own free ``MASTER_PORT``. Trials with more than one
     GPU run under ``torchrun --nproc_per_node G --master_port P ... --launcher pytorch``.
     With ``gpus == 0`` up to ``max_concurrent`` CPU processes run at once with
@@ -92,8 +87,8 @@ class LocalExecutor(BaseExecutor):
     stdout and stderr in ``<work_dir>/trial.log``, and must write ``<work_dir>/metrics.json``.
     The default job on at most one GPU (``python -m mmautoloss.engine.train_job``) is, with
     ``fork_jobs``, not started as a new interpreter but forked from a warm process the
-    slot keeps (:mod:`~.job_forker`), which has imported mmautoloss and the proxy's task
-    library once: a trial then skips seconds of imports, and is still a process of its
+    slot keeps (:mod:`~.processes.forker_process`), which has imported mmautoloss and the
+    proxy's task library once: a trial then skips seconds of imports, and is still a process of its
     own, in its own process group, with the environment, log and exit code a spawned job
     has, so a crash, hang or kill still ends that trial only. A slot whose forker dies gets
     a new one; if a forker cannot start at all, the trials are spawned (with a warning).
@@ -142,44 +137,26 @@ class LocalExecutor(BaseExecutor):
                  poll_interval_s: float = 0.05, kill_grace_s: float = 5.0,
                  keep_checkpoints: bool = False,
                  early_stopping: ASHAStopping | None = None, fork_jobs: bool = True) -> None:
-        if not isinstance(proxy_config, Config) and not osp.isfile(proxy_config):
-            raise ValueError(f'proxy_config={proxy_config!r} is not a file')
-        if not isinstance(reward_key, str) or not reward_key:
-            raise ValueError('reward_key must be a non-empty string, got '
-                             f'reward_key={reward_key!r}')
-        for name, value in (('timeout_s', timeout_s), ('poll_interval_s', poll_interval_s)):
-            if not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
-                raise ValueError(f'{name} must be a finite number > 0, got {name}={value!r}')
-        if not isinstance(kill_grace_s, (int, float)) or not 0 <= kill_grace_s < math.inf:
-            raise ValueError(f'kill_grace_s must be a finite number >= 0, got '
-                             f'kill_grace_s={kill_grace_s!r}')
-        if not isinstance(failure_reward, (int, float)) or not math.isfinite(failure_reward):
-            raise ValueError(f'failure_reward must be a finite number, got '
-                             f'failure_reward={failure_reward!r}')
+        self.job = JobSettings.check(proxy_config, reward_key, timeout_s, failure_reward,
+                                     nonfinite_check_iters, job_entry, kill_grace_s,
+                                     keep_checkpoints)
+        if not isinstance(poll_interval_s, (int, float)) or not poll_interval_s > 0 or \
+                not math.isfinite(poll_interval_s):
+            raise ValueError(f'poll_interval_s must be a finite number > 0, got '
+                             f'poll_interval_s={poll_interval_s!r}')
         if not isinstance(fork_jobs, bool):
             raise ValueError(f'fork_jobs must be True or False, got fork_jobs={fork_jobs!r}')
-        check_nonfinite_check_iters(nonfinite_check_iters)
-        job_entry = check_job_entry(job_entry)
         visible = (parse_visible_devices(os.environ.get('CUDA_VISIBLE_DEVICES'), gpus)
                    if isinstance(gpus, int) and gpus > 0 else None)
         # Built once to validate gpus / gpus_per_trial / max_concurrent early.
         self.num_slots = SlotPool(gpus, gpus_per_trial, max_concurrent, visible).num_slots
-        self.proxy_cfg = (proxy_config if isinstance(proxy_config, Config) else
-                          Config.fromfile(proxy_config, import_custom_modules=False))
-        self.reward_key = reward_key
         self.gpus = gpus
         self.gpus_per_trial = check_gpus_per_trial(gpus_per_trial)
         self.max_concurrent = max_concurrent
         self.visible_devices = visible
-        self.timeout_s = float(timeout_s)
-        self.failure_reward = float(failure_reward)
-        self.nonfinite_check_iters = nonfinite_check_iters
-        self.job_entry = job_entry
         self.poll_interval_s = float(poll_interval_s)
-        self.kill_grace_s = float(kill_grace_s)
-        self.keep_checkpoints = bool(keep_checkpoints)
-        self.early_stopping = early_stopping
-        self.forkers = JobForkers(warm_modules(self.proxy_cfg)) if fork_jobs else None
+        self.watch = TrialWatch(self.job.timeout_s, early_stopping)
+        self.forkers = JobForkers(warm_modules(self.job.proxy_cfg)) if fork_jobs else None
         self._run_slots: list[Slot] = []
         if self.forkers is not None:  # no forker outlives its executor
             weakref.finalize(self, self.forkers.close)
@@ -224,7 +201,7 @@ class LocalExecutor(BaseExecutor):
             self._kill(running)
 
     def _command(self, config_path: str, work_dir: str, slot: Slot) -> list[str]:
-        return job_command(config_path, work_dir, self.gpus_per_trial, self.job_entry,
+        return job_command(config_path, work_dir, self.gpus_per_trial, self.job.job_entry,
                            sys.executable, str(slot.port))
 
     def _fork_argv(self, cmd: list[str]) -> list[str] | None:
@@ -249,22 +226,17 @@ class LocalExecutor(BaseExecutor):
             # an interrupted earlier run of this trial: stop what is left of it, then start
             # from an empty work dir (the pgid record must be read before it is removed)
             kill_stale_job(spec.work_dir, osp.join(spec.work_dir, CONFIG_NAME))
-            if self.early_stopping is not None:  # a run again starts its rungs afresh
-                self.early_stopping.forget(spec.trial_id)
+            self.watch.starting(spec.trial_id)
             if osp.isdir(spec.work_dir):
                 shutil.rmtree(spec.work_dir)
-            config_path = write_trial_config(spec, self.proxy_cfg, self.nonfinite_check_iters,
-                                             self.keep_checkpoints)
+            config_path = self.job.write_config(spec)
             cmd = self._command(config_path, spec.work_dir, slot)
             env = self._env(slot)
             job = self._fork(spec, slot, cmd, env) or self._spawn(spec, slot, cmd, env)
         except Exception as err:  # a trial never raises into the search loop
-            return judge_trial(spec, returncode=None, timed_out=False,
-                               duration_s=time.monotonic() - start, reward_key=self.reward_key,
-                               failure_reward=self.failure_reward,
-                               launch_error=f'{type(err).__name__}: {err}')
+            return self.job.launch_failure(spec, start, err)
         return _RunningTrial(spec=spec, slot=slot, job=job, start=start,
-                             deadline=start + self.timeout_s)
+                             deadline=self.watch.deadline(start))
 
     @staticmethod
     def _log_header(spec: TrialSpec, slot: Slot, cmd: list[str], env: dict[str, str],
@@ -314,8 +286,8 @@ class LocalExecutor(BaseExecutor):
                        ) -> list[tuple[_RunningTrial, TrialResult]]:
         """Kill the running trials the early-stopping rule gives up on."""
         stopped = []
-        for trial in running if self.early_stopping is not None else ():
-            result = self.early_stopping.stop_result(trial.spec, trial.start)
+        for trial in running:
+            result = self.watch.hopeless(trial.spec, trial.start)
             if result is not None:
                 self._kill([trial])
                 stopped.append((trial, result))
@@ -324,9 +296,7 @@ class LocalExecutor(BaseExecutor):
     def _wait_for_exit(self, running: list[_RunningTrial]) -> None:
         """Block until a running job exits, the earliest deadline passes or (with early
         stopping) the next look at the running trials' validations is due."""
-        timeout = max(0.0, min(t.deadline for t in running) - time.monotonic())
-        if self.early_stopping is not None:
-            timeout = min(timeout, self.early_stopping.poll_interval_s)
+        timeout = self.watch.wait_s(t.deadline for t in running)
         fds = [t.job.wait_fd() for t in running]
         if all(fd is not None for fd in fds):
             select.select(fds, [], [], timeout)
@@ -345,17 +315,15 @@ class LocalExecutor(BaseExecutor):
                 signal_group(trial.job.pid, signal.SIGKILL)
                 self._reap(trial)
                 timed_out = False
-                if self.early_stopping is not None:  # its validations count at the rungs
-                    self.early_stopping.check(trial.spec.trial_id, trial.spec.work_dir)
+                self.watch.finished(trial.spec)
             elif now >= trial.deadline:
                 self._kill([trial])
                 timed_out = True
             else:
                 continue
-            finished.append((trial, judge_trial(
+            finished.append((trial, self.job.judge(
                 trial.spec, returncode=trial.returncode, timed_out=timed_out,
-                duration_s=time.monotonic() - trial.start, reward_key=self.reward_key,
-                failure_reward=self.failure_reward, lost=trial.job.lost)))
+                duration_s=time.monotonic() - trial.start, lost=trial.job.lost)))
         return finished
 
     def _reap(self, trial: _RunningTrial) -> None:
@@ -368,7 +336,7 @@ class LocalExecutor(BaseExecutor):
         """SIGTERM the process groups, SIGKILL them after the grace period, reap leaders."""
         for trial in trials:
             signal_group(trial.job.pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.kill_grace_s
+        deadline = time.monotonic() + self.job.kill_grace_s
         for trial in trials:
             trial.job.wait(max(0.0, deadline - time.monotonic()))
         for trial in trials:

@@ -20,19 +20,14 @@ from ...registry import EXECUTORS
 from ...utils.checks import check_int, check_number
 from ..early_stopping import ASHAStopping
 from ..structures import LOG_NAME
-from ..trial import (
-    TrialResult,
-    TrialSpec,
-    check_job_entry,
-    check_nonfinite_check_iters,
-    judge_trial,
-    proxy_config_copy,
-    write_trial_config,
-)
-from . import gpu_slots, job_keeper, ray_trial_task, stale_jobs
+from ..trial import TrialResult, TrialSpec
+from . import ray_trial_task
 from .base import BaseExecutor
-from .gpu_slots import check_gpus_per_trial
+from .job_settings import JobSettings
 from .local import job_command
+from .processes import gpu_slots, job_keeper, stale_jobs
+from .processes.gpu_slots import check_gpus_per_trial
+from .trial_watch import TrialWatch
 
 
 @EXECUTORS.register_module()
@@ -97,9 +92,9 @@ class RayExecutor(BaseExecutor):
         if gpus:
             raise ValueError(f'gpus={gpus!r}: the Ray cluster assigns GPUs to trials; set '
                              'executor.gpus_per_trial instead of --gpus')
-        if not isinstance(reward_key, str) or not reward_key:
-            raise ValueError(f'reward_key must be a non-empty string, got '
-                             f'reward_key={reward_key!r}')
+        self.job = JobSettings.check(proxy_config, reward_key, timeout_s, failure_reward,
+                                     nonfinite_check_iters, job_entry, kill_grace_s,
+                                     keep_checkpoints)
         self.gpus_per_trial = 0 if gpus_per_trial == 0 else check_gpus_per_trial(
             gpus_per_trial)
         self.cpus_per_trial = check_number(cpus_per_trial, 'cpus_per_trial', 0)
@@ -118,20 +113,12 @@ class RayExecutor(BaseExecutor):
         self.max_concurrent = None if max_concurrent is None else check_int(
             max_concurrent, 'max_concurrent', 1)
         self.max_retries = check_int(max_retries, 'max_retries', 0)
-        self.timeout_s = check_number(timeout_s, 'timeout_s', 0, exclusive_low=True)
-        self.failure_reward = check_number(failure_reward, 'failure_reward')
-        self.nonfinite_check_iters = check_nonfinite_check_iters(nonfinite_check_iters)
-        self.job_entry = check_job_entry(job_entry)
-        self.kill_grace_s = check_number(kill_grace_s, 'kill_grace_s', 0)
-        self.keep_checkpoints = bool(keep_checkpoints)
         env_vars = {} if env_vars is None else env_vars
         if not isinstance(env_vars, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in env_vars.items()):
             raise ValueError(f'env_vars must be a dict of strings, got env_vars={env_vars!r}')
         self.env_vars = dict(env_vars)
-        self.early_stopping = early_stopping
-        self.proxy_cfg = proxy_config_copy(proxy_config)
-        self.reward_key = reward_key
+        self.watch = TrialWatch(self.job.timeout_s, early_stopping)
         self._ray = _connect(address, num_cpus, num_gpus)
         self._check_fits_the_cluster()
         for module in (ray_trial_task, gpu_slots, job_keeper, stale_jobs):  # see ray_trial_task
@@ -171,17 +158,15 @@ class RayExecutor(BaseExecutor):
                         running[submitted] = (spec, time.monotonic())
                 if not running:
                     continue
-                poll = None if self.early_stopping is None else \
-                    self.early_stopping.poll_interval_s
-                ready, _ = self._ray.wait(list(running), num_returns=1, timeout=poll)
+                # a trial's time limit is enforced by its task on the node
+                ready, _ = self._ray.wait(list(running), num_returns=1,
+                                          timeout=self.watch.wait_s(()))
                 for ref in ready:
                     spec, start = running.pop(ref)
-                    if self.early_stopping is not None:  # its validations count at the rungs
-                        self.early_stopping.check(spec.trial_id, spec.work_dir)
+                    self.watch.finished(spec)
                     yield self._judge(ref, spec, start)
                 for ref, (spec, start) in list(running.items()):
-                    stopped = None if self.early_stopping is None else \
-                        self.early_stopping.stop_result(spec, start)
+                    stopped = self.watch.hopeless(spec, start)
                     if stopped is not None:
                         self._cancel([ref])
                         del running[ref]
@@ -198,39 +183,34 @@ class RayExecutor(BaseExecutor):
             # earlier driver's Ray job) is removed; the trial starts from its config alone
             if osp.isdir(spec.work_dir):
                 shutil.rmtree(spec.work_dir)
-            if self.early_stopping is not None:  # a run again starts its rungs afresh
-                self.early_stopping.forget(spec.trial_id)
-            config_path = write_trial_config(spec, self.proxy_cfg, self.nonfinite_check_iters,
-                                             self.keep_checkpoints)
-            cmd = job_command(config_path, spec.work_dir, self.gpus_per_trial, self.job_entry,
-                              ray_trial_task.PYTHON_TOKEN, ray_trial_task.MASTER_PORT_TOKEN)
+            self.watch.starting(spec.trial_id)
+            config_path = self.job.write_config(spec)
+            cmd = job_command(config_path, spec.work_dir, self.gpus_per_trial,
+                              self.job.job_entry, ray_trial_task.PYTHON_TOKEN,
+                              ray_trial_task.MASTER_PORT_TOKEN)
             options = dict(num_cpus=self.cpus_per_trial, num_gpus=self.gpus_per_trial,
                            max_retries=self.max_retries, retry_exceptions=False,
                            name=f'mmautoloss trial {spec.trial_id}')
             if self.memory_bytes:
                 options['memory'] = self.memory_bytes
             return self._task.options(**options).remote(
-                cmd, spec.work_dir, os.getcwd(), LOG_NAME, self.timeout_s, self.kill_grace_s,
-                self.env_vars)
+                cmd, spec.work_dir, os.getcwd(), LOG_NAME, self.job.timeout_s,
+                self.job.kill_grace_s, self.env_vars)
         except Exception as err:  # a trial never raises into the search loop
-            return judge_trial(spec, returncode=None, timed_out=False,
-                               duration_s=time.monotonic() - start, reward_key=self.reward_key,
-                               failure_reward=self.failure_reward,
-                               launch_error=f'{type(err).__name__}: {err}')
+            return self.job.launch_failure(spec, start, err)
 
     def _judge(self, ref, spec: TrialSpec, start: float) -> TrialResult:
-        common = dict(reward_key=self.reward_key, failure_reward=self.failure_reward)
         try:
             outcome = self._ray.get(ref)
         except self._ray.exceptions.RayError as error:  # worker / node died too often, ...
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else ''
-            return judge_trial(spec, returncode=None, timed_out=False,
-                               duration_s=time.monotonic() - start,
-                               lost=f'{type(error).__name__} (after up to {self.max_retries} '
-                               f'retries): {first_line}', **common)
-        return judge_trial(spec, returncode=outcome['returncode'],
-                           timed_out=outcome['timed_out'], duration_s=outcome['duration_s'],
-                           **common)
+            return self.job.judge(spec, returncode=None, timed_out=False,
+                                  duration_s=time.monotonic() - start,
+                                  lost=f'{type(error).__name__} (after up to '
+                                  f'{self.max_retries} retries): {first_line}')
+        return self.job.judge(spec, returncode=outcome['returncode'],
+                              timed_out=outcome['timed_out'],
+                              duration_s=outcome['duration_s'])
 
     def _cancel(self, refs: list) -> None:
         """Cancel running tasks: each stops its job's process group (KeyboardInterrupt in
@@ -240,7 +220,7 @@ class RayExecutor(BaseExecutor):
         for ref in refs:
             self._ray.cancel(ref, force=False)
         _, left = self._ray.wait(refs, num_returns=len(refs),
-                                 timeout=self.kill_grace_s + 5.0)
+                                 timeout=self.job.kill_grace_s + 5.0)
         for ref in left:
             self._ray.cancel(ref, force=True)
 

@@ -5,11 +5,11 @@ the driver to the trial's work dir on shared storage) as its own process group o
 Ray assigned to the task, waits for it up to the trial's time limit, and returns how it
 ended; the driver judges the outcome from the work dir, as the local executor does.
 
-No process is left behind on the node: the job runs under
-:mod:`~.job_keeper`, the leader of its own session, which stops the session's whole process
-group (torchrun and its ranks, dataloader workers) when it gets SIGTERM: from this task on a
-timeout or on the task's cancellation (``ray.cancel``: a ``KeyboardInterrupt`` here), or
-from the kernel when the Ray worker dies (SIGKILL, OOM killer, a lost node). When the
+No process is left behind on the node: the job runs under :mod:`~.processes.job_keeper`, the
+leader of its own session, which stops the session's whole process group (torchrun and its
+ranks, dataloader workers) when it gets SIGTERM: from this task on a timeout or on the
+task's cancellation (``ray.cancel``: a ``KeyboardInterrupt`` here), or from the kernel when
+the Ray worker dies (SIGKILL, OOM killer, a lost node). When the
 worker exits instead (a force cancel, the end of the driver's Ray job), Ray SIGKILLs the
 keeper first; the keeper's guard then stops the group.
 
@@ -26,9 +26,9 @@ import subprocess
 import sys
 import time
 
-from . import job_keeper
-from .gpu_slots import find_free_port
-from .stale_jobs import process_start_time, signal_group
+from .processes import job_keeper
+from .processes.gpu_slots import find_free_port
+from .processes.stale_jobs import process_start_time, signal_group
 
 #: run as ``python -c`` on the node, so that nothing of this package need be installed there
 KEEPER_SOURCE = open(job_keeper.__file__, encoding='utf-8').read()

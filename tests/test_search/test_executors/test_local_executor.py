@@ -356,7 +356,7 @@ def test_sigkilled_forked_trial_then_the_next_one_on_its_slot_runs_normally(tmp_
     assert killed.trial_id == 'killed' and killed.status == 'crashed'
     assert f'code {-signal.SIGKILL}' in killed.reason
     # what it left in its group went with it
-    wait_gone(killer.processes, stop_deadline_s(executor.kill_grace_s),
+    wait_gone(killer.processes, stop_deadline_s(executor.job.kill_grace_s),
               'local: forked job SIGKILLed -> its group gone', since=killer.killed_at)
     following = next(run)
     assert following.trial_id == 'next' and following.status == 'ok', following.log_tail
@@ -398,7 +398,7 @@ def test_a_dead_forker_loses_its_trial_and_is_replaced(tmp_path, monkeypatch):
     forker = _forker_pid(tmp_path, 'orphaned')
     assert lost.status == 'crashed' and 'the trial job was lost' in lost.reason
     assert f'the job forker (pid {forker}) ended' in lost.reason
-    wait_gone(killer.processes, stop_deadline_s(executor.kill_grace_s),
+    wait_gone(killer.processes, stop_deadline_s(executor.job.kill_grace_s),
               'local: job forker SIGKILLed -> its job group gone', since=killer.killed_at)
     following = next(run)
     assert following.status == 'ok', following.log_tail
@@ -408,9 +408,9 @@ def test_a_dead_forker_loses_its_trial_and_is_replaced(tmp_path, monkeypatch):
 
 @pytest.mark.training
 def test_a_forker_that_cannot_start_leaves_the_trials_spawned(tmp_path, monkeypatch):
-    from mmautoloss.search.executors import job_forkers
+    from mmautoloss.search.executors.processes import forker_pool
     _toy_env(monkeypatch)
-    monkeypatch.setattr(job_forkers, 'FORKER_SOURCE', 'import mmautoloss.no_such_module')
+    monkeypatch.setattr(forker_pool, 'FORKER_SOURCE', 'import mmautoloss.no_such_module')
     executor = LocalExecutor(TOY_CONFIG, 'toy/score', timeout_s=120)
     with pytest.warns(RuntimeWarning, match='forked trial jobs are off .*ended with exit code 1'):
         results = list(executor.run([_toy_spec(tmp_path, 'a'), _toy_spec(tmp_path, 'b')]))

@@ -7,7 +7,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from mmautoloss.search.executors.stale_jobs import (
+from mmautoloss.search.executors.processes.stale_jobs import (
     PGID_NAME,
     is_running,
     kill_stale_job,
@@ -108,7 +108,7 @@ def test_relaunch_kills_the_stale_job_before_clearing_its_work_dir(tmp_path):
 def test_a_job_whose_driver_is_already_gone_kills_itself():
     # the preexec_fn sees another parent than the driver that launched it: the race where
     # the driver died between fork and prctl
-    from mmautoloss.search.executors.stale_jobs import die_with_parent
+    from mmautoloss.search.executors.processes.stale_jobs import die_with_parent
     job = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],
                            preexec_fn=die_with_parent(os.getpid() + 10**6))
     assert job.wait(timeout=10) == -signal.SIGKILL

@@ -1,4 +1,4 @@
-"""The driver's side of the warm job forkers (:mod:`.job_forker`): one per executor slot.
+"""The driver's side of the warm job forkers (:mod:`.forker_process`): one per executor slot.
 
 :class:`JobForker` starts one forker process and speaks its line protocol;
 :class:`JobForkers` keeps one per slot, replaces one that died or whose environment no
@@ -17,12 +17,12 @@ import warnings
 
 from mmengine.config import Config
 
-from . import job_forker
+from . import forker_process
 from .stale_jobs import die_with_parent
 
 #: the forker runs as ``python -c`` of its source: ``python -m`` would import the
 #: mmautoloss package before the forker could note the environment it started with
-FORKER_SOURCE = open(job_forker.__file__, encoding='utf-8').read()
+FORKER_SOURCE = open(forker_process.__file__, encoding='utf-8').read()
 #: imported lazily by every job (torch.optim's first optimizer imports torch._dynamo, ~1 s)
 LAZY_JOB_IMPORTS = ('torch._dynamo', )
 #: seconds a new forker may take to import its modules
@@ -59,7 +59,7 @@ def forker_env(job_env: dict[str, str]) -> dict[str, str]:
 
 
 class JobForker:
-    """One :mod:`.job_forker` process, started in ``cwd`` with ``env``."""
+    """One :mod:`.forker_process` process, started in ``cwd`` with ``env``."""
 
     def __init__(self, modules: list[str], env: dict[str, str], cwd: str) -> None:
         self.env, self.cwd = env, cwd

@@ -5,8 +5,9 @@ nothing is imported before the environment the process started with is noted)
 
 A new interpreter spends seconds importing torch, mmengine and the task library (mmdet,
 mmseg or mmpose) before a trial's runner is even built: on a 2-core machine about 4 s of a
-15 s Auto Seg-Loss proxy trial. :class:`~.local.LocalExecutor` starts one of these
-processes per slot instead. It imports the ``MODULE`` s once, moves everything imported
+15 s Auto Seg-Loss proxy trial. The local executor
+(:class:`~mmautoloss.search.executors.local.LocalExecutor`) starts one of these processes
+per slot instead. It imports the ``MODULE`` s once, moves everything imported
 out of the garbage collector's reach (``gc.freeze``: a child's collections then skip those
 objects and leave their pages shared), answers ``{"ready": ...}`` and serves one request
 per trial, a JSON line on stdin::
@@ -142,7 +143,7 @@ def serve(modules: list[str]) -> None:
     failed = _warm(modules)
     import torch
 
-    from mmautoloss.search.executors.stale_jobs import die_with_parent, signal_group
+    from mmautoloss.search.executors.processes.stale_jobs import die_with_parent, signal_group
     if torch.cuda.is_initialized():
         _answer(dict(error='CUDA was initialised while importing ' + ', '.join(modules) +
                      '; a forked job could not use it'))

@@ -1,4 +1,5 @@
-"""A running trial job, as :class:`~.local.LocalExecutor` watches it: spawned or forked.
+"""A running trial job, as the local executor
+(:class:`~mmautoloss.search.executors.local.LocalExecutor`) watches it: spawned or forked.
 
 Both kinds lead their own process group (their pid is its id) and offer the same four
 operations: a file descriptor that becomes readable when the job has exited (for
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from .job_forkers import ANSWER_TIMEOUT_S, ForkerError, JobForker
+from .forker_pool import ANSWER_TIMEOUT_S, ForkerError, JobForker
 
 
 class SpawnedJob:
@@ -52,7 +53,7 @@ class SpawnedJob:
 
 
 class ForkedJob:
-    """A job forked by the slot's :class:`~.job_forkers.JobForker`.
+    """A job forked by the slot's :class:`~.forker_pool.JobForker`.
 
     Its exit is what the forker reports; a forker that ends while the job runs takes the
     job with it (the job dies with its parent), and the job counts as lost, with ``lost``

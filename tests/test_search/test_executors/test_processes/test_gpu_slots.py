@@ -2,7 +2,7 @@ import socket
 
 import pytest
 
-from mmautoloss.search.executors.gpu_slots import (
+from mmautoloss.search.executors.processes.gpu_slots import (
     Slot,
     SlotPool,
     check_gpus_per_trial,

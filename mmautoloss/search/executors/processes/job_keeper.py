@@ -1,11 +1,11 @@
 """Keeps a trial job's process tree from outliving the Ray worker that started it.
 
 ``python -c <this file's source> GRACE_S PARENT_PID CMD...``, started by
-:func:`~.ray_trial_task.run_trial_job` as the leader of a new session, runs ``CMD`` as its
-child in that session and exits with its exit code. The job needs a session (a process
-group) of its own so that a timeout can kill all of it (torchrun's ranks and dataloader
-workers, the worker's great-grandchildren); no cleanup of Ray's reaches it there, so the
-keeper does it, in two processes:
+:func:`~mmautoloss.search.executors.ray_trial_task.run_trial_job` as the leader of a new
+session, runs ``CMD`` as its child in that session and exits with its exit code. The job
+needs a session (a process group) of its own so that a timeout can kill all of it
+(torchrun's ranks and dataloader workers, the worker's great-grandchildren); no cleanup of
+Ray's reaches it there, so the keeper does it, in two processes:
 
 * the **keeper** stops the whole group (SIGTERM, then SIGKILL after ``GRACE_S``) when it
   gets SIGTERM: from the task stopping a timed-out or cancelled trial, or from the kernel
