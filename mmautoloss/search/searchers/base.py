@@ -8,6 +8,7 @@ restored with ``load_state_dict`` re-asks exactly the same candidates (used by `
 """
 import copy
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -16,9 +17,14 @@ from ...utils.checks import check_int
 from ..structures import PROXY_ROLES, Candidate, check_unit_vector
 
 
-class BaseSearcher:
+class BaseSearcher(ABC):
     """Round-based searcher over any genotype (a vector or formulas, see
     :data:`~mmautoloss.search.structures.Genotype`).
+
+    A searcher implements :meth:`_propose` and :meth:`_update`; the rest of the round
+    (``ask`` / ``tell``, the best candidate, the history, the state) is here. A staged
+    search (CSE-Autoloss) also overrides the optional group: :meth:`proposal_stats`,
+    :meth:`stage_rows`, :meth:`trial_overrides`, :meth:`prepare`.
 
     Args:
         num_rounds (int): rounds T of the search budget (generations for evolution).
@@ -95,25 +101,6 @@ class BaseSearcher:
         """Trials of the whole search (for progress and ETA)."""
         return self.num_rounds * self.samples_per_round
 
-    def proposal_stats(self) -> dict | None:
-        """How many candidates each filter stage removed this round (None: no filters)."""
-        return None
-
-    def stage_rows(self) -> list[dict]:
-        """Stage counts of each finished generation of a multi-stage search (CSE-Autoloss
-        Table 2); empty for the others."""
-        return []
-
-    def trial_overrides(self, candidate: Candidate) -> dict:
-        """Config overrides a candidate's trial gets besides its loss (none by default;
-        CSE-Autoloss's simulation trains on its verification set)."""
-        return {}
-
-    def prepare(self, work_dir: str) -> None:
-        """Write the files the searcher's trials need under the search's ``work_dir``
-        (nothing by default; CSE-Autoloss writes its verification set). Called at every
-        start of the search, resumed or not; must give the same files each time."""
-
     def result(self) -> dict:
         """Best candidates found so far; ``selected`` is the one to export."""
         return dict(selected=self.best_sample, best_sample=self.best_sample)
@@ -132,11 +119,34 @@ class BaseSearcher:
         self.best_sample = state['best_sample']
         self.history = [dict(h) for h in state['history']]
 
+    # -- what every searcher implements ----------------------------------------------------
+    @abstractmethod
     def _propose(self) -> list[Candidate]:
-        raise NotImplementedError
+        """The current round's candidates, a pure function of the state at its start."""
 
+    @abstractmethod
     def _update(self, candidates: list[Candidate], rewards: list[float]) -> None:
-        raise NotImplementedError
+        """Learn from a finished round (candidates in index order, their rewards)."""
+
+    # -- optional: the hooks of a staged search (CSE-Autoloss's filters and simulations) --
+    def proposal_stats(self) -> dict | None:
+        """How many candidates each filter stage removed this round (None: no filters)."""
+        return None
+
+    def stage_rows(self) -> list[dict]:
+        """Stage counts of each finished generation of a multi-stage search (CSE-Autoloss
+        Table 2); empty for the others."""
+        return []
+
+    def trial_overrides(self, candidate: Candidate) -> dict:
+        """Config overrides a candidate's trial gets besides its loss (none by default;
+        CSE-Autoloss's simulation trains on its verification set)."""
+        return {}
+
+    def prepare(self, work_dir: str) -> None:
+        """Write the files the searcher's trials need under the search's ``work_dir``
+        (nothing by default; CSE-Autoloss writes its verification set). Called at every
+        start of the search, resumed or not; must give the same files each time."""
 
 
 class VectorSearcher(BaseSearcher):

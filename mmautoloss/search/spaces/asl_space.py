@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import torch
 
 from ...functional.monotone_function import KINDS, MonotoneFunction
-from .base import SPACES, BaseSpace
+from .base import SPACES
+from .vector_space import VectorSpace
 
 #: names of the curves of each metric, in the order of AutoSegLoss's params
 CURVE_NAMES = {
@@ -28,7 +29,7 @@ DEFAULT_SEGMENTS = {'BF1': 1}
 
 
 @SPACES.register_module()
-class ASLSpace(BaseSpace):
+class ASLSpace(VectorSpace):
     """Search space of ``AutoSegLoss`` for one target metric (ASL eq. 12-13).
 
     Args:

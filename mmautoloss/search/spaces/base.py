@@ -1,5 +1,6 @@
-"""Search-space interface: a candidate (a vector in [0, 1]^dim here; formulas in
-:mod:`.formula_space`) <-> loss config overrides.
+"""The search-space interface: a candidate (a genotype: a vector in [0, 1]^dim, see
+:mod:`.vector_space`, or one formula per key, see :mod:`.formula_space`) <-> loss config
+overrides.
 
 A space is built from the ``search_space=dict(type=...)`` field of a search config, then
 bound to the proxy config (:meth:`BaseSpace.bind`), which checks that every config key the
@@ -8,22 +9,22 @@ space writes exists and keeps the proxy's own loss settings (``num_classes``,
 """
 import copy
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from mmengine.config import Config
 
-from ...functional.monotone_function import MonotoneFunction
 from ...registry import SPACES  # noqa: F401  (re-exported to the spaces)
-from ..plots import plot_curves
-from ..structures import check_unit_vector, get_config_key
+from ..structures import Genotype, get_config_key
 
 
-class BaseSpace:
-    """A search space over [0, 1]^dim writing one loss dict per key in ``keys``.
+class BaseSpace(ABC):
+    """A search space writing one loss dict per key in ``keys``, over any genotype.
 
-    Subclasses set ``loss_type`` (the registered loss the override builds), ``keys``,
-    ``dim`` and implement :meth:`initial_mean`, :meth:`_loss_fields`, :meth:`_from_loss`
-    and :meth:`curves`.
+    Subclasses set ``loss_type`` (the registered loss the override builds),
+    ``searched_fields`` and ``dim`` (the size of a candidate), and say how a candidate is
+    checked, cut into one part per key and joined again, what loss fields a part writes and
+    reads back, what a searcher is built with, and how a candidate is drawn.
     """
 
     loss_type: str = ''
@@ -71,21 +72,7 @@ class BaseSpace:
             self._base_losses[key] = {k: copy.deepcopy(v) for k, v in dict(value).items()
                                       if k not in self.searched_fields and k != 'type'}
 
-    def check(self, candidate: Sequence[float]) -> list[float]:
-        """The candidate as floats; ``ValueError`` naming it unless it has ``dim`` finite
-        values in [0, 1]."""
-        if isinstance(candidate, (str, bytes)) or not isinstance(candidate, Sequence):
-            raise ValueError(f'candidate must be a sequence of {self.dim} numbers, got '
-                             f'{candidate!r}')
-        return check_unit_vector(candidate, self.dim, 'candidate')
-
-    def split(self, candidate: Sequence[float]) -> dict[str, list[float]]:
-        """The part of the candidate that belongs to each key."""
-        values = self.check(candidate)
-        size = self.dim // len(self.keys)
-        return {key: values[i * size:(i + 1) * size] for i, key in enumerate(self.keys)}
-
-    def to_overrides(self, candidate: Sequence[float]) -> dict[str, dict]:
+    def to_overrides(self, candidate: Genotype) -> dict[str, dict]:
         """Config overrides (dotted key -> full loss dict, replacing the proxy's with
         ``_delete_=True``) that make a proxy job train with this candidate's loss."""
         overrides = {}
@@ -97,7 +84,7 @@ class BaseSpace:
             overrides[key] = loss
         return overrides
 
-    def from_overrides(self, overrides: dict[str, dict]) -> list[float]:
+    def from_overrides(self, overrides: dict[str, dict]) -> Genotype:
         """Inverse of :meth:`to_overrides`: the candidate that these loss dicts encode."""
         if not isinstance(overrides, dict):
             raise ValueError(f'overrides must be a dict of config key -> loss dict, got '
@@ -113,37 +100,38 @@ class BaseSpace:
             parts[key] = self._from_loss(key, loss)
         return self.check(self._join(parts))
 
-    def _join(self, parts: dict[str, list[float]]) -> list[float]:
-        """The candidate made of each key's part (the inverse of :meth:`split`)."""
-        return [value for key in self.keys for value in parts[key]]
-
-    def searcher_args(self) -> dict:
-        """What a searcher is built with besides budget and seed: ``dim`` and the identity
-        ``initial_mean`` for a vector space."""
-        return dict(dim=self.dim, initial_mean=self.initial_mean())
-
-    def example(self) -> list[float]:
-        """A valid candidate, built once at validation to check the loss the jobs build."""
-        return self.initial_mean()
-
-    def describe(self, candidate: Sequence[float]) -> dict[str, str] | None:
-        """A readable form of the candidate for best.json (None: the vector says it all)."""
+    def describe(self, candidate: Genotype) -> dict[str, str] | None:
+        """A readable form of the candidate for best.json (None: the genotype says it all)."""
         return None
 
-    def plot(self, candidate: Sequence[float], path: str, title: str) -> None:
-        """Draw the candidate's searched curves to ``path``."""
-        plot_curves(self.curves(candidate), path, title)
+    @abstractmethod
+    def check(self, candidate: Genotype) -> Genotype:
+        """The candidate in canonical form; ``ValueError`` naming it when it is not one."""
 
-    def initial_mean(self) -> list[float]:
-        """Starting mean of the search: the identity curves (ASL / PAP mu_1)."""
-        raise NotImplementedError
+    @abstractmethod
+    def split(self, candidate: Genotype) -> dict[str, object]:
+        """The part of the (checked) candidate that belongs to each key."""
 
-    def curves(self, candidate: Sequence[float]) -> dict[str, MonotoneFunction]:
-        """The searched curves of a candidate, named for plots (e.g. ``'g_AND'``)."""
-        raise NotImplementedError
+    @abstractmethod
+    def _join(self, parts: dict[str, object]) -> Genotype:
+        """The candidate made of each key's part (the inverse of :meth:`split`)."""
 
-    def _loss_fields(self, key: str, part: list[float]) -> dict:
-        raise NotImplementedError
+    @abstractmethod
+    def _loss_fields(self, key: str, part: object) -> dict:
+        """The searched fields of ``key``'s loss for its part of a candidate."""
 
-    def _from_loss(self, key: str, loss: dict) -> list[float]:
-        raise NotImplementedError
+    @abstractmethod
+    def _from_loss(self, key: str, loss: dict) -> object:
+        """``key``'s part of the candidate that a loss dict encodes."""
+
+    @abstractmethod
+    def searcher_args(self) -> dict:
+        """What a searcher is built with besides budget and seed."""
+
+    @abstractmethod
+    def example(self) -> Genotype:
+        """A valid candidate, built once at validation to check the loss the jobs build."""
+
+    @abstractmethod
+    def plot(self, candidate: Genotype, path: str, title: str) -> None:
+        """Draw the candidate to ``path``."""

@@ -13,13 +13,14 @@ import torch
 from ...functional.ap_surrogate import FUNCTION_NAMES
 from ...functional.grad_scale import grad_scale_from_param, grad_scale_to_param
 from ...functional.monotone_function import MonotoneFunction
-from .base import SPACES, BaseSpace
+from .base import SPACES
+from .vector_space import VectorSpace
 
 NUM_FUNCTIONS = len(FUNCTION_NAMES)
 
 
 @SPACES.register_module()
-class PAPSpace(BaseSpace):
+class PAPSpace(VectorSpace):
     """Search space of ``ParamAPLoss`` over one or more detection heads.
 
     Args:

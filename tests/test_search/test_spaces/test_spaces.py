@@ -208,3 +208,16 @@ def test_pap_grad_scale_none_reads_as_one():
     loss = dict(type='ParamAPLoss', functions=None, grad_scale=None,
                 params=space.initial_mean()[:-1])
     assert space.from_overrides({'model.bbox_head.loss_ap': loss})[-1] == pytest.approx(0.5)
+
+
+def test_the_interfaces_are_abstract_and_the_vector_space_is_beside_the_formula_space():
+    from mmautoloss.search.searchers import BaseSearcher
+    from mmautoloss.search.spaces import BaseSpace, FormulaSpace, PAPSpace, VectorSpace
+    assert issubclass(PAPSpace, VectorSpace) and not issubclass(FormulaSpace, VectorSpace)
+    assert issubclass(FormulaSpace, BaseSpace)
+    with pytest.raises(TypeError, match='abstract'):
+        BaseSpace(['model.loss'])
+    with pytest.raises(TypeError, match='abstract'):
+        VectorSpace(['model.loss'])
+    with pytest.raises(TypeError, match='abstract'):
+        BaseSearcher(num_rounds=1, samples_per_round=1)
