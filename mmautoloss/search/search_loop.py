@@ -185,7 +185,9 @@ class SearchLoop:
             self._journal(journal, record, start)
             self._call('after_round_start', start)
         seed_trials = {c.candidate_id: self._seed_trial_ids(c) for c in candidates}
-        self._check_recorded_trials(record, round_index, candidates, seed_trials)
+        by_id = {c.candidate_id: c for c in candidates}
+        owner = {tid: cid for cid, tids in seed_trials.items() for tid in tids}
+        self._check_recorded_trials(record, round_index, by_id, owner)
         told: set[str] = set()
 
         def tell_finished() -> None:
@@ -197,8 +199,6 @@ class SearchLoop:
                     told.add(cand_id)
 
         tell_finished()
-        by_id = {c.candidate_id: c for c in candidates}
-        owner = {tid: cid for cid, tids in seed_trials.items() for tid in tids}
         # a trial killed with the search is run again; the executor clears its work dir
         specs = [self._trial_spec(by_id[cid], tid, index)
                  for cid, tids in seed_trials.items() for index, tid in enumerate(tids)
@@ -378,11 +378,9 @@ class SearchLoop:
             getattr(hook, point)(*args)
 
     def _check_recorded_trials(self, record: SearchRecord, round_index: int,
-                               candidates: list[Candidate],
-                               seed_trials: dict[str, list[str]]) -> None:
-        """A resumed round must propose again the candidates its journaled trials trained."""
-        by_id = {c.candidate_id: c for c in candidates}
-        owner = {tid: cid for cid, tids in seed_trials.items() for tid in tids}
+                               by_id: dict[str, Candidate], owner: dict[str, str]) -> None:
+        """A resumed round must propose again the candidates its journaled trials trained
+        (``by_id``: the round's candidates; ``owner``: trial id -> candidate id)."""
         for trial_id, event in record.trials.items():
             if event.round != round_index:
                 continue
