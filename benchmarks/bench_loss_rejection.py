@@ -4,9 +4,11 @@ Random initial formulas (depth 3, the ALZ primitive set) are judged against the 
 captured from each task's proxy (B = 5 generated training samples, a randomly initialised
 network built from the proxy config); prints candidates per minute and the fraction
 accepted / rejected / invalid per searched branch. Settings are those of the search
-configs (``configs/search/alz_*.py``). The paper reports 500-1000 per minute on one GPU.
+configs (``configs/search/alz_*.py``: the ``cpu`` preset); ``--preset paper`` runs the paper's
+500 steps at lr 0.001. The paper reports 500-1000 per minute on one GPU.
 
-Usage: ``python benchmarks/bench_loss_rejection.py [--candidates 300] [--threads 2]``.
+Usage: ``python benchmarks/bench_loss_rejection.py [--candidates 300] [--threads 2]
+[--preset cpu|paper]``.
 """
 import argparse
 import collections
@@ -56,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--candidates', type=int, default=300)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--preset', choices=('cpu', 'paper'), default='cpu')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     import mmautoloss  # noqa: F401
@@ -64,13 +67,13 @@ def main() -> None:
     from mmautoloss.search.variation import random_formula
     alz = get_primitive_set('alz')
     print(f'loss rejection of {args.candidates} random depth-3 formulas per branch, '
-          f'{args.threads} thread(s)')
+          f'{args.threads} thread(s), preset {args.preset!r}')
     print(f'{"task / branch":<58}{"per min":>9}{"accepted":>10}{"rejected":>10}'
           f'{"invalid":>9}')
     with tempfile.TemporaryDirectory() as root:
         for title, cfg, branches, options in _tasks(root):
             protocol = LossRejection(cfg, {k: (alz, v) for k, v in branches.items()},
-                                     **options)
+                                     **dict(options, preset=args.preset))
             protocol.calls  # capture once, outside the timing
             for key, kind in branches.items():
                 rng = random.Random(0)

@@ -20,7 +20,7 @@ searcher = dict(
     type='RegularizedEvolutionSearcher',
     population_size=4,
     depth=3,
-    loss_rejection=dict(num_samples=5, threshold=0.1, steps=50, lr=0.02, early_check=0))
+    loss_rejection=dict(preset='cpu', num_samples=5, threshold=0.1, early_check=0))
 executor = dict(type='LocalExecutor', max_concurrent=1, nonfinite_check_iters=20)
 budget = dict(rounds=3, samples_per_round=2)
 seed = 0

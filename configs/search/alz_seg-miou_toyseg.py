@@ -20,7 +20,7 @@ searcher = dict(
     depth=3,
     copy_prob=0.1,
     reinit_prob=0.5,
-    loss_rejection=dict(metric='mIoU', num_samples=5, threshold=0.6, steps=50, lr=0.02,
+    loss_rejection=dict(preset='cpu', metric='mIoU', num_samples=5, threshold=0.6,
                         tolerance=1))
 executor = dict(type='LocalExecutor', max_concurrent=1, nonfinite_check_iters=20)
 budget = dict(rounds=3, samples_per_round=3)

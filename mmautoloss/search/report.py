@@ -14,7 +14,7 @@ import math
 import os.path as osp
 import statistics
 
-from .events import JournalEvent, RetrainStart, SearchEnd, SearchStart, TrialEvent
+from .events import JournalEvent, RetrainStart, RoundStart, SearchEnd, SearchStart, TrialEvent
 from .structures import PROXY_ROLES, REPORT_MD, REPORT_PNG, TrialStatus, entry_plot_name
 
 
@@ -119,11 +119,34 @@ def search_summary(events: list[JournalEvent]) -> list[str]:
     return lines
 
 
+#: the candidate counts of AutoLoss-Zero's Table 7, as RegularizedEvolutionSearcher's rounds
+#: journal them (``explored`` is the sum of the others)
+FUNNEL = ('explored', 'invalid', 'rejected', 'equivalent', 'copies', 'trained')
+
+
+def candidate_funnel(events: list[JournalEvent]) -> list[str]:
+    """A table of each round's candidate counts and their total (AutoLoss-Zero Table 7);
+    no lines when the searcher journals none."""
+    rows = [e for e in events if isinstance(e, RoundStart) and e.filter_stats
+            and set(FUNNEL) <= set(e.filter_stats)]
+    if not rows:
+        return []
+    lines = ['## Candidates per round (explored = invalid + rejected + equivalent + copies '
+             '+ trained)', '', '| round | ' + ' | '.join(FUNNEL) + ' |',
+             '|---|' + '---:|' * len(FUNNEL)]
+    for event in rows:
+        lines.append(f'| {event.round} | ' +
+                     ' | '.join(str(event.filter_stats[k]) for k in FUNNEL) + ' |')
+    lines.append('| total | ' + ' | '.join(
+        str(sum(e.filter_stats[k] for e in rows)) for k in FUNNEL) + ' |')
+    return lines + ['']
+
+
 def write_report(work_dir: str, events: list[JournalEvent]) -> str:
     """Write ``report.md`` (and ``report.png`` when there are re-trainings) into
     ``work_dir``; returns the markdown text."""
     table = retrain_table(events)
-    parts = ['# Search report', '', *search_summary(events), '']
+    parts = ['# Search report', '', *search_summary(events), '', *candidate_funnel(events)]
     if table is None:
         parts.append('No re-training stage (set `retrain=dict(...)` in the search config).')
     else:

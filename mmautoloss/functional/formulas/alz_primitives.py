@@ -7,10 +7,13 @@ element by the aggregate so that every node keeps the input shape (N, C, H, W): 
 eps = 1e-12. Leaves are sampled from {prediction, target, 1}. Predictions and targets without
 spatial dimensions are (N, C, 1, 1) (the paper's footnote 1).
 
-Branch inputs: ``P`` is the prediction y-hat (softmax probabilities for segmentation and
-two-stage classification, sigmoid probabilities for one-stage / RPN classification and
-masks, the raw heatmap for pose: the forms the paper's discovered losses of Table 8 take,
-e.g. ``-y log(y-hat)``), ``Y`` the target (one-hot labels, binary masks, target heatmaps);
+Branch inputs: ``P`` is the prediction y-hat, ``Y`` the target, in the forms the paper's
+discovered losses of Table 8 take (e.g. ``-y log(y-hat)``): softmax probabilities and one-hot
+labels for segmentation and two-stage classification; for a sigmoid prediction (the RPN's
+objectness, one-stage classification, Mask R-CNN's masks) the softmax over foreground /
+background and the one-hot target over both, background included (appendix A.2 / A.3;
+``binary_`` quantities of ``branch_inputs``), so that ``Neg(Mul(Y,Log(P)))`` is binary
+cross-entropy on every classification branch; the raw and the target heatmap for pose;
 box regression uses ``I``, ``U``, ``E``: intersection, union and enclosing area of the
 predicted and target boxes (ALZ section 4.2, after CSE-Autoloss).
 """
@@ -65,6 +68,8 @@ ALZ_OPERATORS = {op.name: op for op in (
 )}
 
 _PRED_TARGET = dict(inputs={'P': 'probs', 'Y': 'onehot'}, predictions=('P', ))
+_FOREGROUND_BACKGROUND = BranchInputs(inputs={'P': 'binary_probs', 'Y': 'binary_onehot'},
+                                      predictions=('P', ))
 _BOX = BranchInputs(inputs={'I': 'intersection', 'U': 'union', 'E': 'enclosing'},
                     predictions=('I', 'U', 'E'))
 
@@ -72,8 +77,8 @@ ALZ = register_primitive_set(PrimitiveSet(
     name='alz', operators=ALZ_OPERATORS, constants=(1.0, ),
     branches=dict(
         seg=BranchInputs(**_PRED_TARGET),
-        sigmoid_cls=BranchInputs(**_PRED_TARGET),
+        sigmoid_cls=_FOREGROUND_BACKGROUND,
         softmax_cls=BranchInputs(**_PRED_TARGET),
-        mask=BranchInputs(inputs={'P': 'probs', 'Y': 'target'}, predictions=('P', )),
+        mask=_FOREGROUND_BACKGROUND,
         heatmap=BranchInputs(inputs={'P': 'logits', 'Y': 'target'}, predictions=('P', )),
         box=_BOX)))

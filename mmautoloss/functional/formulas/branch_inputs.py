@@ -4,6 +4,13 @@ Every quantity is a 4-D tensor (N, C, H, W): predictions without spatial dimensi
 (N, C, 1, 1) (ALZ section 3.1, footnote 1), per-sample values such as the IoU are
 (N, 1, 1, 1), so the formula's operators, class-wise (``Dot``, ``Softmax``, ``MeanC``) and
 spatial (``MaxPool``) alike, see one layout. Only the quantities a formula uses are computed.
+
+A sigmoid prediction has a second form, the ``binary_`` quantities: each sigmoid column p
+becomes the softmax over foreground / background, the two columns (p, 1 - p), with the
+one-hot target over both, background included (y, 1 - y). It is the layout of AutoLoss-Zero's
+RPN objectness and Mask R-CNN masks (appendix A.2 / A.3: "softmax probabilities" of
+foreground or background), under which ``-y log(y-hat)`` is binary cross-entropy. The
+foreground columns come first, then the background columns: (N, 2C, H, W).
 """
 from collections.abc import Callable, Iterable
 
@@ -39,6 +46,11 @@ def box_iou(pred: Tensor, target: Tensor) -> Tensor:
 
 def _column(values: Tensor) -> Tensor:
     return values.reshape(-1, 1, 1, 1)
+
+
+def binary_columns(foreground: Tensor) -> Tensor:
+    """(N, C, H, W) foreground values -> (N, 2C, H, W): the values, then one minus them."""
+    return torch.cat([foreground, 1 - foreground], dim=1)
 
 
 def _lazy(builders: dict[str, Callable[[], Tensor]], wanted: Iterable[str]) -> dict[str, Tensor]:
@@ -89,7 +101,9 @@ def cls_quantities(logits: Tensor, labels: Tensor, use_sigmoid: bool, iou: Tenso
                     probs=lambda: _column4(logits.sigmoid() if use_sigmoid
                                            else logits.softmax(dim=1)),
                     onehot=onehot, target=onehot, not_onehot=lambda: 1 - onehot(),
-                    iou=w, iou_onehot=lambda: w() * onehot())
+                    iou=w, iou_onehot=lambda: w() * onehot(),
+                    binary_probs=lambda: binary_columns(_column4(logits.sigmoid())),
+                    binary_onehot=lambda: binary_columns(onehot()))
     return _lazy(builders, wanted)
 
 
@@ -110,10 +124,14 @@ def mask_quantities(logits: Tensor, targets: Tensor, labels: Tensor,
     used (as mmdet's ``mask_cross_entropy``), binary targets (N, H, W)."""
     index = torch.arange(logits.shape[0], device=logits.device)
     chosen = logits[index, labels.long()].unsqueeze(1)
+
+    def target() -> Tensor:
+        return targets.to(chosen.dtype).unsqueeze(1)
+
     builders = dict(logits=lambda: chosen, probs=lambda: chosen.sigmoid(),
-                    target=lambda: targets.to(chosen.dtype).unsqueeze(1),
-                    onehot=lambda: targets.to(chosen.dtype).unsqueeze(1),
-                    not_onehot=lambda: 1 - targets.to(chosen.dtype).unsqueeze(1))
+                    target=target, onehot=target, not_onehot=lambda: 1 - target(),
+                    binary_probs=lambda: binary_columns(chosen.sigmoid()),
+                    binary_onehot=lambda: binary_columns(target()))
     return _lazy(builders, wanted)
 
 

@@ -21,7 +21,10 @@ from ...utils.checks import check_int
 
 #: the quantities a loss branch can feed to a formula (see ``models/losses/expr_loss.py``)
 QUANTITIES = ('logits', 'probs', 'onehot', 'not_onehot', 'iou', 'iou_onehot',
-              'intersection', 'union', 'enclosing', 'target')
+              'intersection', 'union', 'enclosing', 'target', 'binary_probs', 'binary_onehot',
+              'boundary_onehot')
+#: quantities of the foreground / background layout (twice the prediction's channels)
+BINARY_QUANTITIES = ('binary_probs', 'binary_onehot')
 #: the loss branches ExprLoss serves
 BRANCH_KINDS = ('seg', 'sigmoid_cls', 'softmax_cls', 'box', 'mask', 'heatmap')
 
@@ -76,6 +79,15 @@ class BranchInputs:
         if not self.predictions or unknown:
             raise ValueError(f'predictions must name inputs of {sorted(self.inputs)}, got '
                              f'{list(self.predictions)!r}')
+        binary = {q in BINARY_QUANTITIES for q in self.inputs.values()}
+        if len(binary) > 1:
+            raise ValueError(f'inputs mix the foreground / background layout '
+                             f'{BINARY_QUANTITIES} with others: {dict(self.inputs)!r}')
+
+    @property
+    def binary(self) -> bool:
+        """Whether the inputs have the foreground / background layout (2C channels)."""
+        return any(q in BINARY_QUANTITIES for q in self.inputs.values())
 
 
 @dataclass

@@ -17,13 +17,16 @@ Calling conventions (``branch``):
   ``avg_non_ignore=False`` (mmseg's default);
 - ``'sigmoid_cls'`` / ``'softmax_cls'``: mmdet classification, ``loss(cls_score, labels,
   label_weights, avg_factor=...)``; sigmoid with labels == C for background (one-stage,
-  RPN), softmax over C + 1 columns (R-CNN); the IoU input ``w`` comes as ``iou=`` from the
+  RPN), softmax over C + 1 columns (R-CNN); the ALZ set sees a sigmoid prediction as the
+  softmax over foreground / background (2C columns, a per-element weight applies to both
+  of an element's columns); the IoU input ``w`` comes as ``iou=`` from the
   heads of ``models/roi_heads/iou_bbox_head.py`` and ``models/dense_heads/iou_*``;
 - ``'box'``: mmdet regression on decoded boxes, ``loss(pred, target, weight, avg_factor)``,
   inputs intersection / union / enclosing area; a (N, 4) weight is averaged per box (mmdet's
   ``GIoULoss`` does the same);
 - ``'mask'``: Mask R-CNN's ``FCNMaskHead``, ``loss(mask_pred, mask_targets, labels)``
-  (mmdet passes the RoI labels as the third argument), sigmoid of the label's channel;
+  (mmdet passes the RoI labels as the third argument), sigmoid of the label's channel (the
+  ALZ set: foreground / background, two channels);
 - ``'heatmap'``: mmpose heatmap heads, ``loss(output, target, target_weights)`` with one
   weight per keypoint; the prediction is the raw heatmap.
 """
@@ -235,6 +238,10 @@ class ExprLoss(nn.Module):
             if weight is not None:
                 element_weight = weight.reshape(weight.shape[0], -1, 1, 1).to(pred.dtype)
             location_weight = None
+        if self.formula.branch.binary:  # foreground columns, then background columns
+            shape = (shape[0], 2 * shape[1]) + tuple(shape[2:])
+            if element_weight is not None:
+                element_weight = element_weight.repeat(1, 2, 1, 1)
         output = self._evaluate(quantities, shape)
         loss = self._per_location(output, shape, element_weight)
         if location_weight is not None:

@@ -8,14 +8,22 @@ stay in the population (aging). The paper's evolution is steady-state; here offs
 in batches so that every trial slot stays busy.
 
 Several branches are searched together (eq. 4): one formula per searched config key. An
-offspring varies one branch, chosen uniformly, and keeps the parent's other formulas (a
-choice: the paper does not say how offspring of a multi-branch loss are formed). With a
+offspring applies the offspring rule to every branch on its own (appendix A.2: "the
+initialization / mutation process is repeated for each loss branch separately"), so a
+4-branch child copies, re-draws or mutates each of its four formulas. With a
 :class:`~mmautoloss.search.filters.LossRejection` protocol, each new formula is drawn again
 until the protocol accepts it for its branch ("the initialization / mutation process of an
 individual loss function would be repeated until the resulting loss function can pass the
 loss-rejection protocol"), and an offspring whose gradient signature equals that of a loss
 evaluated before is not trained: it joins the population with the earlier reward
-(gradient-equivalence check). Without the protocol, identical formulas count as equivalent.
+(gradient-equivalence check; ``gradient_equivalence=False`` turns it off with the
+protocol kept, the ablation of the paper's Figure 4). Without the protocol or the check,
+identical formulas count as equivalent: training a loss twice tells nothing new.
+
+Every round counts its candidates as the paper's Table 7 does, each once: ``explored`` =
+``invalid`` + ``rejected`` (a branch formula the protocol turned away) + ``equivalent`` (a
+loss whose signature was evaluated before or is already in the round) + ``copies`` (a loss
+equal to its parent in every branch) + ``trained``.
 
 Everything a round decides is computed once, kept in the state (population, ages, the
 random generator, the round's proposal and its stage counts) and so restored by --resume:
@@ -34,8 +42,7 @@ from .base import SEARCHERS, BaseSearcher
 
 #: draws of a branch formula before the search gives up on finding an accepted one
 MAX_DRAWS = 5000
-STAGES = ('generated', 'invalid', 'rejected', 'equivalent', 'trained')
-
+STAGES = ('explored', 'invalid', 'rejected', 'equivalent', 'copies', 'trained')
 
 
 @SEARCHERS.register_module()
@@ -55,6 +62,8 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         copy_prob, reinit_prob: the offspring rule (paper: 0.1, 0.5).
         loss_rejection: a :class:`~mmautoloss.search.filters.FormulaFilter` (built by the
             search config from its ``loss_rejection`` field), or None.
+        gradient_equivalence (bool): skip the training of a loss whose gradient signature
+            was evaluated before (paper: on); off, only identical formulas are equivalent.
     """
 
     allows_early_stopping = True  # ranks by reward; a truncated one ranks low
@@ -64,7 +73,7 @@ class RegularizedEvolutionSearcher(BaseSearcher):
                  samples_per_round: int, seed: int = 0, population_size: int = 20,
                  max_population: int = 2500, tournament_fraction: float = 0.05,
                  depth: int = 3, copy_prob: float = 0.1, reinit_prob: float = 0.5,
-                 loss_rejection=None) -> None:
+                 loss_rejection=None, gradient_equivalence: bool = True) -> None:
         super().__init__(num_rounds, samples_per_round, seed)
         if not branches:
             raise ValueError('branches must name at least one searched loss branch')
@@ -79,6 +88,10 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         for pset, kind in self.branches.values():
             random_formula(pset, kind, self.depth, random.Random(0))  # depth fits the set
         self.loss_rejection = loss_rejection
+        if not isinstance(gradient_equivalence, bool):
+            raise ValueError(f'gradient_equivalence must be True or False, got '
+                             f'{gradient_equivalence!r}')
+        self.gradient_equivalence = gradient_equivalence
         self.population: list[dict] = []
         #: candidate signature -> reward of its training (gradient-equivalence check)
         self.known: dict[str, float] = {}
@@ -101,7 +114,8 @@ class RegularizedEvolutionSearcher(BaseSearcher):
                 for c in self._proposal['candidates']]
 
     def proposal_stats(self) -> dict:
-        """How many candidates each stage of this round removed (ALZ Table 7)."""
+        """This round's candidates per stage, each counted once (ALZ Table 7; module
+        docstring)."""
         self._propose()
         return dict(self._proposal['stats'])
 
@@ -111,14 +125,19 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         chosen: list[dict] = []
         signatures = set()
         while len(chosen) < wanted:
-            if counts['generated'] > MAX_DRAWS * wanted:
-                raise SearchConfigError(f'round {self.round}: {counts["generated"]} offspring '
-                                        'were all equivalent to evaluated losses; raise '
-                                        'searcher.reinit_prob')
+            if counts['equivalent'] + counts['copies'] > MAX_DRAWS * wanted:
+                raise SearchConfigError(
+                    f'round {self.round}: {counts["equivalent"] + counts["copies"]} offspring '
+                    'were all copies or equivalent to evaluated losses; raise '
+                    'searcher.reinit_prob')
             parent = None if self.round == 0 else self._tournament()
             genotype = self._child(parent, counts)
-            counts['generated'] += 1
+            counts['explored'] += 1
             signature = self._signature(genotype)
+            if parent is not None and genotype == parent['genotype']:
+                counts['copies'] += 1
+                self._remember(genotype, parent['reward'], parent['signature'])
+                continue
             if signature in self.known or signature in signatures:
                 counts['equivalent'] += 1
                 if signature in self.known:
@@ -137,13 +156,11 @@ class RegularizedEvolutionSearcher(BaseSearcher):
         return max(contestants, key=lambda member: member['reward'])
 
     def _child(self, parent: dict | None, counts: dict) -> dict[str, str]:
-        """A genotype whose every new formula the protocol accepted."""
-        if parent is None:
-            return {key: self._accepted(key, None, counts) for key in self.branches}
-        genotype = dict(parent['genotype'])
-        key = self._rng.choice(sorted(self.branches))
-        genotype[key] = self._accepted(key, genotype[key], counts)
-        return genotype
+        """A genotype whose every branch went through the offspring rule (round 0: a random
+        formula) and whose every new formula the protocol accepted."""
+        return {key: self._accepted(key, None if parent is None else parent['genotype'][key],
+                                    counts)
+                for key in sorted(self.branches)}
 
     def _accepted(self, key: str, parent: str | None, counts: dict) -> str:
         pset, kind = self.branches[key]
@@ -161,16 +178,18 @@ class RegularizedEvolutionSearcher(BaseSearcher):
                 self.branch_signatures[f'{key}={formula}'] = list(verdict.signature)
                 return formula
             counts[verdict.status] += 1
+            counts['explored'] += 1
         raise SearchConfigError(f'branch {key!r}: no formula passed the loss-rejection '
                                 f'protocol in {MAX_DRAWS} draws; lower '
                                 'searcher.loss_rejection.threshold')
 
     def _signature(self, genotype: dict[str, str]) -> str:
         """Every branch's gradient norms (2 significant digits), or its formula when the
-        protocol has not judged it (a search without the protocol)."""
+        protocol has not judged it (a search without the protocol) or the check is off."""
         parts = []
         for key in sorted(genotype):
-            norms = self.branch_signatures.get(f'{key}={genotype[key]}')
+            norms = self.branch_signatures.get(f'{key}={genotype[key]}') \
+                if self.gradient_equivalence else None
             parts.append(f'{key}={genotype[key] if norms is None else norms}')
         return ';'.join(parts)
 

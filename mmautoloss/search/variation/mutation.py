@@ -14,7 +14,9 @@ node of the DEAP tree is a "non-root node" and the root's children can be mutate
 DEAP's ``gp.mutInsert`` / ``mutShrink`` / ``mutNodeReplacement`` can return the parent
 unchanged and never restructure around the root's child in this way, so they are not used.
 A mutation that leaves the formula unchanged or invalid (no prediction input, over the
-size or depth bound) is drawn again; it never returns its parent.
+size or depth bound) is drawn again. A kind that finds no valid result (an insertion into a
+parent at the size bound, a deletion of a single leaf) gives way to the other kinds, in
+random order; when none has one the formula is kept, so a mutation never ends a search.
 """
 import random
 from collections.abc import Callable
@@ -88,9 +90,9 @@ def _replacement(formula: Formula, rng: random.Random) -> list:
 _OPERATIONS: dict = dict(insertion=_insertion, deletion=_deletion, replacement=_replacement)
 
 
-def mutate(formula: Formula, rng: random.Random, kind: str) -> Formula:
+def mutate(formula: Formula, rng: random.Random, kind: str) -> Formula | None:
     """One mutation ``kind`` (``'insertion'``, ``'deletion'`` or ``'replacement'``) giving a
-    valid formula different from ``formula``."""
+    valid formula different from ``formula``; None when :data:`MAX_TRIES` draws found none."""
     operation: Callable = _OPERATIONS[kind]
     for _ in range(MAX_TRIES):
         child = Formula(gp.PrimitiveTree(operation(formula, rng)), formula.pset, formula.kind)
@@ -101,21 +103,32 @@ def mutate(formula: Formula, rng: random.Random, kind: str) -> Formula:
         except FormulaError:
             continue
         return child
-    raise RuntimeError(f'no valid {kind} of {formula} in {MAX_TRIES} draws')
+    return None
+
+
+def mutate_or_keep(formula: Formula, rng: random.Random) -> Formula:
+    """A mutation of a kind drawn uniformly from :data:`MUTATIONS`; a kind without a valid
+    result falls back to the other kinds in random order, and ``formula`` itself is kept when
+    none has one (a single leaf has no operator to delete; an insertion never fits a parent
+    at the size bound)."""
+    first = rng.choice(MUTATIONS)
+    others = [kind for kind in MUTATIONS if kind != first]
+    rng.shuffle(others)
+    for kind in [first] + others:
+        if kind == 'deletion' and formula.size == 1:
+            continue
+        child = mutate(formula, rng, kind)
+        if child is not None:
+            return child
+    return formula
 
 
 def offspring(parent: Formula, rng: random.Random, depth: int, copy_prob: float = 0.1,
               reinit_prob: float = 0.5) -> Formula:
     """ALZ's offspring rule: copy with ``copy_prob``; else a fresh random tree of ``depth``
-    with ``reinit_prob``; else two mutations drawn uniformly from :data:`MUTATIONS` (from
-    the other two when the tree is a single leaf)."""
+    with ``reinit_prob``; else two mutations (:func:`mutate_or_keep`)."""
     if rng.random() < copy_prob:
         return parent
     if rng.random() < reinit_prob:
         return random_formula(parent.pset, parent.kind, depth, rng)
-    child = parent
-    for _ in range(2):
-        # a single leaf has no operator to delete
-        kinds = MUTATIONS if child.size > 1 else ('insertion', 'replacement')
-        child = mutate(child, rng, rng.choice(kinds))
-    return child
+    return mutate_or_keep(mutate_or_keep(parent, rng), rng)

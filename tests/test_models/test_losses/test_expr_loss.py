@@ -14,7 +14,6 @@ from mmautoloss.models.losses import ExprLoss
 from mmautoloss.registry import MODELS
 
 ALZ_CE = 'Neg(Mul(Y,Log(P)))'
-ALZ_BCE = 'Neg(Add(Mul(Y,Log(P)),Mul(Add(1,Neg(Y)),Log(Add(1,Neg(P))))))'
 CSE_FOCAL = ('Neg(Add(Mul(Mul(Y,Mul(Sub(1,Sig(X)),Sub(1,Sig(X)))),Log(Sig(X))),'
              'Mul(Mul(NY,Mul(Sig(X),Sig(X))),Log(Sub(1,Sig(X))))))')
 GEN = torch.Generator().manual_seed(0)
@@ -61,13 +60,31 @@ def _det_labels(n, num_classes):
     return labels, weights
 
 
-def test_sigmoid_bce_equals_mmdet():
-    logits = _logits(12, 3)
-    labels, weights = _det_labels(12, 3)
-    ours = ExprLoss(ALZ_BCE, 'alz', 'sigmoid_cls', use_sigmoid=True)(
-        logits, labels, weights, avg_factor=5.0)
+@pytest.mark.parametrize('num_classes', [1, 3])  # the RPN's objectness, a one-stage head
+def test_alz_cross_entropy_on_a_sigmoid_prediction_is_mmdet_bce(num_classes):
+    # ALZ appendix A.2: softmax over foreground / background, one-hot target with background
+    logits = _logits(12, num_classes)
+    labels, weights = _det_labels(12, num_classes)
+    loss = ExprLoss(ALZ_CE, 'alz', 'sigmoid_cls', use_sigmoid=True)
     reference = DetCrossEntropyLoss(use_sigmoid=True)(logits, labels, weights, avg_factor=5.0)
+    ours = loss(logits, labels, weights, avg_factor=5.0)
     _same(ours, reference.double(), logits)  # mmdet casts the weights to float32
+    # negatives are pushed down: a background row's loss grows with its foreground logit
+    background = labels == num_classes
+    assert background.any()
+    grad, = torch.autograd.grad(ours, logits)
+    assert (grad[background & (weights > 0)] > 0).all()
+
+
+def test_alz_binary_layout_weights_both_columns_of_an_element():
+    logits = _logits(10, 2)
+    labels, _ = _det_labels(10, 2)
+    weights = torch.rand(10, 2, generator=GEN, dtype=torch.float64)
+    ours = ExprLoss(ALZ_CE, 'alz', 'sigmoid_cls')(logits, labels, weights, avg_factor=3.0)
+    onehot = F.one_hot(labels, 3)[:, :2].to(torch.float64)
+    reference = F.binary_cross_entropy_with_logits(logits, onehot, weights,
+                                                   reduction='sum') / 3.0
+    _same(ours, reference, logits, tol=1e-5)
 
 
 def test_focal_loss_equals_mmdet():
@@ -123,11 +140,11 @@ def test_alz_box_branch_equals_mmdet_giou():
     _same(ExprLoss(giou, 'alz', 'box')(pred, target), GIoULoss()(pred, target), pred)
 
 
-def test_mask_bce_equals_mmdet():
+def test_alz_cross_entropy_on_masks_is_mmdet_mask_bce():
     logits = _logits(5, 3, 7, 7)
     targets = (torch.rand(5, 7, 7, generator=GEN) > 0.5).to(torch.float64)
     labels = torch.randint(0, 3, (5, ), generator=GEN)
-    ours = ExprLoss(ALZ_BCE, 'alz', 'mask')(logits, targets, labels)
+    ours = ExprLoss(ALZ_CE, 'alz', 'mask')(logits, targets, labels)
     reference = DetCrossEntropyLoss(use_mask=True)(logits, targets, labels)
     _same(ours, reference.squeeze(), logits)
 

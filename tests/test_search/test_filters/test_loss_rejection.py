@@ -13,9 +13,8 @@ from mmautoloss.testing import REPO
 SEG_KEY = 'model.decode_head.loss_decode'
 CE = 'Neg(Mul(Y,Log(P)))'
 L1 = 'Abs(Add(P,Neg(Y)))'
-BCE = 'Neg(Add(Mul(Y,Log(P)),Mul(Add(1,Neg(Y)),Log(Add(1,Neg(P))))))'
 GIOU = 'Add(Add(1,Neg(Mul(I,Inv(U)))),Mul(Add(E,Neg(U)),Inv(E)))'
-DET_BRANCHES = {'model.rpn_head.loss_cls': ('sigmoid_cls', BCE),
+DET_BRANCHES = {'model.rpn_head.loss_cls': ('sigmoid_cls', CE),  # BCE: foreground / background
                 'model.rpn_head.loss_bbox': ('box', GIOU),
                 'model.roi_head.bbox_head.loss_cls': ('softmax_cls', CE),
                 'model.roi_head.bbox_head.loss_bbox': ('box', GIOU)}
@@ -38,7 +37,8 @@ def det_proxy(root) -> Config:
 @pytest.fixture(scope='module')
 def seg_filter(tmp_path_factory):
     cfg = seg_proxy(tmp_path_factory.mktemp('toyseg'))
-    return LossRejection(cfg, {SEG_KEY: (get_primitive_set('alz'), 'seg')}, metric='mIoU')
+    return LossRejection(cfg, {SEG_KEY: (get_primitive_set('alz'), 'seg')}, metric='mIoU',
+                         preset='cpu')
 
 
 def test_capture_records_the_loss_inputs_of_each_sample(seg_filter):
@@ -74,7 +74,7 @@ def test_detection_protocol_accepts_default_losses_and_rejects_negations(tmp_pat
     cfg = det_proxy(tmp_path / 'toydet')
     alz = get_primitive_set('alz')
     protocol = LossRejection(cfg, {k: (alz, kind) for k, (kind, _) in DET_BRANCHES.items()},
-                             threshold=0.1, early_check=0)
+                             preset='cpu', threshold=0.1, early_check=0)
     for key, (kind, formula) in DET_BRANCHES.items():
         verdict = protocol.judge(key, formula)
         assert verdict.status == 'accepted', (key, verdict)
@@ -92,9 +92,10 @@ def test_mask_and_pose_protocols_accept_default_losses_and_reject_negations(tmp_
     pose.train_dataloader.dataset.data_root = str(tmp_path / 'toypose') + '/'
     mse = 'Square(Add(P,Neg(Y)))'
     for cfg, key, kind, formula in (
-            (ins, 'model.roi_head.mask_head.loss_mask', 'mask', BCE),
+            (ins, 'model.roi_head.mask_head.loss_mask', 'mask', CE),
             (pose, 'model.head.loss', 'heatmap', mse)):
-        protocol = LossRejection(cfg, {key: (alz, kind)}, threshold=0.1, early_check=0)
+        protocol = LossRejection(cfg, {key: (alz, kind)}, preset='cpu', threshold=0.1,
+                                 early_check=0)
         assert protocol.judge(key, formula).status == 'accepted', key
         assert protocol.judge(key, f'Neg({formula})').status != 'accepted', key
 
@@ -115,3 +116,27 @@ def test_missing_proxy_data_is_a_search_config_error(tmp_path):
     protocol = LossRejection(cfg, {SEG_KEY: (get_primitive_set('alz'), 'seg')})
     with pytest.raises(SearchConfigError, match="cannot record the proxy's loss inputs"):
         protocol.judge(SEG_KEY, CE)
+
+
+def test_the_defaults_are_the_papers_and_the_cpu_preset_is_named():
+    alz = get_primitive_set('alz')
+    paper = LossRejection(Config(), {SEG_KEY: (alz, 'seg')})
+    assert (paper.num_samples, paper.threshold, paper.steps, paper.lr, paper.momentum,
+            paper.box_lr, paper.early_check) == (5, 0.6, 500, 0.001, 0.9, 0.001, 0)
+    cpu = LossRejection(Config(), {SEG_KEY: (alz, 'seg')}, preset='cpu', steps=60)
+    assert (cpu.steps, cpu.lr, cpu.box_lr, cpu.early_check, cpu.early_gain) == (
+        60, 0.02, 1.0, 10, 0.05)  # an explicit setting wins over the preset
+    with pytest.raises(ValueError, match="loss_rejection.preset must be one of .* got 'gpu'"):
+        LossRejection(Config(), {SEG_KEY: (alz, 'seg')}, preset='gpu')
+
+
+@pytest.mark.parametrize('options, seed', [({'seed': 7}, 7),
+                                           ({'seed': 7, 'searcher.loss_rejection.seed': 3}, 3)])
+def test_the_protocol_seed_follows_the_search_seed(monkeypatch, options, seed):
+    from mmautoloss.search.builders import build_searcher
+    from mmautoloss.search.validation import load_search_config, validate_search_config
+    monkeypatch.chdir(REPO)
+    cfg = load_search_config('configs/search/alz_seg-miou_toyseg.py', options)
+    searcher = build_searcher(validate_search_config(cfg))
+    assert searcher.loss_rejection.seed == seed
+    assert searcher.loss_rejection.preset == 'cpu'

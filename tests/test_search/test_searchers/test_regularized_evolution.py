@@ -67,12 +67,79 @@ def test_aging_keeps_the_most_recent_members_and_equivalents_reuse_rewards():
     searcher = make(population_size=4, max_population=6, copy_prob=0.5)
     drive(searcher, 5)
     assert len(searcher.population) == 6
-    equivalent = sum(s['equivalent'] for s in searcher.stats)
-    assert equivalent > 0  # copies and equal-length formulas were not trained
+    assert sum(s['copies'] for s in searcher.stats) > 0  # copies were not trained
+    assert sum(s['equivalent'] for s in searcher.stats) > 0  # nor equal-length formulas
     signatures = [m['signature'] for m in searcher.population]
     for member in searcher.population:
         assert member['reward'] == searcher.known[member['signature']]
     assert len(set(signatures)) <= len(signatures)
+
+
+class SometimesInvalidFilter(LogFilter):
+    """LogFilter that calls a formula with ``Exp`` invalid (as a NaN loss would be)."""
+
+    accepted = 0
+
+    def judge_many(self, key, formulas):
+        verdicts = [Verdict('invalid', score=float('-inf')) if 'Exp' in f else v
+                    for f, v in zip(formulas, super().judge_many(key, formulas))]
+        self.accepted += sum(v.accepted for v in verdicts)
+        return verdicts
+
+
+@pytest.mark.parametrize('branches', [1, 4])
+def test_the_funnel_adds_up_per_round_and_in_total(branches):
+    alz = get_primitive_set('alz')
+    keys = [f'model.branch{i}.loss' for i in range(branches)]
+    searcher = RegularizedEvolutionSearcher({k: (alz, 'seg') for k in keys}, num_rounds=8,
+                                            samples_per_round=3, seed=1, population_size=4,
+                                            copy_prob=0.3,
+                                            loss_rejection=SometimesInvalidFilter())
+    for _ in range(8):
+        for cand in searcher.ask():
+            searcher.tell(cand.candidate_id, len(''.join(cand.genotype.values())) % 5)
+    stages = ('invalid', 'rejected', 'equivalent', 'copies', 'trained')
+    for row in searcher.stats:
+        assert row['explored'] == sum(row[k] for k in stages), row
+    total = {k: sum(row[k] for row in searcher.stats) for k in ('explored', ) + stages}
+    assert total['explored'] == sum(total[k] for k in stages)
+    assert total['trained'] == searcher.total_trials
+    assert all(total[k] > 0 for k in ('invalid', 'rejected', 'equivalent'))
+    # every formula the filter turned away is one explored candidate
+    judged = searcher.loss_rejection
+    assert total['invalid'] + total['rejected'] == judged.judged - judged.accepted
+
+
+def test_an_offspring_varies_every_branch():
+    alz = get_primitive_set('alz')
+    keys = ['model.rpn_head.loss_cls', 'model.rpn_head.loss_bbox',
+            'model.roi_head.bbox_head.loss_cls', 'model.roi_head.bbox_head.loss_bbox']
+    kinds = ['sigmoid_cls', 'box', 'softmax_cls', 'box']
+    searcher = RegularizedEvolutionSearcher(
+        {k: (alz, kind) for k, kind in zip(keys, kinds)}, num_rounds=2, samples_per_round=6,
+        seed=2, population_size=2, copy_prob=0.0, reinit_prob=0.0)
+    parents = {c.candidate_id: c.genotype for c in searcher.ask()}
+    for cid in parents:
+        searcher.tell(cid, 1.0 if cid.endswith('0') else 0.0)
+    best = parents[searcher.best_sample['candidate_id']]
+    for child in searcher.ask():  # a tournament of the two picks the better one
+        assert all(child.genotype[k] != best[k] for k in keys), (child.genotype, best)
+        for key, kind in zip(keys, kinds):
+            parse_formula(child.genotype[key], alz, kind)
+
+
+def test_without_the_gradient_equivalence_check_only_identical_losses_are_equivalent():
+    with_check, without = (make(seed=5, population_size=6, copy_prob=0.0,
+                                gradient_equivalence=flag) for flag in (True, False))
+    drive(with_check, 4)
+    drive(without, 4)
+    # LogFilter gives formulas of one length one signature: the check merges them
+    trained = [m['genotype'][KEY] for m in without.population]
+    assert len({len(f) for f in trained}) < len(set(trained))
+    assert sum(s['equivalent'] for s in with_check.stats) > sum(
+        s['equivalent'] for s in without.stats)
+    with pytest.raises(ValueError, match='gradient_equivalence must be True or False'):
+        make(gradient_equivalence='yes')
 
 
 def test_tournament_picks_the_best_of_its_sample():
@@ -138,13 +205,13 @@ def test_alz_search_survives_sigkill_and_resumes_to_the_same_result(tmp_path):
     env = env_with_counter(tmp_path / 'counter.txt')
     env['OBJ_SLEEP'] = '0.3'
     reference, _, work_dir = killed_and_resumed(config, env, tmp_path, 5)
-    assert 'round 1 candidates: generated' in reference.stderr
+    assert 'round 1 candidates: explored' in reference.stderr
     ids = [e['result']['trial_id'] for e in trial_events(work_dir)]
     assert len(ids) == len(set(ids)) == 4 + 2 * 2
     starts = [e for e in read_journal(str(work_dir / 'journal.jsonl'))
               if e['event'] == 'round_start']
     assert [sorted(e['filter_stats']) for e in starts] == [
-        sorted(['generated', 'invalid', 'rejected', 'equivalent', 'trained'])] * 3
+        sorted(['explored', 'invalid', 'rejected', 'equivalent', 'copies', 'trained'])] * 3
     reference_starts = [e for e in read_journal(str(tmp_path / 'reference' / 'journal.jsonl'))
                         if e['event'] == 'round_start']
     assert [e['filter_stats'] for e in starts] == [e['filter_stats'] for e in reference_starts]

@@ -7,7 +7,13 @@ from collections import Counter
 import pytest
 
 from mmautoloss.functional.formulas import get_primitive_set, parse_formula
-from mmautoloss.search.variation import MUTATIONS, mutate, offspring, random_formula
+from mmautoloss.search.variation import (
+    MUTATIONS,
+    mutate,
+    mutate_or_keep,
+    offspring,
+    random_formula,
+)
 
 ALZ = get_primitive_set('alz')
 
@@ -66,3 +72,29 @@ def test_offspring_rule_proportions():
     assert 200 < copies < 400  # 10% copies
     for _ in range(200):
         _valid(offspring(parent, rng, 3))
+
+
+def _full_tree(depth: int) -> str:
+    return 'P' if depth == 0 else f'Add({_full_tree(depth - 1)},{_full_tree(depth - 1)})'
+
+
+def test_a_parent_at_the_size_bound_never_ends_the_search():
+    parent = parse_formula(f'Neg({_full_tree(5)})', 'alz', 'seg')
+    assert parent.size == ALZ.max_size == 64
+    rng = random.Random(5)
+    assert mutate(parent, rng, 'insertion') is None  # nothing fits: the kind has no result
+    for _ in range(300):  # falls back to deletion or replacement
+        child = mutate_or_keep(parent, rng)
+        _valid(child)
+        assert str(child) != str(parent)
+    for _ in range(300):
+        _valid(offspring(parent, rng, 3))
+
+
+def test_a_formula_no_mutation_can_change_is_kept():
+    tiny = ALZ.subset(sorted(ALZ.operators), name='alz-one-node')
+    tiny.max_size = 1  # a leaf: no insertion or replacement fits, no operator to delete
+    leaf = parse_formula('P', tiny, 'seg')
+    rng = random.Random(6)
+    assert all(mutate(leaf, rng, kind) is None for kind in ('insertion', 'replacement'))
+    assert mutate_or_keep(leaf, rng) is leaf
