@@ -119,6 +119,7 @@ val_evaluator = [dict(type='IoUMetric'), dict(type='MyMetric')]
     ('paploss_deformable-detr_toydet.py', 41, 'coco/bbox_mAP'),
     # formula spaces: one formula per searched branch
     ('alz_seg-miou_toyseg.py', 1, 'mIoU'), ('alz_seg-bf1_toyseg.py', 1, 'BF1'),
+    ('alz_seg-biou_toyseg.py', 1, 'BIoU'),
     ('alz_det_faster-rcnn_toydet.py', 4, 'coco/bbox_mAP'),
     ('alz_ins_mask-rcnn_toydet.py', 5, 'coco/segm_mAP'),
     ('alz_pose_heatmap_toypose.py', 1, 'coco/AP'),

@@ -15,7 +15,9 @@ background and the one-hot target over both, background included (appendix A.2 /
 ``binary_`` quantities of ``branch_inputs``), so that ``Neg(Mul(Y,Log(P)))`` is binary
 cross-entropy on every classification branch; the raw and the target heatmap for pose;
 box regression uses ``I``, ``U``, ``E``: intersection, union and enclosing area of the
-predicted and target boxes (ALZ section 4.2, after CSE-Autoloss).
+predicted and target boxes (ALZ section 4.2, after CSE-Autoloss). The set ``'alz-boundary'``
+is the same with the boundary of the target for ``Y`` (segmentation only), for the searches
+of the boundary metrics.
 """
 import torch
 import torch.nn.functional as F
@@ -82,3 +84,11 @@ ALZ = register_primitive_set(PrimitiveSet(
         mask=_FOREGROUND_BACKGROUND,
         heatmap=BranchInputs(inputs={'P': 'logits', 'Y': 'target'}, predictions=('P', )),
         box=_BOX)))
+
+#: the boundary metrics' searches (BIoU, BF1; appendix A.1: "we use the pre-computed
+#: boundaries of y as the training targets"): ``Y`` is the one-hot target on each class's
+#: boundary only
+ALZ_BOUNDARY = register_primitive_set(PrimitiveSet(
+    name='alz-boundary', operators=ALZ_OPERATORS, constants=(1.0, ),
+    branches=dict(seg=BranchInputs(inputs={'P': 'probs', 'Y': 'boundary_onehot'},
+                                   predictions=('P', )))))

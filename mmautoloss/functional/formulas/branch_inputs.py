@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..boundary import binary_boundary
+
 #: added to the union and the enclosing area (CSE-Autoloss's public release does the same)
 AREA_EPS = 1e-7
 
@@ -61,7 +63,10 @@ def seg_quantities(logits: Tensor, labels: Tensor, ignore_index: int,
                    wanted: Iterable[str]) -> tuple[dict[str, Tensor], Tensor]:
     """Per-pixel classification: logits (N, C, H, W), labels (N, H, W). Returns the
     quantities and the mask of pixels that are not ignored (N, H, W); ignored pixels have
-    an all-zero one-hot target."""
+    an all-zero one-hot target. ``boundary_onehot`` is the one-hot target kept on the
+    boundary of each class only (the pixels of the class with a 3x3 in-image neighbour of
+    another label, :func:`~mmautoloss.functional.boundary.binary_boundary`): AutoLoss-Zero's
+    target for the boundary metrics (appendix A.1, "pre-computed boundaries of y")."""
     valid = labels != ignore_index
 
     def onehot() -> Tensor:
@@ -70,7 +75,8 @@ def seg_quantities(logits: Tensor, labels: Tensor, ignore_index: int,
                                                        valid.unsqueeze(1).to(logits.dtype))
 
     builders = dict(logits=lambda: logits, probs=lambda: logits.softmax(dim=1),
-                    onehot=onehot, target=onehot, not_onehot=lambda: 1 - onehot())
+                    onehot=onehot, target=onehot, not_onehot=lambda: 1 - onehot(),
+                    boundary_onehot=lambda: binary_boundary(onehot()))
     return _lazy(builders, wanted), valid
 
 

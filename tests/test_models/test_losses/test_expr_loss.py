@@ -44,6 +44,30 @@ def test_seg_cross_entropy_equals_mmseg(avg_non_ignore):
     _same(ours, reference, logits)
 
 
+def _boundary_pixels(labels):
+    """Pixels with a 3x3 in-image neighbour of another label, by a loop over offsets."""
+    n, h, w = labels.shape
+    edge = torch.zeros(n, h, w, dtype=torch.bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            for y in range(h):
+                for x in range(w):
+                    if 0 <= y + dy < h and 0 <= x + dx < w:
+                        edge[:, y, x] |= labels[:, y + dy, x + dx] != labels[:, y, x]
+    return edge
+
+
+def test_boundary_target_is_cross_entropy_on_the_boundary_pixels():
+    logits = _logits(2, 3, 7, 6)
+    labels = torch.randint(0, 3, (2, 7, 6), generator=GEN)
+    labels[:, :3, :3] = 1  # a region with an inside
+    edge = _boundary_pixels(labels)
+    assert 0 < edge.sum() < edge.numel()
+    ours = ExprLoss(ALZ_CE, 'alz-boundary', 'seg')(logits, labels)
+    reference = SegCrossEntropyLoss()(logits, labels, edge.to(torch.float64))
+    _same(ours, reference, logits)
+
+
 def test_seg_pixel_weights_and_default_ignore_index():
     logits = _logits(2, 3, 4, 4)
     labels = torch.randint(0, 3, (2, 4, 4), generator=GEN)
