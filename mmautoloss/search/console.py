@@ -113,13 +113,14 @@ def format_round_table(round_index: int, trials: list[TrialEvent],
 STAGE_COLUMNS = (('generated', 'generated'), ('duplicate', 'duplicate'),
                  ('invalid', 'invalid'), ('non_convergent', 'non-convergent'),
                  ('over_max_simulated', 'over max_simulated'), ('simulated', 'simulated'),
-                 ('below_threshold', 'below threshold'), ('not_top_k', 'not top-K'),
+                 ('diverged', 'diverged'), ('below_threshold', 'below threshold'),
+                 ('not_top_k', 'not top-K'),
                  ('trained', 'trained'))
 
 
 def format_stage_row(row: dict) -> str:
     """One generation's stage counts on one line."""
-    counts = ', '.join(f'{label} {row[key]}' for key, label in STAGE_COLUMNS)
+    counts = ', '.join(f'{label} {row.get(key, 0)}' for key, label in STAGE_COLUMNS)
     threshold = row.get('threshold')
     extra = '' if threshold is None else f' (threshold {threshold:.4f})'
     best = row.get('best_reward')
@@ -135,11 +136,12 @@ def format_stage_table(rows: list[dict], reward_key: str) -> str:
         f' {"threshold":>9} {"best " + reward_key:>20}'
     lines = ['== stages per generation ==', header, '-' * len(header)]
     for row in rows:
-        cells = ' '.join(f'{row[key]:>{max(len(label), 5)}}' for key, label in STAGE_COLUMNS)
+        cells = ' '.join(f'{row.get(key, 0):>{max(len(label), 5)}}'
+                         for key, label in STAGE_COLUMNS)
         threshold = '-' if row.get('threshold') is None else f'{row["threshold"]:.4f}'
         best = '-' if row.get('best_reward') is None else f'{row["best_reward"]:.4f}'
         lines.append(f'{row["generation"]:<3} {cells} {threshold:>9} {best:>20}')
-    total = {key: sum(row[key] for row in rows) for key, _ in STAGE_COLUMNS}
+    total = {key: sum(row.get(key, 0) for row in rows) for key, _ in STAGE_COLUMNS}
     removed = [f'{label} {100 * total[key] / max(total["generated"], 1):.1f}%'
                for key, label in STAGE_COLUMNS[1:5]]
     lines.append(f'removed before simulation: {", ".join(removed)} of '

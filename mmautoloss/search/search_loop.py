@@ -194,8 +194,9 @@ class SearchLoop:
             """Tell each candidate whose seeds have all finished the mean of their rewards."""
             for cand_id, trial_ids in seed_trials.items():
                 if cand_id not in told and all(t in record.trials for t in trial_ids):
-                    rewards = [record.trials[t].result.reward for t in trial_ids]
-                    self.searcher.tell(cand_id, sum(rewards) / len(rewards))
+                    results = [record.trials[t].result for t in trial_ids]
+                    self.searcher.tell(cand_id, sum(r.reward for r in results) / len(results),
+                                       ok=all(r.status == TrialStatus.OK for r in results))
                     told.add(cand_id)
 
         tell_finished()

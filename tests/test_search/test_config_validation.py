@@ -125,6 +125,8 @@ val_evaluator = [dict(type='IoUMetric'), dict(type='MyMetric')]
     ('alz_pose_heatmap_toypose.py', 1, 'coco/AP'),
     # CSE-Autoloss: one searched branch, the other fixed in the proxy
     ('cse_faster-rcnn_cls_toydet.py', 1, 'coco/bbox_mAP'),
+    ('cse_faster-rcnn_cls_toydet_table2-validity.py', 1, 'coco/bbox_mAP'),
+    ('cse_faster-rcnn_cls_toydet_table2-convergence.py', 1, 'coco/bbox_mAP'),
     ('cse_faster-rcnn_reg_toydet.py', 1, 'coco/bbox_mAP'),
     ('cse_fcos_cls_toydet.py', 1, 'coco/bbox_mAP'),
     ('cse_fcos_reg_toydet.py', 1, 'coco/bbox_mAP'),

@@ -8,12 +8,17 @@ inputs of different shapes. The S-curves gd, alf, erf and erfc are rescaled to t
 ``Div(a, b) = a / (b + eps)``, ``Exp`` clamps its input at 88; eps = 1e-20. The names are
 those of the authors' released formula strings (``Neg``, ``Dot``, ``Sig``, ...).
 
-Inputs (classification): ``X`` logits, ``Y`` one-hot labels, ``NY = 1 - Y``, ``W`` the IoU
-of each prediction with its ground truth, a column (N, 1) broadcast over classes (two-stage:
-w = 1 on background rows; one-stage: the IoU of positives, 1 on negatives), ``Q = W * Y``
-(the IoU at the GT class, 0 elsewhere). ``Z`` is ``W`` under the name the released CSE-A
-string uses. Regression: ``I``, ``U``, ``E``, intersection, union and enclosing area.
-Constants 1, 2, 3.
+Inputs, the leaves of section 3.1: classification ``X`` logits, ``Y`` one-hot labels, ``W``
+the IoU of each prediction with its ground truth, a column (N, 1) broadcast over classes
+(two-stage: w = 1 on background rows; one-stage: the IoU of positives, 1 on negatives);
+regression ``I``, ``U``, ``E``, intersection, union and enclosing area; the constants 1, 2,
+3. That is the set ``'cse'``, the searches' default.
+
+The set ``'cse-release'`` adds the names the authors' released formula strings use:
+``NY = 1 - Y``, ``Q = W * Y`` (the IoU at the GT class, 0 elsewhere) and ``Z``, ``W``
+under another name (CSE-A's string). A search over it draws the IoU more often (``Z`` is
+a second leaf of it in DEAP's mutations) and reaches 1 - y and w y in one leaf; a config asks
+for it by name, the papers' searches do not.
 """
 import math
 
@@ -85,14 +90,17 @@ CSE_OPERATORS = {op.name: op for op in (
     Operator('Cos', 1, torch.cos, 'cos({0})'),
 )}
 
-_CLS = dict(inputs={'X': 'logits', 'Y': 'onehot', 'NY': 'not_onehot', 'W': 'iou',
-                    'Z': 'iou', 'Q': 'iou_onehot'},
-            predictions=('X', ))
+_BOX = BranchInputs(inputs={'I': 'intersection', 'U': 'union', 'E': 'enclosing'},
+                    predictions=('I', 'U', 'E'))
+_CLS = BranchInputs(inputs={'X': 'logits', 'Y': 'onehot', 'W': 'iou'}, predictions=('X', ))
+#: the leaves of the released strings, in the order of the DEAP arguments
+_RELEASE_CLS = BranchInputs(inputs={'X': 'logits', 'Y': 'onehot', 'NY': 'not_onehot',
+                                    'W': 'iou', 'Z': 'iou', 'Q': 'iou_onehot'},
+                            predictions=('X', ))
 
 CSE = register_primitive_set(PrimitiveSet(
     name='cse', operators=CSE_OPERATORS, constants=(1.0, 2.0, 3.0),
-    branches=dict(
-        softmax_cls=BranchInputs(**_CLS),
-        sigmoid_cls=BranchInputs(**_CLS),
-        box=BranchInputs(inputs={'I': 'intersection', 'U': 'union', 'E': 'enclosing'},
-                         predictions=('I', 'U', 'E')))))
+    branches=dict(softmax_cls=_CLS, sigmoid_cls=_CLS, box=_BOX)))
+CSE_RELEASE = register_primitive_set(PrimitiveSet(
+    name='cse-release', operators=CSE_OPERATORS, constants=(1.0, 2.0, 3.0),
+    branches=dict(softmax_cls=_RELEASE_CLS, sigmoid_cls=_RELEASE_CLS, box=_BOX)))

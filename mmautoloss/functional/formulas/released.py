@@ -1,7 +1,8 @@
 """Released formula losses, by name, as their authors wrote them.
 
 CSE-Autoloss (ICLR 2021, section 4 and its public release, github.com/PerdonLiu/CSE-Autoloss)
-in the authors' DEAP notation:
+in the authors' DEAP notation (the classification strings over the primitive set
+``'cse-release'``, which has their leaf names; the initial losses over the paper's leaves):
 
 - ``CSE-A/cls`` ``-dot((1 + sin(w)) y, log(softmax(x)))`` and ``CSE-A/reg``
   ``(1 - i/u) + (1 - (i + 2)/e)``, for two-stage detectors (Faster / Cascade / Mask R-CNN);
@@ -28,20 +29,21 @@ class ReleasedFormula:
 
 
 RELEASED_FORMULAS: dict[str, ReleasedFormula] = {
-    'CSE-A/cls': ReleasedFormula('Neg(Dot(Mul(Y,Add(1,Sin(Z))),Log(Softmax(X))))', 'cse',
-                                 'softmax_cls'),
+    'CSE-A/cls': ReleasedFormula('Neg(Dot(Mul(Y,Add(1,Sin(Z))),Log(Softmax(X))))',
+                                 'cse-release', 'softmax_cls'),
     'CSE-A/reg': ReleasedFormula('Add(1,Neg(Add(Div(I,U),Neg(Div(Add(E,Neg(Add(I,2))),E)))))',
                                  'cse', 'box'),
     'CSE-B/cls': ReleasedFormula(
         'Neg(Add(Mul(Q,Mul(Add(1,Serf(Sig(NY))),Log(Sig(X)))),Mul(Add(Sgdf(X),Neg(Q)),'
-        'Mul(Add(Add(1,Neg(Q)),Neg(Add(1,Neg(Sig(X))))),Log(Add(1,Neg(Sig(X))))))))', 'cse',
-        'sigmoid_cls', alpha=0.25),
+        'Mul(Add(Add(1,Neg(Q)),Neg(Add(1,Neg(Sig(X))))),Log(Add(1,Neg(Sig(X))))))))',
+        'cse-release', 'sigmoid_cls', alpha=0.25),
     'CSE-B/reg': ReleasedFormula(
         'Neg(Div(Add(Div(Neg(Add(Neg(E),Add(1,I))),Neg(Add(3,Add(2,U)))),Add(Div(E,E),'
         'Div(Neg(E),Neg(1)))),Neg(Add(Div(Neg(Add(U,Div(I,1))),Neg(3)),Neg(E)))))', 'cse',
         'box'),
     'CEI': ReleasedFormula('Neg(Dot(Mul(W,Y),Log(Softmax(X))))', 'cse', 'softmax_cls'),
     'FLI': ReleasedFormula('Neg(Mul(W,Add(Mul(Mul(Y,Sub(1,Sig(X))),Log(Sig(X))),'
-                           'Mul(Mul(NY,Sig(X)),Log(Sub(1,Sig(X)))))))', 'cse', 'sigmoid_cls'),
+                           'Mul(Mul(Sub(1,Y),Sig(X)),Log(Sub(1,Sig(X)))))))', 'cse',
+                           'sigmoid_cls'),
     'GIoU': ReleasedFormula('Add(Sub(1,Div(I,U)),Div(Sub(E,U),E))', 'cse', 'box'),
 }

@@ -1,7 +1,8 @@
 """Searcher interface shared by every search algorithm (``docs/design.md``).
 
 A searcher proposes candidates round by round: ``ask()`` returns the candidates of the current
-round, ``tell(candidate_id, reward)`` records a reward, and once every candidate of the round
+round, ``tell(candidate_id, reward, ok)`` records a reward (``ok=False``: the trial did not
+finish as it should, its reward is the failure reward), and once every candidate of the round
 has a reward the searcher updates itself and moves to the next round. The candidates of a
 round are a pure function of the searcher's state at the start of that round, so a search
 restored with ``load_state_dict`` re-asks exactly the same candidates (used by ``--resume``).
@@ -50,6 +51,9 @@ class BaseSearcher(ABC):
         self.seed = check_int(seed, 'seed', 0)
         self.round = 0
         self._pending: dict[str, float] = {}
+        self._pending_failed: set[str] = set()
+        #: while :meth:`_update` runs: the round's candidates whose trials did not finish ok
+        self.failed: frozenset[str] = frozenset()
         self.best_sample: dict | None = None
         self.history: list[dict] = []
 
@@ -63,9 +67,10 @@ class BaseSearcher(ABC):
             raise RuntimeError(f'the search is finished after {self.num_rounds} rounds')
         return self._propose()
 
-    def tell(self, cand_id: str, reward: float) -> None:
-        """Record the reward of candidate ``cand_id``; the last one of a round triggers the
-        searcher update and advances to the next round."""
+    def tell(self, cand_id: str, reward: float, ok: bool = True) -> None:
+        """Record the reward of candidate ``cand_id`` (``ok=False``: its trial crashed,
+        timed out or diverged); the last one of a round triggers the searcher update and
+        advances to the next round."""
         candidates = {c.candidate_id: c for c in self.ask()}
         if cand_id not in candidates:
             raise ValueError(f'candidate_id {cand_id!r} is not a candidate of round '
@@ -76,6 +81,8 @@ class BaseSearcher(ABC):
         if not math.isfinite(reward):
             raise ValueError(f'reward of {cand_id!r} must be finite, got {reward!r}')
         self._pending[cand_id] = reward
+        if not ok:
+            self._pending_failed.add(cand_id)
         if len(self._pending) < len(candidates):
             return
         ordered = sorted(candidates.values(), key=lambda c: c.index)
@@ -92,8 +99,10 @@ class BaseSearcher(ABC):
             values = [r for _, r in scored]
             self.history.append(dict(round=self.round, mean_reward=sum(values) / len(values),
                                      max_reward=max(values)))
+        self.failed = frozenset(self._pending_failed)
         self._update(ordered, rewards)
-        self._pending = {}
+        self.failed = frozenset()
+        self._pending, self._pending_failed = {}, set()
         self.round += 1
 
     @property
@@ -107,8 +116,11 @@ class BaseSearcher(ABC):
 
     def state_dict(self) -> dict:
         """JSON-serialisable state; ``load_state_dict`` of it reproduces the search exactly."""
-        return dict(type=type(self).__name__, round=self.round, pending=dict(self._pending),
-                    best_sample=self.best_sample, history=[dict(h) for h in self.history])
+        state = dict(type=type(self).__name__, round=self.round, pending=dict(self._pending),
+                     best_sample=self.best_sample, history=[dict(h) for h in self.history])
+        if self._pending_failed:  # left out while empty: the state file of older searches
+            state['pending_failed'] = sorted(self._pending_failed)
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         if state.get('type') != type(self).__name__:
@@ -116,6 +128,7 @@ class BaseSearcher(ABC):
                              f'got {state.get("type")!r}')
         self.round = int(state['round'])
         self._pending = {str(k): float(v) for k, v in state['pending'].items()}
+        self._pending_failed = {str(k) for k in state.get('pending_failed', ())}
         self.best_sample = state['best_sample']
         self.history = [dict(h) for h in state['history']]
 
@@ -126,7 +139,8 @@ class BaseSearcher(ABC):
 
     @abstractmethod
     def _update(self, candidates: list[Candidate], rewards: list[float]) -> None:
-        """Learn from a finished round (candidates in index order, their rewards)."""
+        """Learn from a finished round (candidates in index order, their rewards; the ids
+        of those whose trials failed in :attr:`failed`)."""
 
     # -- optional: the hooks of a staged search (CSE-Autoloss's filters and simulations) --
     def proposal_stats(self) -> dict | None:

@@ -7,7 +7,11 @@ Generation 1 is ``population_size`` (N) mutants of the initial loss L_I (CEI for
 classifier, FLI for a sigmoid one, GIoU for regression, or any formula); every later
 generation is N offspring of the parents: pairs of parents crossed over with probability
 p1 (``crossover_prob``), every child mutated with probability p2 (``mutation_prob``), with
-DEAP's operators (:mod:`mmautoloss.search.variation.deap_operators`). Each generation then
+DEAP's operators (:mod:`mmautoloss.search.variation.deap_operators`). The parents are the
+top P of the losses trained so far (Algorithm 1, ``selection='truncation'``), or, with
+``selection='tournament'`` (the "traditional tournament selection" section 3.2.1 starts
+from), every loss of the last trained generation, each offspring's parent the best of
+``tournament_size`` of them drawn at random. Each generation then
 
 1. drops offspring already judged in this search (``duplicate``; a copy of an evaluated
    loss would cost a training job to learn its known reward);
@@ -16,10 +20,12 @@ DEAP's operators (:mod:`mmautoloss.search.variation.deap_operators`). Each gener
    on all of them at once;
 3. simulates the survivors (at most ``max_simulated``, the others count as
    ``over_max_simulated``) as short trials on D_verify
-   (:class:`~mmautoloss.search.filters.OptimisationSimulation`): the candidates whose AP
-   there is below that of the previous generation's best loss are dropped
-   (``below_threshold``; generation 1 has no threshold) and the best K of the others
-   (K = the budget's ``samples_per_round``) are kept (``not_top_k`` counts the rest);
+   (:class:`~mmautoloss.search.filters.OptimisationSimulation`): a simulation whose trial
+   did not finish ok (crashed, NaN, timed out) is dropped whatever its score
+   (``diverged``, generation 1 included), the candidates whose AP there is below that of
+   the previous generation's best loss are dropped (``below_threshold``; generation 1 has
+   no threshold) and the best K of the others (K = the budget's ``samples_per_round``) are
+   kept (``not_top_k`` counts the rest);
 4. trains those K on the proxy (``trained``); the best P (``num_parents``) of them become
    the parents, topped up with the previous parents when fewer were trained (a generation
    in which no candidate reached the threshold trains none and keeps its parents).
@@ -27,7 +33,9 @@ DEAP's operators (:mod:`mmautoloss.search.variation.deap_operators`). Each gener
 With the simulation, a generation is two rounds of the search engine: the simulation
 trials (role ``'simulation'``, their AP on D_verify is not a proxy reward and never the
 search's best) and then the training trials, each journaled and resumable like any round.
-Without it (``simulation=None``, the ablation of Table 2), the first K survivors train.
+Without it (``simulation=None``, the rows of Table 2 without the simulation) every
+survivor of the checks trains, as the paper's rows evaluate them all; ``samples_per_round``
+is then unused and ``max_simulated`` caps the survivors.
 Each generation's stage counts (Table 2) are kept in the state, journaled at the end of the
 generation and reported in ``best.json``.
 
@@ -52,8 +60,8 @@ INITIAL_LOSSES = dict(softmax_cls='CEI', sigmoid_cls='FLI', box='GIoU')
 #: batches of N offspring drawn before a generation without any survivor gives up
 MAX_BATCHES = 20
 STAGES = ('generated', 'duplicate', 'invalid', 'non_convergent', 'over_max_simulated',
-          'simulated', 'below_threshold', 'not_top_k', 'trained')
-
+          'simulated', 'diverged', 'below_threshold', 'not_top_k', 'trained')
+SELECTIONS = ('truncation', 'tournament')
 
 
 @SEARCHERS.register_module()
@@ -71,7 +79,9 @@ class ConvergenceSimulationSearcher(BaseSearcher):
             L_I, a formula of the branch's primitive set or a released name
             (default: CEI / FLI / GIoU by branch kind).
         population_size (int): N, offspring per generation.
-        num_parents (int): P.
+        num_parents (int): P, the parents kept by truncation selection.
+        selection (str): ``'truncation'`` (Algorithm 1: top P) or ``'tournament'``.
+        tournament_size (int): losses drawn for each tournament.
         crossover_prob, mutation_prob: p1 and p2.
         depth (int): the largest depth of a subtree grown by a uniform mutation.
         max_simulated (Optional[int]):
@@ -88,6 +98,7 @@ class ConvergenceSimulationSearcher(BaseSearcher):
     def __init__(self, branches: dict[str, tuple[PrimitiveSet, str]], num_rounds: int,
                  samples_per_round: int, seed: int = 0, initial_loss: str | None = None,
                  population_size: int = 20, num_parents: int = 2,
+                 selection: str = 'truncation', tournament_size: int = 2,
                  crossover_prob: float = 0.5, mutation_prob: float = 0.8, depth: int = 2,
                  max_simulated: int | None = None, convergence=None,
                  simulation=None) -> None:
@@ -110,6 +121,10 @@ class ConvergenceSimulationSearcher(BaseSearcher):
             raise ValueError(f'initial_loss={initial_loss!r}: {error}') from error
         self.population_size = check_int(population_size, 'population_size', 1)
         self.num_parents = check_int(num_parents, 'num_parents', 1)
+        if selection not in SELECTIONS:
+            raise ValueError(f'selection must be one of {SELECTIONS}, got {selection!r}')
+        self.selection = selection
+        self.tournament_size = check_int(tournament_size, 'tournament_size', 1)
         self.crossover_prob = check_number(crossover_prob, 'crossover_prob', 0, 1)
         self.mutation_prob = check_number(mutation_prob, 'mutation_prob', 0, 1)
         self.depth = check_int(depth, 'depth', 0)
@@ -148,9 +163,9 @@ class ConvergenceSimulationSearcher(BaseSearcher):
     @property
     def total_trials(self) -> int:
         """Trials of the generations run so far, then the most the others can take."""
-        per_generation = self.samples_per_round + (
-            0 if self.simulation is None else
-            min(self.population_size, self.max_simulated or self.population_size))
+        survivors = min(self.population_size, self.max_simulated or self.population_size)
+        per_generation = survivors if self.simulation is None \
+            else survivors + self.samples_per_round
         done = sum(row['simulated'] + row['trained'] for row in self.stats)
         left = self.num_rounds - len(self.stats)
         return done + max(left, 0) * per_generation
@@ -224,10 +239,9 @@ class ConvergenceSimulationSearcher(BaseSearcher):
             survivors = survivors[:self.max_simulated]
         gen = dict(generation=self.generation, survivors=survivors, simulated={},
                    selected=[], row=row)
-        if self.simulation is None:
-            gen['selected'] = survivors[:self.samples_per_round]
-            row['not_top_k'] = len(survivors) - len(gen['selected'])
-            row['trained'] = len(gen['selected'])
+        if self.simulation is None:  # every survivor trains
+            gen['selected'] = survivors
+            row['trained'] = len(survivors)
         else:
             row['simulated'] = len(survivors)
         return gen
@@ -237,10 +251,11 @@ class ConvergenceSimulationSearcher(BaseSearcher):
         if not self.parents:
             return [mutate(self.initial, self._rng, self.depth)
                     for _ in range(self.population_size)]
-        pool = [parse_formula(p['formula'], self.pset, self.kind) for p in self.parents]
+        pool = [(parse_formula(p['formula'], self.pset, self.kind), p['reward'])
+                for p in self.parents]
         children: list[Formula] = []
         while len(children) < self.population_size:
-            first, second = self._rng.choice(pool), self._rng.choice(pool)
+            first, second = self._pick(pool), self._pick(pool)
             if self._rng.random() < self.crossover_prob:
                 first, second = crossover(first, second, self._rng)
             for child in (first, second):
@@ -249,18 +264,29 @@ class ConvergenceSimulationSearcher(BaseSearcher):
                 children.append(child)
         return children[:self.population_size]
 
+    def _pick(self, pool: list[tuple[Formula, float]]) -> Formula:
+        """A parent from (formula, proxy reward) pairs: uniform over the top P
+        (truncation), or the best of ``tournament_size`` drawn at random with replacement
+        (tournament, as DEAP's ``selTournament``)."""
+        if self.selection == 'truncation':
+            return self._rng.choice(pool)[0]
+        drawn = [self._rng.choice(pool) for _ in range(self.tournament_size)]
+        return max(drawn, key=lambda item: item[1])[0]
+
     # -- results -------------------------------------------------------------------------
     def _update(self, candidates: list[Candidate], rewards: list[float]) -> None:
         gen = self._generation
         row = gen['row']
         if self.phase == 'simulate':
             for cand, reward in zip(candidates, rewards):
-                gen['simulated'][cand.genotype[self.key]] = reward
+                if cand.candidate_id not in self.failed:
+                    gen['simulated'][cand.genotype[self.key]] = reward
             ranked = sorted(((f, r) for f, r in gen['simulated'].items()
                              if self.threshold is None or r >= self.threshold),
                             key=lambda item: -item[1])
             gen['selected'] = [f for f, _ in ranked[:self.samples_per_round]]
             row.update(threshold=self.threshold,
+                       diverged=len(candidates) - len(gen['simulated']),
                        below_threshold=len(gen['simulated']) - len(ranked),
                        not_top_k=len(ranked) - len(gen['selected']),
                        trained=len(gen['selected']))
@@ -280,9 +306,11 @@ class ConvergenceSimulationSearcher(BaseSearcher):
             row.update(best_reward=ranked[0]['reward'], best_formula=ranked[0]['formula'])
             if ranked[0]['verify_ap'] is not None:
                 self.threshold = ranked[0]['verify_ap']
-        chosen = {t['formula'] for t in ranked[:self.num_parents]}
+        size = self.num_parents if self.selection == 'truncation' \
+            else max(len(ranked), self.num_parents)
+        chosen = {t['formula'] for t in ranked[:size]}
         kept = [p for p in self.parents if p['formula'] not in chosen]
-        self.parents = (ranked[:self.num_parents] + kept)[:self.num_parents]
+        self.parents = (ranked[:size] + kept)[:size]
         self.stats.append(row)
         self._generation = None
 

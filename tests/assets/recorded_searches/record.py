@@ -8,8 +8,11 @@ dropped and the journal, ``state.json``, ``best.json``, ``best_config.py`` and
 ``report.md`` are kept. ``tests/test_search/test_recorded_searches.py`` resumes and
 re-draws them with the code of today: a change of the engine that changes what it writes or
 how it reads a recorded search fails there. Recorded at commit adc62b3 (before the engine's
-nouns moved to ``search/errors.py`` / ``search/structures.py``); re-record only for a
-deliberate change of the on-disk formats, and say so in the commit.
+nouns moved to ``search/errors.py`` / ``search/structures.py``); ``cse_generations``
+re-recorded for issue 24 (its search names the primitive set ``'cse-release'``, the old
+``'cse'``, now the paper's leaves only, and CSE's stage rows gained ``diverged``; the
+decisions and rewards are those of the first recording). Re-record only for a deliberate
+change of the on-disk formats, and say so in the commit.
 """
 import os
 import shutil

@@ -14,7 +14,7 @@ from mmautoloss.functional.formulas.released import RELEASED_FORMULAS
     ('Add(X,Y,Y)', 'got more'),
     ('Foo(X)', "unknown name 'Foo'"),
     ('Neg(Y)', 'does not use the prediction'),
-    ('Mul(Y,NY)', 'does not use the prediction'),
+    ('Mul(Y,W)', 'does not use the prediction'),
     ('Add(5,X)', 'constant 5'),
     ('Neg(X))', "unexpected ')'"),
     ('Neg(X', "expected ')'"),
@@ -82,7 +82,7 @@ def test_released_strings_round_trip(name):
 
 
 def test_maths_rendering():
-    cse_a = parse_formula(RELEASED_FORMULAS['CSE-A/cls'].formula, 'cse', 'softmax_cls')
+    cse_a = parse_formula(RELEASED_FORMULAS['CSE-A/cls'].formula, 'cse-release', 'softmax_cls')
     assert cse_a.to_math() == '-dot(Y * (1 + sin(Z)), log(softmax(X)))'
     assert parse_formula('Sub(I,Sub(U,E))', 'cse', 'box').to_math() == 'I - (U - E)'
     assert parse_formula('Sub(Sub(I,U),E)', 'cse', 'box').to_math() == 'I - U - E'

@@ -40,6 +40,24 @@ def test_alz_operators_match_table_1():
         assert pooled[n, c, h, w] == window.max() and low[n, c, h, w] == window.min()
 
 
+def test_cse_leaves_are_those_of_section_3_1_and_the_release_names_are_asked_for():
+    from mmautoloss.search.variation import leaf_names
+    cse = get_primitive_set('cse')
+    for kind in ('softmax_cls', 'sigmoid_cls'):
+        assert leaf_names(cse, kind) == ['X', 'Y', 'W', '1', '2', '3']
+        # DEAP's mutations draw from every terminal: no second name of the IoU
+        terminals = cse.deap_set(kind).terminals[object]
+        assert sorted(str(t.value) for t in terminals) == ['1', '2', '3', 'W', 'X', 'Y']
+    assert leaf_names(cse, 'box') == ['I', 'U', 'E', '1', '2', '3']
+    release = get_primitive_set('cse-release')
+    assert set(release.branch('softmax_cls').inputs) == {'X', 'Y', 'NY', 'W', 'Z', 'Q'}
+    for name in ('CSE-A/cls', 'CSE-B/cls'):
+        entry = RELEASED_FORMULAS[name]
+        assert entry.primitive_set == 'cse-release'
+        with pytest.raises(ValueError, match='unknown name'):
+            parse_formula(entry.formula, 'cse', entry.kind)
+
+
 def test_cse_s_curves_are_rescaled_to_unit_range():
     cse = get_primitive_set('cse').operators
     x = torch.linspace(-60, 60, 2001, dtype=torch.float64)

@@ -15,7 +15,7 @@ from mmautoloss.registry import MODELS
 
 ALZ_CE = 'Neg(Mul(Y,Log(P)))'
 CSE_FOCAL = ('Neg(Add(Mul(Mul(Y,Mul(Sub(1,Sig(X)),Sub(1,Sig(X)))),Log(Sig(X))),'
-             'Mul(Mul(NY,Mul(Sig(X),Sig(X))),Log(Sub(1,Sig(X))))))')
+             'Mul(Mul(Sub(1,Y),Mul(Sig(X),Sig(X))),Log(Sub(1,Sig(X))))))')
 GEN = torch.Generator().manual_seed(0)
 
 

@@ -8,14 +8,14 @@ from mmautoloss.functional.formulas import get_primitive_set
 from mmautoloss.functional.formulas.released import RELEASED_FORMULAS
 from mmautoloss.search.filters import ConvergenceCheck
 
-CSE = get_primitive_set('cse')
+CSE = get_primitive_set('cse-release')  # the released strings' leaf names
 BRANCHES = {'softmax': (CSE, 'softmax_cls'), 'sigmoid': (CSE, 'sigmoid_cls'),
             'box': (CSE, 'box')}
 CE = 'Neg(Dot(Y,Log(Softmax(X))))'
-BCE = 'Neg(Add(Mul(Y,Log(Sig(X))),Mul(NY,Log(Sub(1,Sig(X))))))'
+BCE = 'Neg(Add(Mul(Y,Log(Sig(X))),Mul(Sub(1,Y),Log(Sub(1,Sig(X))))))'
 # sigmoid focal loss, gamma = 2 (Lin et al. 2017) without alpha
 FOCAL = ('Neg(Add(Mul(Mul(Y,Mul(Sub(1,Sig(X)),Sub(1,Sig(X)))),Log(Sig(X))),'
-         'Mul(Mul(NY,Mul(Sig(X),Sig(X))),Log(Sub(1,Sig(X))))))')
+         'Mul(Mul(Sub(1,Y),Mul(Sig(X),Sig(X))),Log(Sub(1,Sig(X))))))')
 IOU = 'Sub(1,Div(I,U))'
 
 

@@ -141,14 +141,67 @@ def test_offspring_come_from_the_parents():
     assert len(searcher.judged) == before and parents
 
 
-def test_without_simulation_the_first_k_survivors_train_in_one_round_per_generation():
+def test_without_simulation_every_survivor_trains_in_one_round_per_generation():
+    # the rows of the paper's Table 2 without the simulation evaluate every survivor
     searcher = make(simulation=False, rounds=2)
     first = searcher.ask()
-    assert [c.role for c in first] == ['sample'] * len(first) and len(first) <= 2
+    stats = searcher.proposal_stats()
+    assert [c.role for c in first] == ['sample'] * len(first)
+    assert len(first) == stats['trained'] == stats['generated'] - stats['duplicate'] - \
+        stats['invalid'] - stats['non_convergent'] > 2  # more than samples_per_round
+    assert stats['not_top_k'] == 0
     assert searcher.trial_overrides(first[0]) == {}
     drive(searcher)
     assert searcher.round == 2 and len(searcher.stage_rows()) == 2
     assert all(row['simulated'] == 0 for row in searcher.stage_rows())
+
+
+@pytest.mark.parametrize('threshold', [None, 0.0])
+def test_a_diverged_simulation_never_reaches_proxy_training(threshold):
+    """Generation 1 (no threshold) and a threshold of 0: a crashed / NaN simulation
+    scores the failure reward 0.0, which would otherwise rank and fill a top-K slot."""
+    searcher = make(rounds=2)
+    if threshold is not None:  # a first generation whose best loss had a verify AP of 0
+        for cand in searcher.ask():
+            searcher.tell(cand.candidate_id, 0.0)
+        for cand in searcher.ask():
+            searcher.tell(cand.candidate_id, 0.2)
+        assert searcher.threshold == threshold
+    simulated = searcher.ask()
+    assert len(simulated) >= 3
+    failed = {c.candidate_id for c in simulated[:-1]}
+    for cand in simulated:
+        searcher.tell(cand.candidate_id, 0.0, ok=cand.candidate_id not in failed)
+    trained = searcher.ask()
+    assert [c.genotype for c in trained] == [simulated[-1].genotype]
+    stats = searcher.proposal_stats()
+    assert stats['diverged'] == len(failed) and stats['trained'] == 1
+    assert stats['simulated'] == stats['diverged'] + stats['below_threshold'] + \
+        stats['not_top_k'] + stats['trained']
+
+
+def test_tournament_selection_picks_the_better_of_its_draws():
+    searcher = make(rounds=2, selection='tournament', tournament_size=3,
+                    crossover_prob=0.0, mutation_prob=0.0)
+    pool = [(parse_formula(CEI, 'cse', 'softmax_cls'), 0.1),
+            (parse_formula('Neg(Dot(Y,Log(Softmax(X))))', 'cse', 'softmax_cls'), 0.9)]
+    picks = [str(searcher._pick(pool)) for _ in range(400)]
+    best_share = picks.count(str(pool[1][0])) / len(picks)
+    assert abs(best_share - (1 - 0.5 ** 3)) < 0.06  # best unless all 3 draws miss it
+    truncation = make(rounds=2)
+    share = [str(truncation._pick(pool)) for _ in range(400)].count(str(pool[1][0])) / 400
+    assert abs(share - 0.5) < 0.08
+    # tournament selection keeps every trained loss of the generation as a parent
+    searcher = make(rounds=2, selection='tournament', max_simulated=None)
+    drive_first = searcher.ask()
+    for cand in drive_first:
+        searcher.tell(cand.candidate_id, verify_ap(cand.genotype[KEY]))
+    trained = searcher.ask()
+    for cand in trained:
+        searcher.tell(cand.candidate_id, proxy_reward(cand.genotype[KEY]))
+    assert len(searcher.parents) == max(len(trained), searcher.num_parents)
+    with pytest.raises(ValueError, match="selection must be one of"):
+        make(selection='roulette')
 
 
 def test_simulation_trials_get_the_simulation_overrides():

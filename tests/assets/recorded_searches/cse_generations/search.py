@@ -1,7 +1,7 @@
 # A recorded CSE-Autoloss search (see ../record.py): two generations with their filter
 # stages, simulations and proxy trainings. Paths are relative to ../.
 proxy_config = 'cse_generations/proxy.py'
-search_space = dict(type='FormulaSpace', primitive_set='cse',
+search_space = dict(type='FormulaSpace', primitive_set='cse-release',
                     branches={'model.roi_head.bbox_head.loss_cls': 'softmax_cls'})
 reward_key = 'coco/bbox_mAP'
 searcher = dict(type='ConvergenceSimulationSearcher', initial_loss='CEI', population_size=6,
