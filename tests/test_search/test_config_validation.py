@@ -120,6 +120,7 @@ val_evaluator = [dict(type='IoUMetric'), dict(type='MyMetric')]
     # formula spaces: one formula per searched branch
     ('alz_seg-miou_toyseg.py', 1, 'mIoU'), ('alz_seg-bf1_toyseg.py', 1, 'BF1'),
     ('alz_seg-biou_toyseg.py', 1, 'BIoU'),
+    ('alz_seg-miou_toyseg_long.py', 1, 'mIoU'),
     ('alz_det_faster-rcnn_toydet.py', 4, 'coco/bbox_mAP'),
     ('alz_ins_mask-rcnn_toydet.py', 5, 'coco/segm_mAP'),
     ('alz_pose_heatmap_toypose.py', 1, 'coco/AP'),
@@ -139,12 +140,15 @@ def test_shipped_search_configs_validate(monkeypatch, name, dim, reward_key):
     assert settings.space.dim == dim and settings.reward_key == reward_key
 
 
-@pytest.mark.parametrize('name', ['asl_miou_toyseg.py', 'paploss_retinanet_toydet_retrain.py'])
+@pytest.mark.parametrize('name', ['asl_miou_toyseg.py', 'paploss_retinanet_toydet_retrain.py',
+                                  'alz_seg-miou_toyseg_long.py'])
 def test_shipped_retrain_baselines_build_their_models(monkeypatch, name):
     """A baseline is trained only after the search; a broken one must fail here."""
     import copy
 
     from mmengine.registry import MODELS, DefaultScope
+
+    from mmautoloss.search.structures import get_config_key
     monkeypatch.chdir(REPO)
     settings = validate_search_config(load_search_config(f'configs/search/{name}'))
     assert settings.retrain['baselines']
@@ -155,5 +159,6 @@ def test_shipped_retrain_baselines_build_their_models(monkeypatch, name):
         with DefaultScope.overwrite_default_scope(scope):
             model = MODELS.build(cfg.model)
         built = {type(m).__name__ for m in model.modules()}
-        assert built & {'CrossEntropyLoss', 'FocalLoss'} and 'ParamAPLoss' not in built
-        assert 'AutoSegLoss' not in built
+        for key, loss in overrides.items():  # the baseline's loss replaced the proxy's
+            replaced = get_config_key(settings.proxy_cfg, key)['type']
+            assert loss['type'] in built and (replaced == loss['type'] or replaced not in built)

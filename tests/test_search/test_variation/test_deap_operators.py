@@ -6,7 +6,7 @@ from mmautoloss.functional.formulas import check_formula, get_primitive_set, par
 from mmautoloss.functional.formulas.released import RELEASED_FORMULAS
 from mmautoloss.search.variation.deap_operators import crossover, mutate
 
-CSE = get_primitive_set('cse')
+CSE = get_primitive_set('cse-release')  # the released strings' leaf names
 
 
 def formula(name, kind='softmax_cls'):
