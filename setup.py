@@ -23,6 +23,8 @@ setup(
         'seg': ['mmsegmentation>=1.2'],
         'pose': ['mmpose>=1.3'],
         'ray': ['ray>=2.9,<3'],  # the RayExecutor; core Ray, no torch
+        # the Optuna study of a search, optuna-dashboard, TensorBoard logs
+        'dashboard': ['optuna>=4,<6', 'optuna-dashboard>=0.16', 'tensorboard>=2.14'],
     },
     license='Apache License 2.0',
 )

@@ -25,7 +25,7 @@ SEARCH_FLOORS = {
     'searchers': 2, 'spaces': 2, 'filters': 2, 'trial': 2,
     'events': 3, 'early_stopping': 3,
     'executors': 4, 'report': 4, 'retraining': 4, 'hooks': 4,
-    'console': 5, 'settings': 5,
+    'console': 5, 'settings': 5, 'optuna_study': 5, 'visualizer_hook': 5,
     'best': 6, 'builders': 6,
     'search_loop': 7, 'validation': 7,
 }

@@ -13,7 +13,7 @@ PY=${PYTHON:-python3}
 # what an installed interpreter imports.)
 if [ "${1:-}" != "--force" ] && (cd / && "$PY" - "$OLDPWD") <<'CHECK' 2>/dev/null; then
 import os, sys
-import torch, mmcv.ops, mmdet, mmseg, mmpose, deap, pytest, pytest_timeout, ray, ruff, mmautoloss
+import torch, mmcv.ops, mmdet, mmseg, mmpose, deap, pytest, pytest_timeout, ray, ruff, optuna, optuna_dashboard, tensorboard, mmautoloss
 assert torch.__version__.startswith('2.13.0'), torch.__version__
 assert os.path.dirname(os.path.abspath(mmautoloss.__file__)) == os.path.join(sys.argv[1], 'mmautoloss')
 CHECK
@@ -38,7 +38,7 @@ echo "[install] OpenMMLab libraries and runtime requirements"
 pip_install -r requirements/runtime.txt
 echo "[install] mmpose (no-deps: its torchvision requirement cannot sit beside CPU torch)"
 pip_install --no-deps mmpose==1.3.2
-echo "[install] test requirements (pytest, Ray for the Ray executor tests, ruff)"
+echo "[install] test requirements (pytest, Ray for the Ray executor tests, ruff, the dashboard extra)"
 pip_install -r requirements/tests.txt
 echo "[install] mmautoloss"
 pip_install --no-build-isolation --no-deps -e .

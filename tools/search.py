@@ -12,7 +12,8 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmautoloss.search.builders import build_executor, build_searcher
+from mmautoloss.search.builders import build_executor, build_searcher, build_watch_hooks
+from mmautoloss.search.console import ConsoleHook
 from mmautoloss.search.errors import ResumeError, SearchConfigError
 from mmautoloss.search.executors.processes.gpu_slots import check_gpus_per_trial
 from mmautoloss.search.search_loop import SearchLoop
@@ -105,7 +106,9 @@ def main(argv=None) -> int:
     _received['signal'] = signal.SIGINT
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        best = SearchLoop(settings, searcher, executor, work_dir, resume=args.resume).run()
+        hooks = [ConsoleHook(), *build_watch_hooks(settings)]
+        best = SearchLoop(settings, searcher, executor, work_dir, resume=args.resume,
+                          hooks=hooks).run()
     except SearchConfigError as error:  # e.g. the proxy's data, checked when first read
         print(f'search config error: {error}', file=sys.stderr)
         return 2

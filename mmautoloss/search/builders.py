@@ -1,13 +1,18 @@
 """Building a search's parts from its validated settings (:class:`~.settings.SearchSettings`):
 the searcher with the filters and stages it declares, the executor, the early-stopping
-rule. Every failure is a :class:`~.errors.SearchConfigError` naming the field."""
+rule, the hooks that watch it. Every failure is a :class:`~.errors.SearchConfigError`
+naming the field."""
+import importlib.util
 
 from ..registry import EXECUTORS, FILTERS, SEARCHERS
 from .early_stopping import ASHAStopping
 from .errors import SearchConfigError
 from .executors import BaseExecutor
+from .hooks import SearchHook
+from .optuna_study import DEFAULT_STORAGE, OptunaHook
 from .searchers import BaseSearcher
 from .settings import SearchSettings
+from .visualizer_hook import VisualizerHook
 
 
 def check_known_type(registry, cfg: dict, key: str, what: str) -> None:
@@ -95,6 +100,19 @@ def build_searcher(settings: SearchSettings) -> BaseSearcher:
         SEARCHERS, cfg, 'searcher', 'searcher',
         dict(num_rounds=settings.rounds, samples_per_round=settings.samples_per_round,
              seed=settings.seed, **space_args))
+
+
+def build_watch_hooks(settings: SearchSettings) -> list[SearchHook]:
+    """The hooks that let people watch the search: mmengine's visualizer backends (local
+    by default) and the Optuna study (``optuna_storage``; ``'auto'``: a SQLite file in the
+    work dir when Optuna is installed)."""
+    hooks: list[SearchHook] = [VisualizerHook(settings.vis_backends)]
+    storage = settings.optuna_storage
+    if storage == 'auto':
+        storage = DEFAULT_STORAGE if importlib.util.find_spec('optuna') else None
+    if storage is not None:
+        hooks.append(OptunaHook(storage, settings.space.describe))
+    return hooks
 
 
 def build_executor(settings: SearchSettings, gpus: int = 0,

@@ -3,12 +3,18 @@ loop journals and tells the searcher; a hook only watches (progress, tables, a d
 What a hook is called with is already journaled, so a hook never changes the search."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from .events import RetrainStart, RoundEnd, RoundStart, TrialEvent
 
 
 class SearchHook:
     """Every point of the loop, doing nothing; a hook overrides the ones it needs. ``total``
     is the loop's current estimate of the trials of the whole search."""
+
+    #: False: an exception of the hook turns it off with one warning and the search goes on
+    #: (a dashboard or a database must never stop a search); True: it stops the search
+    critical: ClassVar[bool] = True
 
     def before_search(self, work_dir: str, total: int, recorded: int,
                       resumed_round: int | None) -> None:

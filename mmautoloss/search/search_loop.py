@@ -375,8 +375,17 @@ class SearchLoop:
         record.add(event)
 
     def _call(self, point: str, *args) -> None:
-        for hook in self.hooks:
-            getattr(hook, point)(*args)
+        for hook in list(self.hooks):
+            try:
+                getattr(hook, point)(*args)
+            except Exception as error:
+                if hook.critical:
+                    raise
+                self.hooks.remove(hook)
+                first_line = (str(error).strip().splitlines() or [''])[0]
+                print(f'[search] warning: {type(hook).__name__} failed at {point} '
+                      f'({type(error).__name__}: {first_line}); it is off for the rest of the '
+                      'search, which goes on unchanged', file=sys.stderr)
 
     def _check_recorded_trials(self, record: SearchRecord, round_index: int,
                                by_id: dict[str, Candidate], owner: dict[str, str]) -> None:

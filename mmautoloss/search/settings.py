@@ -16,6 +16,12 @@ A search config is an mmengine config (``_base_`` allowed) with these fields::
     early_stopping = dict(reduction_factor=3, grace_validations=1)   # optional: ASHA
     seeds_per_candidate = 1        # k > 1: k trials per candidate, rewarded with their mean
     retrain = dict(...)            # optional: the re-training stage (see ``retraining``)
+    visualizer = dict(vis_backends=[dict(type='TensorboardVisBackend')])  # default: local
+    optuna_storage = 'auto'        # an Optuna storage URL, 'auto' or None (``optuna_study``)
+
+``visualizer`` and ``optuna_storage`` only watch a search (they are not fingerprinted and may
+change between a run and its ``--resume``); ``'auto'`` is ``sqlite:///WORK_DIR/optuna.db``
+when Optuna is installed (``pip install mmautoloss[dashboard]``), else no study.
 
 Names starting with ``_`` are helper variables and ignored; any other key is an error
 (:mod:`.validation`).
@@ -31,7 +37,8 @@ from .spaces import BaseSpace
 REQUIRED_KEYS = ('proxy_config', 'search_space', 'reward_key', 'searcher', 'budget')
 OPTIONAL_KEYS = {'executor': dict(type='LocalExecutor'), 'seed': 0, 'failure_reward': 0.0,
                  'trial_timeout': 3600.0, 'work_dir': None, 'early_stopping': None,
-                 'seeds_per_candidate': 1, 'retrain': None}
+                 'seeds_per_candidate': 1, 'retrain': None, 'visualizer': None,
+                 'optuna_storage': 'auto'}
 #: executor arguments that the search config sets through its own top-level fields or the CLI
 EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus',
                      'early_stopping')
@@ -63,6 +70,10 @@ class SearchSettings:
     retrain: dict | None = None
     #: the re-training stage's target configs, built from ``retrain`` (not fingerprinted)
     retrain_targets: list[RetrainTarget] = field(default_factory=list)
+    #: mmengine vis backend configs the search logs to (not fingerprinted)
+    vis_backends: list[dict] | None = None
+    #: an Optuna storage URL, ``'auto'`` or None (not fingerprinted)
+    optuna_storage: str | None = 'auto'
 
     def fingerprint(self) -> dict:
         """Settings that decide the search's results; a resumed search must match them.

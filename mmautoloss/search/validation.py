@@ -170,6 +170,8 @@ def validate_search_config(cfg: Config) -> SearchSettings:
         early_stopping=plain(cfg.get('early_stopping', None)),
         seeds_per_candidate=_int(cfg.get('seeds_per_candidate', 1), 'seeds_per_candidate', 1),
         retrain=None)
+    settings.vis_backends = _vis_backends(plain(cfg.get('visualizer', None)))
+    settings.optuna_storage = _optuna_storage(cfg.get('optuna_storage', 'auto'))
     settings.retrain, settings.retrain_targets = check_retrain(
         plain(cfg.get('retrain', None)), list(space.keys), proxy_cfg, SearchConfigError)
     searcher = build_searcher(settings)
@@ -183,6 +185,34 @@ def validate_search_config(cfg: Config) -> SearchSettings:
                 'searcher that ranks by reward (RandomSearcher, RandomFormulaSearcher, '
                 'RegularizedEvolutionSearcher)')
     return settings
+
+
+def _vis_backends(visualizer: object) -> list[dict] | None:
+    """The backends of ``visualizer=dict(vis_backends=[dict(type=...), ...])``, each a
+    registered mmengine vis backend; None when the config names none."""
+    if visualizer is None:
+        return None
+    from mmengine.registry import VISBACKENDS
+    backends = visualizer.get('vis_backends') if isinstance(visualizer, dict) else None
+    if set(visualizer if isinstance(visualizer, dict) else ()) != {'vis_backends'} or \
+            not isinstance(backends, list) or not backends or \
+            not all(isinstance(b, dict) and 'type' in b for b in backends):
+        raise SearchConfigError(f'visualizer must be dict(vis_backends=[dict(type=...), ...]) '
+                                f'with mmengine vis backends, got {visualizer!r}')
+    for backend in backends:
+        if VISBACKENDS.get(backend['type']) is None:
+            raise SearchConfigError(f'visualizer.vis_backends: type={backend["type"]!r} is not '
+                                    'an mmengine vis backend (LocalVisBackend, '
+                                    'TensorboardVisBackend, WandbVisBackend, MLflowVisBackend)')
+    return backends
+
+
+def _optuna_storage(storage: object) -> str | None:
+    if storage is None or storage == 'auto' or (isinstance(storage, str) and '://' in storage):
+        return storage
+    raise SearchConfigError(f"optuna_storage must be an Optuna storage URL "
+                            f"('sqlite:///path.db', 'postgresql://...'), 'auto' or None, got "
+                            f"{storage!r}")
 
 
 def _check_executor_cfg(executor_cfg: dict) -> None:

@@ -47,6 +47,11 @@ def error_for(tmp_path, text_transform, proxy_text=None):
     (lambda t: t.replace("proxy_config = '", "proxy_config = '/nonexistent"),
      "proxy_config='/nonexistent"),
     (lambda t: t + "\nbudgett = dict(rounds=1)\n", 'budgett'),
+    (lambda t: t + "\nvisualizer = dict(vis_backends=[dict(type='TensorBoard')])\n",
+     "type='TensorBoard' is not an mmengine vis backend"),
+    (lambda t: t + "\nvisualizer = dict(backends=[])\n", 'visualizer must be dict(vis_backends'),
+    (lambda t: t + "\noptuna_storage = 'optuna.db'\n", "optuna_storage must be an Optuna storage "
+     "URL ('sqlite:///path.db', 'postgresql://...'), 'auto' or None, got 'optuna.db'"),
     (lambda t: t.replace("reward_key = 'mIoU'\n", ''), 'reward_key'),
     (lambda t: t.replace("metric='mIoU'", "metric='F1'"), "'F1'"),
     (lambda t: t.replace("type='ASLSpace'", "type='NoSpace'"), "search_space.type='NoSpace'"),
