@@ -33,27 +33,29 @@ DEFAULT_VIS_BACKENDS = [dict(type='LocalVisBackend')]
 
 
 class VisualizerHook(SearchHook):
-    """Logs the search to an mmengine ``Visualizer`` (module docstring).
+    """Logs the search to mmengine vis backends (module docstring); the backends are used
+    directly, as mmengine's ``Visualizer`` does, without its drawing figure.
 
     Args:
-        vis_backends (list[dict]): mmengine vis backend configs.
+        vis_backends (list[dict]): mmengine vis backend configs (``save_dir`` defaults to
+            ``WORK_DIR/vis_data``).
     """
 
     critical = False
 
     def __init__(self, vis_backends: list[dict] | None = None) -> None:
         self.vis_backends = [dict(b) for b in (vis_backends or DEFAULT_VIS_BACKENDS)]
-        self.visualizer = None
+        self.backends: list = []
         self.step = 0
 
     def before_search(self, work_dir: str, total: int, recorded: int,
                       resumed_round: int | None) -> None:
-        from mmengine.visualization import Visualizer
+        from mmengine.registry import VISBACKENDS
         self.work_dir = work_dir
         self.step = recorded
-        name = f'mmautoloss-search:{osp.abspath(work_dir)}:{id(self)}'
-        self.visualizer = Visualizer.get_instance(
-            name, vis_backends=[dict(b) for b in self.vis_backends], save_dir=work_dir)
+        save_dir = osp.join(work_dir, 'vis_data')
+        self.backends = [VISBACKENDS.build(dict(cfg, save_dir=cfg.get('save_dir', save_dir)))
+                         for cfg in self.vis_backends]
 
     def after_trial(self, event: TrialEvent) -> None:
         self.step += 1
@@ -65,7 +67,8 @@ class VisualizerHook(SearchHook):
         else:
             scalars = {'trial/reward': result.reward,
                        **{f'trial/{k}': v for k, v in numbers.items()}}
-        self.visualizer.add_scalars(scalars, step=self.step)
+        for backend in self.backends:
+            backend.add_scalars(scalars, step=self.step)
         self._text('trial/candidate', json.dumps(dict(
             trial_id=event.trial_id, status=result.status, candidate=event.candidate,
             log_dir=osp.dirname(result.log_path) if result.log_path else ''),
@@ -75,31 +78,33 @@ class VisualizerHook(SearchHook):
         scalars = {'round/mean_reward': event.mean_reward, 'round/max_reward': event.max_reward}
         if event.best_so_far is not None:
             scalars['round/best_so_far'] = event.best_so_far
-        self.visualizer.add_scalars(scalars, step=event.round)
+        for backend in self.backends:
+            backend.add_scalars(scalars, step=event.round)
 
     def after_search(self, retrain_table: dict | None, best: dict, reward_key: str) -> None:
         import mmcv
         for path in sorted(glob.glob(osp.join(self.work_dir, '*.png'))):
             image = mmcv.imread(path, channel_order='rgb')
             if image is not None:
-                self.visualizer.add_image(f'search/{osp.basename(path)}', image)
+                for backend in self.backends:
+                    backend.add_image(f'search/{osp.basename(path)}', image)
         report = osp.join(self.work_dir, REPORT_MD)
         if osp.isfile(report):
             with open(report, encoding='utf-8') as f:
                 self._text('search/report', f.read(), self.step)
-        self.visualizer.close()
+        self.close()
 
     def close(self) -> None:
         """Flush what was logged (the search may stop here; the end's images follow in
         :meth:`after_search` when it ended normally)."""
-        if self.visualizer is not None:
-            self.visualizer.close()
+        for backend in self.backends:
+            backend.close()
 
     def _text(self, tag: str, text: str, step: int) -> None:
         """``text`` to every backend that takes text: TensorBoard's ``add_text``, MLflow's
         ``log_text`` (the local backend keeps scalars and images only; the journal has the
         candidates)."""
-        for backend in self.visualizer._vis_backends.values():
+        for backend in self.backends:
             experiment = backend.experiment
             if hasattr(experiment, 'add_text'):
                 experiment.add_text(tag, text, step)

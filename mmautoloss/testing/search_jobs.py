@@ -28,6 +28,8 @@ def write_proxy(directory: Path, text: str = PROXY_SEG, name: str = 'proxy.py') 
 def search_config_text(proxy: str, rounds: int = 2, samples: int = 3, seed: int = 0,
                        searcher: str | None = None, extra: str = '',
                        trial_timeout: float = 60, executor: str | None = None) -> str:
+    """A search config over the ASL space of ``proxy``; the Optuna mirror is off
+    (``optuna_storage = None``) unless ``extra`` sets it."""
     searcher = searcher or "dict(type='PPO2Searcher', num_steps=10)"
     executor = executor or (f"dict(type='LocalExecutor', max_concurrent=1, "
                             f"job_entry=[{sys.executable!r}, {OBJECTIVE_JOB!r}], "
@@ -42,6 +44,7 @@ budget = dict(rounds={rounds}, samples_per_round={samples})
 seed = {seed}
 failure_reward = 0.0
 trial_timeout = {trial_timeout}
+optuna_storage = None
 {extra}
 """
 

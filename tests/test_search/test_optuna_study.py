@@ -41,8 +41,9 @@ def _search(tmp_path, extra: str = '', name: str = 'work'):
 
 @pytest.fixture(scope='module')
 def mirrored(tmp_path_factory):
-    """A search with the default storage ('auto': WORK_DIR/optuna.db)."""
-    work_dir, _ = _search(tmp_path_factory.mktemp('auto'))
+    """A search with the default storage ('auto': WORK_DIR/optuna.db; the tests' configs
+    turn it off unless asked)."""
+    work_dir, _ = _search(tmp_path_factory.mktemp('auto'), extra="optuna_storage = 'auto'")
     return work_dir
 
 
@@ -81,7 +82,8 @@ def test_the_study_holds_exactly_the_journaled_trials(mirrored, tmp_path):
 
 def test_a_killed_and_resumed_search_leaves_no_duplicate(tmp_path):
     proxy = write_proxy(tmp_path)
-    config = write_search_config(tmp_path, proxy, rounds=2, samples=3)
+    config = write_search_config(tmp_path, proxy, rounds=2, samples=3,
+                                 extra="optuna_storage = 'auto'")
     env = env_with_counter(tmp_path / 'counter.txt')
     env['OBJ_SLEEP'] = '0.3'
     _, _, work_dir = killed_and_resumed(config, env, tmp_path, trials=3)
