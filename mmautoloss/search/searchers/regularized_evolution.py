@@ -133,11 +133,11 @@ class RegularizedEvolutionSearcher(BaseSearcher):
             parent = None if self.round == 0 else self._tournament()
             genotype = self._child(parent, counts)
             counts['explored'] += 1
-            signature = self._signature(genotype)
             if parent is not None and genotype == parent['genotype']:
                 counts['copies'] += 1
                 self._remember(genotype, parent['reward'], parent['signature'])
                 continue
+            signature = self._signature(genotype)
             if signature in self.known or signature in signatures:
                 counts['equivalent'] += 1
                 if signature in self.known:
