@@ -11,7 +11,8 @@ added with ``study.add_trial`` (Optuna never runs anything), in journal order:
   over [0, 1] each, so the parallel-coordinate and importance views work; formulas (ALZ,
   CSE) as user attributes ``formula/<config key>`` and their maths ``maths/<config key>``;
 - user attributes ``trial_id`` (the key that makes mirroring idempotent), ``round``,
-  ``role``, ``status``, ``reason``, ``log_dir`` (the trial's own mmengine work dir).
+  ``role``, ``status``, ``reason``, ``log_dir`` (the trial's own mmengine work dir);
+- start and end times from the journal (the line's time, less the trial's duration).
 
 Search trials go to the study ``<name>``, re-training trials to ``<name>-retrain`` (with
 ``target``, ``entry`` and ``seed_index``). A trial already in the study is never added
@@ -22,6 +23,7 @@ mmautoloss[dashboard]``); it is imported only here.
 from __future__ import annotations
 
 import copy
+import datetime
 import os.path as osp
 from collections.abc import Callable, Iterable
 
@@ -132,8 +134,13 @@ class OptunaMirror:
             if self.describe is not None and not event.is_retraining:
                 attrs.update({f'maths/{k}': v for k, v in self.describe(genotype).items()})
         value = result.reward if state != TrialState.FAIL else None
-        return create_trial(state=state, value=value, params=params,
-                            distributions=distributions, user_attrs=attrs)
+        trial = create_trial(state=state, value=value, params=params,
+                             distributions=distributions, user_attrs=attrs)
+        # the journal's times (its line is written when the trial ends), for the timeline
+        trial.datetime_complete = datetime.datetime.fromtimestamp(event.time)
+        trial.datetime_start = trial.datetime_complete - datetime.timedelta(
+            seconds=result.duration_s)
+        return trial
 
 
 class OptunaHook(SearchHook):

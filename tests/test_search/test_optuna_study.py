@@ -68,6 +68,8 @@ def test_the_study_holds_exactly_the_journaled_trials(mirrored, tmp_path):
         assert [trial.params[f'x{i:02d}'] for i in range(12)] == event['candidate']
         assert trial.distributions['x00'] == FloatDistribution(0.0, 1.0)
         assert trial.user_attrs['round'] == event['round']
+        assert trial.datetime_complete.timestamp() == pytest.approx(event['time'], abs=1e-3)
+        assert trial.duration.total_seconds() == pytest.approx(result['duration_s'], abs=1e-3)
     assert [t.user_attrs['status'] for t in trials].count('crashed') == 1
     assert study.direction == optuna.study.StudyDirection.MAXIMIZE
     # the report tool mirrors the finished search into another storage, the same trials,
