@@ -12,6 +12,7 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
+from mmautoloss.functional.formulas import parse_formula
 from mmautoloss.testing import (
     REPO,
     env_with_counter,
@@ -105,3 +106,35 @@ def test_a_storage_that_cannot_be_opened_warns_once_and_changes_nothing(mirrored
     assert len(warnings) == 1, stderr[-3000:]
     best = json.loads((work_dir / 'best.json').read_text())
     assert best == json.loads((mirrored / 'best.json').read_text())
+
+
+def test_retraining_trials_and_formulas_of_recorded_searches(tmp_path):
+    """In process, on the journals of tests/assets/recorded_searches: re-training trials go
+    to the study '<name>-retrain'; formulas and their maths become attributes."""
+    from mmautoloss.search.events import parse_events
+    from mmautoloss.search.journal import read_journal
+    from mmautoloss.search.optuna_study import OptunaMirror, describe_from_journal
+    recorded = REPO / 'tests' / 'assets' / 'recorded_searches'
+    url = f'sqlite:///{tmp_path}/recorded.db'
+    asl = parse_events(read_journal(str(recorded / 'asl_ppo2_seeds_retrain' / 'work_dir' /
+                                        'journal.jsonl')))
+    OptunaMirror(url, 'asl').sync(asl)
+    retrained = [e for e in asl if getattr(e, 'is_retraining', False)]
+    searched = [e for e in asl if hasattr(e, 'is_retraining') and not e.is_retraining]
+    study = _study(url, 'asl-retrain')
+    assert [t.user_attrs['trial_id'] for t in study.get_trials()] == \
+        [e.trial_id for e in retrained]
+    assert [(t.user_attrs['entry'], t.user_attrs['seed_index']) for t in study.get_trials()] \
+        == [(e.entry, e.seed_index) for e in retrained]
+    assert len(_study(url, 'asl').get_trials()) == len(searched)
+    cse = parse_events(read_journal(str(recorded / 'cse_generations' / 'work_dir' /
+                                        'journal.jsonl')))
+    OptunaMirror(url, 'cse', describe_from_journal(cse)).sync(cse)
+    key = 'model.roi_head.bbox_head.loss_cls'
+    event = next(e for e in cse if hasattr(e, 'candidate'))
+    first = _study(url, 'cse').get_trials()[0]
+    formula = event.candidate[key]
+    assert first.user_attrs[f'formula/{key}'] == formula
+    assert first.user_attrs[f'maths/{key}'] == \
+        parse_formula(formula, 'cse-release', 'softmax_cls').to_math()
+    assert first.params == {} and first.user_attrs['role'] == event.role
