@@ -15,15 +15,17 @@ added with ``study.add_trial`` (Optuna never runs anything), in journal order:
 - start and end times from the journal (the line's time, less the trial's duration).
 
 Search trials go to the study ``<name>``, re-training trials to ``<name>-retrain`` (with
-``target``, ``entry`` and ``seed_index``). A trial already in the study is never added
-again, so ``--resume`` or ``python tools/search_report.py WORK_DIR --optuna URL`` on an old
-search gives the same study. Optuna is an optional extra (``pip install
+``target``, ``entry``, ``seed_index`` and the entry's loss as the attribute ``candidate``, no
+parameters: they are chosen entries, not samples of the space). A trial already in the
+study is never added again, so ``--resume`` or ``python tools/search_report.py WORK_DIR
+--optuna URL`` on an old search gives the same study. Optuna is an optional extra (``pip install
 mmautoloss[dashboard]``); it is imported only here.
 """
 from __future__ import annotations
 
 import copy
 import datetime
+import json
 import os.path as osp
 from collections.abc import Callable, Iterable
 
@@ -125,13 +127,15 @@ class OptunaMirror:
                       if isinstance(v, (int, float, str))})
         params, distributions = {}, {}
         genotype = event.candidate
-        if isinstance(genotype, list):
+        if event.is_retraining:  # entries, not a sample of the space: no parameters
+            attrs['candidate'] = json.dumps(genotype, sort_keys=True)
+        elif isinstance(genotype, list):
             for i, value in enumerate(genotype):
                 params[f'x{i:02d}'] = float(value)
                 distributions[f'x{i:02d}'] = FloatDistribution(0.0, 1.0)
         elif isinstance(genotype, dict):
             attrs.update({f'formula/{k}': str(v) for k, v in genotype.items()})
-            if self.describe is not None and not event.is_retraining:
+            if self.describe is not None:
                 attrs.update({f'maths/{k}': v for k, v in self.describe(genotype).items()})
         value = result.reward if state != TrialState.FAIL else None
         trial = create_trial(state=state, value=value, params=params,

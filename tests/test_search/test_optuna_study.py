@@ -126,6 +126,8 @@ def test_retraining_trials_and_formulas_of_recorded_searches(tmp_path):
         [e.trial_id for e in retrained]
     assert [(t.user_attrs['entry'], t.user_attrs['seed_index']) for t in study.get_trials()] \
         == [(e.entry, e.seed_index) for e in retrained]
+    assert all(t.params == {} and json.loads(t.user_attrs['candidate']) == e.candidate
+               for t, e in zip(study.get_trials(), retrained))
     assert len(_study(url, 'asl').get_trials()) == len(searched)
     cse = parse_events(read_journal(str(recorded / 'cse_generations' / 'work_dir' /
                                         'journal.jsonl')))
