@@ -119,7 +119,7 @@ class OptunaMirror:
                  TrialStatus.STOPPED: TrialState.PRUNED}.get(result.status, TrialState.FAIL)
         attrs = {TRIAL_ID_ATTR: event.trial_id, 'round': event.round, 'role': event.role,
                  'status': result.status, 'reason': result.reason,
-                 'log_dir': osp.dirname(result.log_path) if result.log_path else ''}
+                 'log_dir': result.log_dir}
         for key in ('candidate_id', 'seed_index', 'target', 'entry'):
             if getattr(event, key) is not None:
                 attrs[key] = getattr(event, key)

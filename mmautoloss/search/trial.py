@@ -95,6 +95,11 @@ class TrialResult:
         if self.status not in TRIAL_STATUSES:
             raise ValueError(f'status must be one of {TRIAL_STATUSES}, got status={self.status!r}')
 
+    @property
+    def log_dir(self) -> str:
+        """The trial's own work dir (where its log is), '' when it has no log."""
+        return osp.dirname(self.log_path) if self.log_path else ''
+
     def to_dict(self) -> dict:
         """JSON-serialisable dict of all fields."""
         return asdict(self)

@@ -194,9 +194,8 @@ def _vis_backends(visualizer: object) -> list[dict] | None:
         return None
     from mmengine.registry import VISBACKENDS
     backends = visualizer.get('vis_backends') if isinstance(visualizer, dict) else None
-    if set(visualizer if isinstance(visualizer, dict) else ()) != {'vis_backends'} or \
-            not isinstance(backends, list) or not backends or \
-            not all(isinstance(b, dict) and 'type' in b for b in backends):
+    if not isinstance(backends, list) or set(visualizer) != {'vis_backends'} or \
+            not backends or not all(isinstance(b, dict) and 'type' in b for b in backends):
         raise SearchConfigError(f'visualizer must be dict(vis_backends=[dict(type=...), ...]) '
                                 f'with mmengine vis backends, got {visualizer!r}')
     for backend in backends:

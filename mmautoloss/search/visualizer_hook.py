@@ -71,7 +71,7 @@ class VisualizerHook(SearchHook):
             backend.add_scalars(scalars, step=self.step)
         self._text('trial/candidate', json.dumps(dict(
             trial_id=event.trial_id, status=result.status, candidate=event.candidate,
-            log_dir=osp.dirname(result.log_path) if result.log_path else ''),
+            log_dir=result.log_dir),
             sort_keys=True), self.step)
 
     def after_round(self, event: RoundEnd, trials: list[TrialEvent], total: int) -> None:
