@@ -10,7 +10,7 @@ import importlib.util
 import pytest
 from mmengine.registry import DefaultScope
 
-from mmautoloss.testing import SEARCH_TOOL
+from mmautoloss.testing import PLAN_TOOL, SEARCH_TOOL
 
 
 @pytest.fixture
@@ -29,6 +29,15 @@ def mmseg_scope():
 def search_main():
     """``tools/search.py``'s ``main(argv) -> exit code``, run in this process."""
     spec = importlib.util.spec_from_file_location('search_tool', SEARCH_TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+@pytest.fixture(scope='session')
+def plan_main():
+    """``tools/plan_search.py``'s ``main(argv) -> exit code``, run in this process."""
+    spec = importlib.util.spec_from_file_location('plan_tool', PLAN_TOOL)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.main

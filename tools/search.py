@@ -17,6 +17,7 @@ from mmautoloss.search.console import ConsoleHook
 from mmautoloss.search.errors import ResumeError, SearchConfigError
 from mmautoloss.search.executors.processes.gpu_slots import check_gpus_per_trial
 from mmautoloss.search.search_loop import SearchLoop
+from mmautoloss.search.slot_check import SlotCheckError, check_candidate, check_slots
 from mmautoloss.search.structures import BEST_CONFIG_NAME, BEST_NAME, REPORT_MD
 from mmautoloss.search.validation import load_search_config, validate_search_config
 
@@ -103,6 +104,14 @@ def main(argv=None) -> int:
         return 2
     work_dir = args.work_dir or settings.work_dir or osp.join(
         'work_dirs', 'search', osp.splitext(osp.basename(args.config))[0])
+    if settings.check_slots and not args.resume:
+        print('[search] checking that the candidate loss is trained at '
+              f'{", ".join(settings.space.keys)} (one training step)', flush=True)
+        try:
+            check_slots(settings.proxy_cfg, check_candidate(settings.space))
+        except SlotCheckError as error:
+            print(f'search config error: {error}', file=sys.stderr)
+            return 2
     _received['signal'] = signal.SIGINT
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
     try:

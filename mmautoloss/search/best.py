@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 from ..utils.atomic_json import write_json_atomic
 from .events import TrialEvent
-from .report import retrain_winner
+from .report import retrain_winner, time_spent
 from .searchers import BaseSearcher
 from .settings import SearchSettings
 from .structures import (
@@ -64,6 +64,10 @@ def best_payload(settings: SearchSettings, searcher: BaseSearcher,
                                         if e.result.status != TrialStatus.OK))
     if result.get('generations'):
         payload['generations'] = result['generations']
+    if settings.forecast is not None:  # a planned search: time spent against the forecast
+        spent = time_spent(trial_events)
+        payload['forecast'] = dict(settings.forecast)
+        payload['time_spent'] = {k: v for k, v in spent.items() if k != 'wall_s'}
     winner = None if table is None else retrain_winner(table)
     if winner is not None:
         payload['retrain'] = dict(winner=winner, targets=table['targets'])

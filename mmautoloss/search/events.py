@@ -59,10 +59,13 @@ class JournalEvent:
 @dataclass(kw_only=True)
 class SearchStart(JournalEvent):
     """Line 1 of a journal: the settings that decide the search's results (what a resume
-    must match) and the search space's dimension."""
+    must match), the search space's dimension and, for a planned search, the forecast of
+    its time (``tools/plan_search.py``, seconds)."""
     name: ClassVar[EventName] = EventName.SEARCH_START
+    optional: ClassVar[tuple[str, ...]] = ('forecast', )
     fingerprint: dict
     dim: int
+    forecast: dict | None = None
 
 
 @dataclass(kw_only=True)

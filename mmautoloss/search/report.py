@@ -142,11 +142,43 @@ def candidate_funnel(events: list[JournalEvent]) -> list[str]:
     return lines + ['']
 
 
+def time_spent(events: list[JournalEvent]) -> dict:
+    """Trainings and their summed durations (seconds) of the search and of the re-training
+    stage, and the wall time from the journal's first line to its last."""
+    trials = [e for e in events if isinstance(e, TrialEvent)]
+    proxy = [e.result.duration_s for e in trials if not e.is_retraining]
+    retrain = [e.result.duration_s for e in trials if e.is_retraining]
+    return dict(proxy_trainings=len(proxy), search_s=round(sum(proxy), 1),
+                retrain_trainings=len(retrain), retrain_s=round(sum(retrain), 1),
+                wall_s=round(events[-1].time - events[0].time, 1) if events else 0.0)
+
+
+def time_against_forecast(events: list[JournalEvent]) -> list[str]:
+    """A table of the time spent beside the planned forecast; no lines for a search that
+    was not planned by tools/plan_search.py."""
+    forecast = events[0].forecast if events and isinstance(events[0], SearchStart) else None
+    if not forecast:
+        return []
+    spent = time_spent(events)
+    return ['## Time against the forecast (seconds; trainings one after another)', '',
+            '| stage | trainings | spent | forecast |', '|---|---:|---:|---:|',
+            f'| search (proxy trainings) | {spent["proxy_trainings"]} | {spent["search_s"]} '
+            f'| {forecast["search_s"]} |',
+            f'| re-training | {spent["retrain_trainings"]} | {spent["retrain_s"]} | '
+            f'{forecast["retrain_s"]} |',
+            f'| one proxy trial | 1 | '
+            f'{spent["search_s"] / max(1, spent["proxy_trainings"]):.1f} | '
+            f'{forecast["trial_s"]} |', '',
+            f'Wall time from the first journal line to the last: {spent["wall_s"]} s '
+            '(filters, idle time between a stop and its --resume included).', '']
+
+
 def write_report(work_dir: str, events: list[JournalEvent]) -> str:
     """Write ``report.md`` (and ``report.png`` when there are re-trainings) into
     ``work_dir``; returns the markdown text."""
     table = retrain_table(events)
-    parts = ['# Search report', '', *search_summary(events), '', *candidate_funnel(events)]
+    parts = ['# Search report', '', *search_summary(events), '', *candidate_funnel(events),
+             *time_against_forecast(events)]
     if table is None:
         parts.append('No re-training stage (set `retrain=dict(...)` in the search config).')
     else:

@@ -287,7 +287,8 @@ class SearchLoop:
         if not lines:
             record = SearchRecord([])
             self._journal(journal, record, SearchStart(fingerprint=fingerprint,
-                                                       dim=self.settings.space.dim))
+                                                       dim=self.settings.space.dim,
+                                                       forecast=self.settings.forecast))
             return journal, record
         if lines[0]['event'] != 'search_start' or not isinstance(
                 lines[0].get('fingerprint'), dict):

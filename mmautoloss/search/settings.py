@@ -18,10 +18,15 @@ A search config is an mmengine config (``_base_`` allowed) with these fields::
     retrain = dict(...)            # optional: the re-training stage (see ``retraining``)
     visualizer = dict(vis_backends=[dict(type='TensorboardVisBackend')])  # default: local
     optuna_storage = 'auto'        # an Optuna storage URL, 'auto' or None (``optuna_study``)
+    check_slots = True             # before the first round: is the candidate loss used?
+    forecast = dict(trial_s=..., search_s=..., retrain_s=...)   # tools/plan_search.py's
 
-``visualizer`` and ``optuna_storage`` only watch a search (they are not fingerprinted and may
-change between a run and its ``--resume``); ``'auto'`` is ``sqlite:///WORK_DIR/optuna.db``
-when Optuna is installed (``pip install mmautoloss[dashboard]``), else no study.
+``check_slots`` runs :func:`~.slot_check.check_slots` on an example candidate before the
+first round of a new search. ``forecast`` (seconds) is shown beside the time spent in
+``best.json`` and ``report.md``. ``visualizer`` and ``optuna_storage`` only watch a search.
+These four are not fingerprinted and may change between a run and its ``--resume``;
+``'auto'`` is ``sqlite:///WORK_DIR/optuna.db`` when Optuna is installed (``pip install
+mmautoloss[dashboard]``), else no study.
 
 Names starting with ``_`` are helper variables and ignored; any other key is an error
 (:mod:`.validation`).
@@ -38,7 +43,7 @@ REQUIRED_KEYS = ('proxy_config', 'search_space', 'reward_key', 'searcher', 'budg
 OPTIONAL_KEYS = {'executor': dict(type='LocalExecutor'), 'seed': 0, 'failure_reward': 0.0,
                  'trial_timeout': 3600.0, 'work_dir': None, 'early_stopping': None,
                  'seeds_per_candidate': 1, 'retrain': None, 'visualizer': None,
-                 'optuna_storage': 'auto'}
+                 'optuna_storage': 'auto', 'check_slots': True, 'forecast': None}
 #: executor arguments that the search config sets through its own top-level fields or the CLI
 EXECUTOR_RESERVED = ('proxy_config', 'reward_key', 'failure_reward', 'timeout_s', 'gpus',
                      'early_stopping')
@@ -74,6 +79,12 @@ class SearchSettings:
     vis_backends: list[dict] | None = None
     #: an Optuna storage URL, ``'auto'`` or None (not fingerprinted)
     optuna_storage: str | None = 'auto'
+    #: check the searched slots with an example candidate before a new search (not
+    #: fingerprinted)
+    check_slots: bool = True
+    #: seconds forecast by tools/plan_search.py (``trial_s``, ``search_s``, ``retrain_s``);
+    #: not fingerprinted
+    forecast: dict | None = None
 
     def fingerprint(self) -> dict:
         """Settings that decide the search's results; a resumed search must match them.

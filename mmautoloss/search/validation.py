@@ -172,6 +172,11 @@ def validate_search_config(cfg: Config) -> SearchSettings:
         retrain=None)
     settings.vis_backends = _vis_backends(plain(cfg.get('visualizer', None)))
     settings.optuna_storage = _optuna_storage(cfg.get('optuna_storage', 'auto'))
+    settings.check_slots = cfg.get('check_slots', True)
+    if not isinstance(settings.check_slots, bool):
+        raise SearchConfigError(f'check_slots must be True or False, got '
+                                f'{settings.check_slots!r}')
+    settings.forecast = _forecast(plain(cfg.get('forecast', None)))
     settings.retrain, settings.retrain_targets = check_retrain(
         plain(cfg.get('retrain', None)), list(space.keys), proxy_cfg, SearchConfigError)
     searcher = build_searcher(settings)
@@ -204,6 +209,21 @@ def _vis_backends(visualizer: object) -> list[dict] | None:
                                     'an mmengine vis backend (LocalVisBackend, '
                                     'TensorboardVisBackend, WandbVisBackend, MLflowVisBackend)')
     return backends
+
+
+#: the entries of ``forecast``, in seconds
+FORECAST_KEYS = ('trial_s', 'search_s', 'retrain_s')
+
+
+def _forecast(forecast: object) -> dict | None:
+    if forecast is None:
+        return None
+    if not isinstance(forecast, dict) or set(forecast) != set(FORECAST_KEYS) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+            for v in forecast.values()):
+        raise SearchConfigError(f'forecast must be dict({", ".join(FORECAST_KEYS)}) in '
+                                f'seconds >= 0, got {forecast!r}')
+    return forecast
 
 
 def _optuna_storage(storage: object) -> str | None:

@@ -4,6 +4,7 @@ loss. They import OpenMMLab libraries and need a source checkout; the package it
 imports them."""
 from .search_jobs import (
                           OBJECTIVE_JOB,
+                          PLAN_TOOL,
                           REPO,
                           SEARCH_TOOL,
                           env_with_counter,
@@ -17,6 +18,6 @@ from .search_jobs import (
                           write_search_config,
 )
 
-__all__ = ['OBJECTIVE_JOB', 'REPO', 'SEARCH_TOOL', 'env_with_counter', 'killed_and_resumed',
-           'objective', 'search_cmd', 'search_config_text', 'sigkill_after_trials',
-           'trial_events', 'write_proxy', 'write_search_config']
+__all__ = ['OBJECTIVE_JOB', 'PLAN_TOOL', 'REPO', 'SEARCH_TOOL', 'env_with_counter',
+           'killed_and_resumed', 'objective', 'search_cmd', 'search_config_text',
+           'sigkill_after_trials', 'trial_events', 'write_proxy', 'write_search_config']

@@ -11,6 +11,7 @@ from mmautoloss.search.journal import read_journal
 REPO = Path(__file__).resolve().parents[2]
 OBJECTIVE_JOB = str(REPO / 'tests' / 'assets' / 'search_job' / 'objective_job.py')
 SEARCH_TOOL = str(REPO / 'tools' / 'search.py')
+PLAN_TOOL = str(REPO / 'tools' / 'plan_search.py')
 
 PROXY_SEG = """
 model = dict(decode_head=dict(loss_decode=dict(
@@ -28,8 +29,9 @@ def write_proxy(directory: Path, text: str = PROXY_SEG, name: str = 'proxy.py') 
 def search_config_text(proxy: str, rounds: int = 2, samples: int = 3, seed: int = 0,
                        searcher: str | None = None, extra: str = '',
                        trial_timeout: float = 60, executor: str | None = None) -> str:
-    """A search config over the ASL space of ``proxy``; the Optuna mirror is off
-    (``optuna_storage = None``) unless ``extra`` sets it."""
+    """A search config over the ASL space of ``proxy``; the Optuna mirror and the slot
+    check are off (``optuna_storage = None``, ``check_slots = False``: the jobs are
+    stand-ins) unless ``extra`` sets them."""
     searcher = searcher or "dict(type='PPO2Searcher', num_steps=10)"
     executor = executor or (f"dict(type='LocalExecutor', max_concurrent=1, "
                             f"job_entry=[{sys.executable!r}, {OBJECTIVE_JOB!r}], "
@@ -45,6 +47,7 @@ seed = {seed}
 failure_reward = 0.0
 trial_timeout = {trial_timeout}
 optuna_storage = None
+check_slots = False
 {extra}
 """
 

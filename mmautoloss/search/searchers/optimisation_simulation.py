@@ -29,6 +29,17 @@ VERIFICATION_DIR = 'verification'
 VERIFICATION_NAME = 'instances_verification.json'
 
 
+def is_split(dataset: object) -> bool:
+    """Whether a dataset config is a ``HeldOutSplit`` (``mmautoloss.datasets``)."""
+    return isinstance(dataset, dict) and dataset.get('type') == 'HeldOutSplit'
+
+
+def unsplit(dataset: object) -> object:
+    """The dataset a ``HeldOutSplit`` cuts, else ``dataset`` itself: D_verify is drawn
+    from the whole training annotation file and replaces the split."""
+    return dataset['dataset'] if is_split(dataset) else dataset
+
+
 class OptimisationSimulation:
     """Builds D_verify and the overrides of a simulation trial: the simulation stage of
     :class:`~.convergence_simulation.ConvergenceSimulationSearcher` (it judges nothing:
@@ -67,6 +78,9 @@ class OptimisationSimulation:
         self.load_from = load_from
         self.seed = seed
         self.train_dataset = self._train_dataset(proxy_cfg)
+        val = proxy_cfg.get('val_dataloader', {}).get('dataset')
+        #: the proxy's validation set when it is a HeldOutSplit (else the keys are patched)
+        self.val_dataset = copy.deepcopy(dict(unsplit(val))) if is_split(val) else None
         evaluator = proxy_cfg.get('val_evaluator')
         if not isinstance(evaluator, dict) or \
                 str(evaluator.get('type', '')).split('.')[-1] != 'CocoMetric':
@@ -81,7 +95,7 @@ class OptimisationSimulation:
 
     @staticmethod
     def _train_dataset(proxy_cfg: Config) -> dict:
-        dataset = proxy_cfg.get('train_dataloader', {}).get('dataset')
+        dataset = unsplit(proxy_cfg.get('train_dataloader', {}).get('dataset'))
         if not isinstance(dataset, dict) or not isinstance(dataset.get('ann_file'), str):
             raise ValueError('the model-optimisation simulation needs a COCO-format training '
                              f'set with an ann_file; the proxy\'s is {dataset!r}')
@@ -140,6 +154,14 @@ class OptimisationSimulation:
         }
         if 'data_root' in self.train_dataset:
             overrides['val_dataloader.dataset.data_root'] = self.train_dataset['data_root']
+        if self.val_dataset is not None:  # a HeldOutSplit proxy: D_verify replaces the split
+            for part, dataset in (('train', self.train_dataset), ('val', self.val_dataset)):
+                overrides[f'{part}_dataloader.dataset'] = dict(
+                    copy.deepcopy(dataset), _delete_=True, ann_file=self.ann_file,
+                    **{k: copy.deepcopy(self.train_dataset[k])
+                       for k in ('data_root', 'data_prefix') if k in self.train_dataset})
+                for key in ('ann_file', 'data_prefix', 'data_root'):
+                    overrides.pop(f'{part}_dataloader.dataset.{key}', None)
         if self.load_from is not None:
             overrides['load_from'] = osp.abspath(self.load_from)
         return overrides
