@@ -52,6 +52,10 @@ def error_for(tmp_path, text_transform, proxy_text=None):
     (lambda t: t + "\nvisualizer = dict(backends=[])\n", 'visualizer must be dict(vis_backends'),
     (lambda t: t + "\noptuna_storage = 'optuna.db'\n", "optuna_storage must be an Optuna storage "
      "URL ('sqlite:///path.db', 'postgresql://...'), 'auto' or None, got 'optuna.db'"),
+    (lambda t: t + "\ncheck_slots = 'yes'\n", "check_slots must be True or False, got 'yes'"),
+    (lambda t: t + "\nforecast = dict(trial_s=1, search_s=-2, retrain_s=0)\n",
+     'forecast must be dict(trial_s, search_s, retrain_s) in seconds >= 0'),
+    (lambda t: t + "\nforecast = dict(trial_s=1)\n", 'forecast must be dict('),
     (lambda t: t.replace("reward_key = 'mIoU'\n", ''), 'reward_key'),
     (lambda t: t.replace("metric='mIoU'", "metric='F1'"), "'F1'"),
     (lambda t: t.replace("type='ASLSpace'", "type='NoSpace'"), "search_space.type='NoSpace'"),

@@ -8,7 +8,7 @@ import pytest
 
 from mmautoloss.datasets.toy_detection import generate_toydet
 from mmautoloss.datasets.toy_segmentation import generate_toyseg
-from mmautoloss.testing.user_configs import write_fcn_toyseg, write_fcos_toydet
+from mmautoloss.testing.user_configs import OWN_LOSS_HEAD, write_fcn_toyseg, write_fcos_toydet
 
 RETINANET = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 FCOS = 'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py'
@@ -127,3 +127,17 @@ def test_cse_on_a_users_fcos_is_planned_and_searched_to_the_end(plan_main, searc
     rows = best['retrain']['targets'][0]['rows']
     assert [r['entry']['name'] for r in rows] == ['rank1', 'user-loss']
     assert all(len(r['rewards']) == 1 and r['failed'] == 0 for r in rows)
+
+
+def test_check_refuses_a_slot_the_model_never_calls(plan_main, capsys, tmp_path, toyseg,
+                                                    monkeypatch):
+    (tmp_path / 'own_loss_head.py').write_text(OWN_LOSS_HEAD)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = write_fcn_toyseg(tmp_path, toyseg, head='FCNHeadOwnLoss',
+                              imports=('own_loss_head', ))
+    assert plan_main([config, '--proxy-iters', '10', '--out', str(tmp_path / 'plan'),
+                      '--check']) == 2
+    (line, ) = _error_lines(capsys)
+    assert line == ('plan error: slot model.decode_head.loss_decode: the model never calls '
+                    'this loss in a training step (a disabled head, or a loss its head does '
+                    'not use)')

@@ -64,8 +64,10 @@ class MethodPlan:
         """The head config that holds ``slot``."""
         return self.heads[slot.key]
 
-    def searcher(self, population: int | None = None) -> dict:
-        """The searcher at the paper's settings (``population``: ALZ / CSE's K)."""
+    def searcher(self, population: int | None = None, on_gpus: bool = True) -> dict:
+        """The searcher at the paper's settings (``population``: ALZ / CSE's K). Without
+        GPUs, ALZ's loss rejection takes its ``cpu`` preset (50 SGD steps instead of the
+        paper's 500 per candidate) and CSE's simulation 30 iterations instead of 60."""
         if self.method == 'asl':
             return dict(type='PPO2Searcher', sigma=0.2, sigma_schedule='constant',
                         clip_eps=0.2, lr=0.2, num_steps=60, warmup_steps=0,
@@ -76,7 +78,7 @@ class MethodPlan:
                         sample_mean=True, select='sample')
         if self.method == 'alz':
             seg = self.slots[0].kind == 'seg' and len(self.slots) == 1
-            rejection = dict(preset='paper', num_samples=5,
+            rejection = dict(preset='paper' if on_gpus else 'cpu', num_samples=5,
                              threshold=0.6 if seg else 0.1)
             if seg and self.reward_key in ('mIoU', 'mAcc', 'aAcc', 'FWIoU', 'BIoU', 'BF1'):
                 rejection['metric'] = 'gAcc' if self.reward_key == 'aAcc' else self.reward_key
@@ -89,7 +91,7 @@ class MethodPlan:
                     population_size=population or PAPER_POPULATION['cse'], num_parents=2,
                     crossover_prob=0.5, mutation_prob=0.8, depth=2, max_simulated=4,
                     convergence=dict(num_classes=int(self.head(slot)['num_classes'])),
-                    simulation=dict(iters=60, images_per_category=1))
+                    simulation=dict(iters=60 if on_gpus else 30, images_per_category=1))
 
 
 def _nested(key: str, value: dict) -> dict:

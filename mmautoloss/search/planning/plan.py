@@ -232,9 +232,10 @@ def _write_search(out: str, request: PlanRequest, mplan: MethodPlan, proxy_path:
         proxy_config=osp.abspath(proxy_path),
         search_space=mplan.search_space,
         reward_key=mplan.reward_key,
-        searcher=mplan.searcher(population),
+        searcher=mplan.searcher(population, on_gpus=bool(request.gpus)),
         executor=dict(type='LocalExecutor', max_concurrent=forecast.concurrency,
-                      nonfinite_check_iters=20),
+                      nonfinite_check_iters=20,
+                      **(dict(gpus_per_trial=request.gpus_per_trial) if request.gpus else {})),
         budget=budget,
         seed=request.seed,
         failure_reward=0.0,
@@ -247,8 +248,10 @@ def _write_search(out: str, request: PlanRequest, mplan: MethodPlan, proxy_path:
         f'{mplan.method.upper()} search of {", ".join(s.key for s in mplan.slots)} in '
         f'{request.config}, written by tools/plan_search.py.',
         f'Run: python tools/search.py {osp.join(out, "search.py")}{gpus}',
-        f'Searcher: the paper\'s settings; budget {budget["rounds"]} rounds x '
-        f'{budget["samples_per_round"]} ({forecast.trainings} proxy trainings'
+        f'Searcher: the paper\'s settings'
+        f'{"" if request.gpus else " (filters: the CPU settings, see searcher)"}; budget '
+        f'{budget["rounds"]} rounds x {budget["samples_per_round"]} ({forecast.trainings} '
+        f'proxy trainings'
         f'{", population " + str(population) if mplan.method in ("alz", "cse") else ""})'
         f'{_budget_origin(request)}.',
         f'Reward: {mplan.reward_key} of the proxy\'s held-out images.',
