@@ -70,7 +70,9 @@ def best_payload(settings: SearchSettings, searcher: BaseSearcher,
         payload['time_spent'] = {k: v for k, v in spent.items() if k != 'wall_s'}
     winner = None if table is None else retrain_winner(table)
     if winner is not None:
-        payload['retrain'] = dict(winner=winner, targets=table['targets'])
+        targets = [dict(t, rows=[{k: v for k, v in row.items() if k != 'seed_rewards'}
+                                 for row in t['rows']]) for t in table['targets']]
+        payload['retrain'] = dict(winner=winner, targets=targets)
     return payload
 
 

@@ -15,6 +15,7 @@ import os.path as osp
 import statistics
 
 from .events import JournalEvent, RetrainStart, RoundStart, SearchEnd, SearchStart, TrialEvent
+from .paired_statistics import ALPHA, TAU_WARNING, kendall_tau, paired_comparison
 from .structures import PROXY_ROLES, REPORT_MD, REPORT_PNG, TrialStatus, entry_plot_name
 
 
@@ -45,7 +46,9 @@ def retrain_table(events: list[JournalEvent]) -> dict | None:
                     metrics[key] = mean_std(values)
             rewards = [e.result.reward for e in trials]
             rows.append(dict(entry=entry, rewards=rewards, failed=len(trials) - len(ok),
-                             reward=mean_std(rewards) if rewards else None, metrics=metrics))
+                             reward=mean_std(rewards) if rewards else None, metrics=metrics,
+                             seed_rewards={e.seed_index: e.result.reward for e in trials
+                                           if e.result.status == TrialStatus.OK}))
         targets.append(dict(name=target, rows=rows))
     return dict(reward_key=start.reward_key, seeds=start.seeds, targets=targets)
 
@@ -94,6 +97,57 @@ def format_retrain_table(table: dict) -> str:
                          f' | {describe_entry(row["entry"])} |')
         lines.append('')
     return '\n'.join(lines)
+
+
+def paired_differences(table: dict) -> list[str]:
+    """Per target, each searched entry against each baseline, paired by seed: mean
+    difference, 95 % CI, the paired t-test's p-value, seeds won / lost and a verdict
+    (:mod:`.statistics`); no lines without both kinds of entry."""
+    lines = []
+    for target in table['targets']:
+        searched = [r for r in target['rows'] if r['entry']['kind'] == 'searched']
+        baselines = [r for r in target['rows'] if r['entry']['kind'] == 'baseline']
+        if not searched or not baselines:
+            continue
+        if not lines:
+            lines = [f'## Paired differences of {table["reward_key"]} (by seed; paired '
+                     f't-test, 95 % CI, verdict at p < {ALPHA})', '']
+        lines += [f'### {target["name"]}', '',
+                  '| searched - baseline | pairs | mean diff | 95 % CI | p | won / lost | '
+                  'verdict |', '|---|---:|---:|---|---:|---|---|']
+        for row in searched:
+            for base in baselines:
+                result = paired_comparison(row['seed_rewards'], base['seed_rewards'])
+                if result is None:
+                    continue
+                ci = '-' if math.isnan(result.ci_low) else \
+                    f'[{result.ci_low:.4f}, {result.ci_high:.4f}]'
+                p = '-' if math.isnan(result.p_value) else f'{result.p_value:.4f}'
+                lines.append(f'| {row["entry"]["name"]} - {base["entry"]["name"]} | '
+                             f'{result.n} | {result.mean_diff:+.4f} | {ci} | {p} | '
+                             f'{result.won} / {result.lost} | {result.verdict} |')
+        lines.append('')
+    return lines
+
+
+def proxy_trust(table: dict) -> list[str]:
+    """Kendall's tau between the searched entries' proxy rewards and their mean rewards on
+    each target (at least 3 entries), with a warning below :data:`TAU_WARNING`."""
+    lines = []
+    for target in table['targets']:
+        rows = [r for r in target['rows'] if r['entry']['kind'] == 'searched'
+                and r['reward'] is not None]
+        tau = kendall_tau([r['entry']['search_reward'] for r in rows],
+                          [r['reward'][0] for r in rows])
+        if tau is None:
+            continue
+        if not lines:
+            lines = ['## Proxy trust (Kendall tau, proxy reward vs re-trained mean)', '']
+        warning = f' **Warning: tau < {TAU_WARNING}: the proxy does not rank losses as ' \
+            f'{target["name"]} does.**' if tau[0] < TAU_WARNING else ''
+        lines.append(f'- {target["name"]}: tau = {tau[0]:.3f} (p = {tau[1]:.4f}, '
+                     f'{len(rows)} entries).{warning}')
+    return lines + [''] if lines else []
 
 
 def _cell(value: tuple | None) -> str:
@@ -187,7 +241,8 @@ def write_report(work_dir: str, events: list[JournalEvent]) -> str:
                  for r in table['targets'][0]['rows'] if osp.isfile(
                      osp.join(work_dir, entry_plot_name(r['entry']['name'])))]
         parts += [f'## Re-training: {table["seeds"]} seeds, mean +- std', '',
-                  format_retrain_table(table),
+                  format_retrain_table(table), *paired_differences(table),
+                  *proxy_trust(table),
                   'Searched curves / formulas: ' + (', '.join(plots) or '-'), '',
                   f'Winner (best mean {table["reward_key"]} on {table["targets"][0]["name"]}):'
                   f' {winner["name"] if winner else "not yet (seeds still running)"}', '']

@@ -51,3 +51,24 @@ def test_no_winner_before_a_searched_entry_has_all_its_seeds(tmp_path):
     assert retrain_table([SearchStart(fingerprint={}, dim=2)]) is None
     text = write_report(str(tmp_path), [SearchStart(fingerprint={}, dim=2)])
     assert 'No re-training stage' in text and not (tmp_path / 'report.png').exists()
+
+
+def test_paired_differences_by_seed_in_the_report(tmp_path):
+    # rank1 - identity by seed: 0.73 - 0.70, 0.74 - 0.72, 0.75 - 0.72 = 0.03, 0.02, 0.03
+    # mean 0.026667, sd 0.005774, t = 8.0, df 2: p = 2 (1/2 - 8 / (2 sqrt(66))) = 0.015268
+    events = [SearchStart(fingerprint=dict(reward_key='mIoU'), dim=2), START]
+    for seed, (a, b) in enumerate([(0.73, 0.70), (0.74, 0.72), (0.75, 0.72)]):
+        events += [_retrained('rank1', seed, a), _retrained('identity', seed, b)]
+    text = write_report(str(tmp_path), events)
+    assert '| rank1 - identity | 3 | +0.0267 |' in text
+    assert '| 0.0153 | 3 / 0 | better |' in text
+
+
+def test_a_proxy_that_ranks_the_target_backwards_is_warned(tmp_path):
+    entries = [dict(name=f'rank{i + 1}', kind='searched', candidate_id=f'r000-c0{i}',
+                    genotype=[0.1 * i], search_reward=0.9 - 0.1 * i) for i in range(4)]
+    start = RetrainStart(reward_key='mIoU', seeds=1, targets=['t0-proxy'], entries=entries)
+    events = [SearchStart(fingerprint=dict(reward_key='mIoU'), dim=1), start] + [
+        _retrained(f'rank{i + 1}', 0, 0.5 + 0.1 * i) for i in range(4)]
+    text = write_report(str(tmp_path), events)
+    assert '- t0-proxy: tau = -1.000 (p = 0.0833, 4 entries). **Warning: tau < 0.5' in text

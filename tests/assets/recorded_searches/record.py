@@ -11,7 +11,9 @@ how it reads a recorded search fails there. Recorded at commit adc62b3 (before t
 nouns moved to ``search/errors.py`` / ``search/structures.py``); ``cse_generations``
 re-recorded for issue 24 (its search names the primitive set ``'cse-release'``, the old
 ``'cse'``, now the paper's leaves only, and CSE's stage rows gained ``diverged``; the
-decisions and rewards are those of the first recording). Re-record only for a deliberate
+decisions and rewards are those of the first recording); the ``report.md`` of
+``asl_ppo2_seeds_retrain`` re-drawn from its journal for issue 25 (the paired differences
+by seed). Re-record only for a deliberate
 change of the on-disk formats, and say so in the commit.
 """
 import os
