@@ -102,7 +102,7 @@ def format_retrain_table(table: dict) -> str:
 def paired_differences(table: dict) -> list[str]:
     """Per target, each searched entry against each baseline, paired by seed: mean
     difference, 95 % CI, the paired t-test's p-value, seeds won / lost and a verdict
-    (:mod:`.statistics`); no lines without both kinds of entry."""
+    (:mod:`.paired_statistics`); no lines without both kinds of entry."""
     lines = []
     for target in table['targets']:
         searched = [r for r in target['rows'] if r['entry']['kind'] == 'searched']
@@ -131,11 +131,12 @@ def paired_differences(table: dict) -> list[str]:
 
 
 def proxy_trust(table: dict) -> list[str]:
-    """Kendall's tau between the searched entries' proxy rewards and their mean rewards on
-    each target (at least 3 entries), with a warning below :data:`TAU_WARNING`."""
+    """Kendall's tau between the searched and calibration entries' proxy rewards and their
+    mean rewards on each target (at least 3 entries), with a warning below
+    :data:`TAU_WARNING`."""
     lines = []
     for target in table['targets']:
-        rows = [r for r in target['rows'] if r['entry']['kind'] == 'searched'
+        rows = [r for r in target['rows'] if r['entry']['kind'] != 'baseline'
                 and r['reward'] is not None]
         tau = kendall_tau([r['entry']['search_reward'] for r in rows],
                           [r['reward'][0] for r in rows])

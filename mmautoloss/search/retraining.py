@@ -16,7 +16,10 @@ transfer. A search config asks for it with::
         seeds=3,            # each entry trains once per seed: the target's seed + 100 + j
         baseline=True,      # also the target's own loss, as its config has it (a string
                             # names it in the report, e.g. 'identity'; False: not)
-        baselines=dict(CrossEntropyLoss={'model.decode_head.loss_decode': dict(...)}))
+        baselines=dict(CrossEntropyLoss={'model.decode_head.loss_decode': dict(...)}),
+        calibration=0)      # k > 0: k more candidates (``cal1``, ...) spread over the
+                            # proxy rewards below the top_k, re-trained so that Kendall's
+                            # tau of proxy vs target (report.md) sees more than the winners
 
 Each (target, entry, seed) is one trial of the search's own executor, journaled (round
 ``'retrain'``, role ``'retrain'``) and resumable like any other; the plan (which candidates,
@@ -37,7 +40,8 @@ from .events import TrialEvent
 from .structures import PROXY_ROLES, TrialStatus, get_config_key
 from .trial import proxy_config_copy
 
-RETRAIN_KEYS = ('config', 'schedule_factor', 'top_k', 'seeds', 'baseline', 'baselines')
+RETRAIN_KEYS = ('config', 'schedule_factor', 'top_k', 'seeds', 'baseline', 'baselines',
+                'calibration')
 #: retrain seeds start here above the target's seed, apart from a search's own seeds
 SEED_OFFSET = 100
 BASELINE_NAME = 'baseline'
@@ -95,6 +99,10 @@ def check_retrain(options: object, loss_keys: list[str], proxy_cfg: Config,
         top_k=check_int(options.get('top_k', 3), 'retrain.top_k', 1, error=error),
         seeds=check_int(options.get('seeds', 3), 'retrain.seeds', 1, error=error),
         baseline=baseline, baselines=copy.deepcopy(baselines))
+    calibration = check_int(options.get('calibration', 0), 'retrain.calibration', 0,
+                            error=error)
+    if calibration:  # absent when 0: searches recorded before it keep their fingerprint
+        checked['calibration'] = calibration
     return checked, build_targets(checked, loss_keys, proxy_cfg, error)
 
 
@@ -162,10 +170,10 @@ def target_seed(cfg: Config, seed_index: int) -> int:
     return config_seed(cfg) + SEED_OFFSET + seed_index
 
 
-def top_candidates(trial_events: list[TrialEvent], top_k: int) -> list[dict]:
-    """The ``top_k`` best distinct candidates of the search by mean reward over their
-    trials (seeds), among the proxy trainings that finished; each ``candidate_id``,
-    ``genotype``, ``reward``, in rank order (ties: the earlier candidate)."""
+def ranked_candidates(trial_events: list[TrialEvent]) -> list[dict]:
+    """Every distinct candidate of the search whose proxy trainings finished, by mean
+    reward over its trials (seeds), best first (ties: the earlier candidate); each
+    ``candidate_id``, ``genotype``, ``reward``."""
     groups: dict[str, dict] = {}
     for event in trial_events:
         if event.role not in PROXY_ROLES or event.is_retraining:
@@ -185,18 +193,39 @@ def top_candidates(trial_events: list[TrialEvent], top_k: int) -> list[dict]:
         seen.add(key)
         chosen.append(dict(candidate_id=group['candidate_id'], genotype=group['genotype'],
                            reward=sum(group['rewards']) / len(group['rewards'])))
-        if len(chosen) == top_k:
-            break
     return chosen
 
 
-def retrain_entries(retrain: dict, candidates: list[dict]) -> list[dict]:
-    """The plan: each chosen candidate (``rank1``, ``rank2``, ...) then the baselines; each
-    ``name``, ``kind`` ('searched' / 'baseline'), and its ``candidate_id`` and ``genotype``
-    or its ``overrides`` (None: the target config's own loss)."""
+def top_candidates(trial_events: list[TrialEvent], top_k: int) -> list[dict]:
+    """The ``top_k`` best of :func:`ranked_candidates`, in rank order."""
+    return ranked_candidates(trial_events)[:top_k]
+
+
+def calibration_candidates(trial_events: list[TrialEvent], top_k: int, k: int) -> list[dict]:
+    """``k`` candidates below the ``top_k``, evenly spaced by rank from the next best to
+    the worst, so their proxy rewards span the range (fewer when fewer are left)."""
+    rest = ranked_candidates(trial_events)[top_k:]
+    if k <= 0 or not rest:
+        return []
+    if k >= len(rest):
+        return rest
+    if k == 1:
+        return [rest[len(rest) // 2]]
+    return [rest[round(i * (len(rest) - 1) / (k - 1))] for i in range(k)]
+
+
+def retrain_entries(retrain: dict, candidates: list[dict],
+                    calibration: list[dict] | None = None) -> list[dict]:
+    """The plan: each chosen candidate (``rank1``, ``rank2``, ...), the calibration
+    candidates (``cal1``, ...), then the baselines; each ``name``, ``kind`` ('searched' /
+    'calibration' / 'baseline'), and its ``candidate_id``, ``genotype`` and proxy
+    ``search_reward`` or its ``overrides`` (None: the target config's own loss)."""
     entries = [dict(name=f'rank{i + 1}', kind='searched', candidate_id=c['candidate_id'],
                     genotype=c['genotype'], search_reward=c['reward'])
                for i, c in enumerate(candidates)]
+    entries += [dict(name=f'cal{i + 1}', kind='calibration', candidate_id=c['candidate_id'],
+                     genotype=c['genotype'], search_reward=c['reward'])
+                for i, c in enumerate(calibration or [])]
     if retrain['baseline']:
         entries.append(dict(name=retrain['baseline'], kind='baseline', overrides=None))
     entries += [dict(name=name, kind='baseline', overrides=overrides)

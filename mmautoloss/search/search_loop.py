@@ -46,7 +46,14 @@ from .executors import BaseExecutor
 from .hooks import SearchHook
 from .journal import Journal, read_journal
 from .report import mean_std, retrain_table, write_report
-from .retraining import config_seed, retrain_entries, retrain_trial_id, target_seed, top_candidates
+from .retraining import (
+    calibration_candidates,
+    config_seed,
+    retrain_entries,
+    retrain_trial_id,
+    target_seed,
+    top_candidates,
+)
 from .searchers import BaseSearcher
 from .settings import SearchSettings
 from .structures import (
@@ -229,8 +236,11 @@ class SearchLoop:
         retrain = self.settings.retrain
         targets = self.settings.retrain_targets
         if record.retrain_start is None:
-            entries = retrain_entries(retrain, top_candidates(list(record.trials.values()),
-                                                              retrain['top_k']))
+            trials = list(record.trials.values())
+            entries = retrain_entries(
+                retrain, top_candidates(trials, retrain['top_k']),
+                calibration_candidates(trials, retrain['top_k'],
+                                       retrain.get('calibration', 0)))
             self._journal(journal, record, RetrainStart(
                 entries=entries, targets=[t.name for t in targets], seeds=retrain['seeds'],
                 reward_key=self.settings.reward_key))
@@ -243,7 +253,7 @@ class SearchLoop:
         for trial_id, (t, _, entry, j) in planned.items():
             if trial_id in record.trials:
                 continue
-            if entry['kind'] == 'searched':
+            if entry['kind'] != 'baseline':  # searched or calibration: a candidate
                 overrides = self.settings.space.to_overrides(entry['genotype'])
             else:
                 overrides = copy.deepcopy(entry['overrides'] or {})

@@ -8,6 +8,7 @@ from mmengine.config import Config
 
 from mmautoloss.search.events import TrialEvent
 from mmautoloss.search.retraining import (
+    calibration_candidates,
     check_retrain,
     longer_schedule,
     retrain_entries,
@@ -150,3 +151,49 @@ def test_a_stage_killed_midway_resumes_without_rerunning_finished_retrainings(tm
                           timeout=120)
     assert tool.returncode == 0, tool.stderr
     assert (work_dir / 'report.md').read_text() == report
+
+
+def test_calibration_candidates_spread_over_the_ranks_below_the_top_k():
+    events = [_trial(f'r000-c0{i}', 0.1 * i, [0.1 * i]) for i in range(8)]  # c07 best
+    top = top_candidates(events, 2)
+    assert [c['candidate_id'] for c in top] == ['r000-c07', 'r000-c06']
+    # the 6 below: c05 ... c00; 3 evenly spaced by rank
+    assert [c['candidate_id'] for c in calibration_candidates(events, 2, 3)] == \
+        ['r000-c05', 'r000-c03', 'r000-c00']  # ranks 0, round(2.5) = 2, 5
+    assert len(calibration_candidates(events, 2, 10)) == 6
+    assert calibration_candidates(events, 2, 0) == []
+    retrain, _ = check_retrain(dict(top_k=2, calibration=3, baseline='identity'), [KEY],
+                               Config.fromfile(ASL_PROXY))
+    entries = retrain_entries(retrain, top, calibration_candidates(events, 2, 3))
+    assert [(e['name'], e['kind']) for e in entries] == [
+        ('rank1', 'searched'), ('rank2', 'searched'), ('cal1', 'calibration'),
+        ('cal2', 'calibration'), ('cal3', 'calibration'), ('identity', 'baseline')]
+    assert entries[2]['search_reward'] == pytest.approx(0.5)
+
+
+def test_a_stage_with_calibration_killed_midway_trains_nothing_twice(tmp_path):
+    proxy = write_proxy(tmp_path)
+    counter = tmp_path / 'counter.txt'
+    config = write_search_config(tmp_path, proxy, rounds=2, samples=3, extra="""
+retrain = dict(top_k=1, seeds=2, calibration=2, baseline=False, schedule_factor=1,
+               baselines=dict(fixed={'model.decode_head.loss_decode': dict(
+                   _delete_=True, type='AutoSegLoss', metric='mIoU', params=[0.9] * 12)}))
+""")
+    env = dict(os.environ, OBJ_SLEEP='0.2', OBJ_COUNTER=str(counter), OBJ_SEED_NOISE='0.05',
+               PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    work_dir = tmp_path / 'work'
+    # 6 search trials, then (rank1, cal1, cal2, fixed) x 2 seeds; killed after 9
+    sigkill_after_trials(search_cmd(config, work_dir), env, work_dir, trials=9)
+    import subprocess
+    done = subprocess.run(search_cmd(config, work_dir, '--resume'), env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = counter.read_text().split()
+    assert len(ran) == len(set(ran)) == 6 + 8
+    retrained = sorted(e['result']['trial_id'] for e in trial_events(work_dir)
+                       if e['round'] == 'retrain')
+    assert retrained == sorted(f'rt0-{name}-s{j}' for name in ('rank1', 'cal1', 'cal2',
+                                                               'fixed') for j in range(2))
+    report = (work_dir / 'report.md').read_text()
+    assert '- t0-proxy: tau = ' in report and '(p = ' in report
+    assert '| rank1 - fixed | 2 |' in report and 'cal1 - fixed' not in report
