@@ -129,7 +129,7 @@ def _validations(cfg: Config, iters_per_epoch: int) -> int:
 
 
 def make_plan(request: PlanRequest, log=print) -> Plan:
-    """Write the proxy, (when heads change) re-training target and search configs of
+    """Write the proxy, re-training target and search configs of
     ``request`` under its ``out`` directory, probe the proxy's timing and return the plan.
     ``ValueError`` naming the setting for anything that cannot be planned."""
     cfg = load_config(request.config)
