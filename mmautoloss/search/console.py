@@ -9,7 +9,7 @@ from typing import TextIO
 
 from .events import RetrainStart, RoundEnd, RoundStart, TrialEvent
 from .hooks import SearchHook
-from .report import format_retrain_table, paired_differences, proxy_trust
+from .report import format_retrain_table, paired_differences, proxy_trust, split_warning
 from .trial import TrialResult
 
 
@@ -192,6 +192,7 @@ class ConsoleHook(SearchHook):
     def after_search(self, retrain_table: dict | None, best: dict, reward_key: str) -> None:
         if retrain_table is not None:
             self.progress.write('\n'.join([format_retrain_table(retrain_table),
+                                           *split_warning(retrain_table),
                                            *paired_differences(retrain_table),
                                            *proxy_trust(retrain_table)]))
         if best.get('generations'):

@@ -141,12 +141,15 @@ class RoundEnd(JournalEvent):
 @dataclass(kw_only=True)
 class RetrainStart(JournalEvent):
     """The plan of the re-training stage, journaled once: the entries (searched losses and
-    baselines), the targets' names, the seeds and the reward key."""
+    baselines), the targets' names, the seeds, the reward key, and the targets that
+    validate on the very images the proxy rewarded candidates on (``same_split``)."""
     name: ClassVar[EventName] = EventName.RETRAIN_START
+    optional: ClassVar[tuple[str, ...]] = ('same_split', )
     entries: list[dict]
     targets: list[str]
     seeds: int
     reward_key: str
+    same_split: list[str] | None = None
 
 
 @dataclass(kw_only=True)

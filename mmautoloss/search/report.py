@@ -50,7 +50,8 @@ def retrain_table(events: list[JournalEvent]) -> dict | None:
                              seed_rewards={e.seed_index: e.result.reward for e in trials
                                            if e.result.status == TrialStatus.OK}))
         targets.append(dict(name=target, rows=rows))
-    return dict(reward_key=start.reward_key, seeds=start.seeds, targets=targets)
+    return dict(reward_key=start.reward_key, seeds=start.seeds, targets=targets,
+                same_split=start.same_split or [])
 
 
 def _is_number(value: object) -> bool:
@@ -128,6 +129,16 @@ def paired_differences(table: dict) -> list[str]:
                              f'{result.won} / {result.lost} | {result.verdict} |')
         lines.append('')
     return lines
+
+
+def split_warning(table: dict) -> list[str]:
+    """A warning when a target validates on the images the proxy rewarded candidates on:
+    its numbers are not a held-out report of the searched loss."""
+    if not table.get('same_split'):
+        return []
+    return [f'**Warning: {", ".join(table["same_split"])} validate(s) on the same images as '
+            f'the proxy, which chose the searched losses: those numbers are not held out.**',
+            '']
 
 
 def proxy_trust(table: dict) -> list[str]:
@@ -242,8 +253,8 @@ def write_report(work_dir: str, events: list[JournalEvent]) -> str:
                  for r in table['targets'][0]['rows'] if osp.isfile(
                      osp.join(work_dir, entry_plot_name(r['entry']['name'])))]
         parts += [f'## Re-training: {table["seeds"]} seeds, mean +- std', '',
-                  format_retrain_table(table), *paired_differences(table),
-                  *proxy_trust(table),
+                  format_retrain_table(table), *split_warning(table),
+                  *paired_differences(table), *proxy_trust(table),
                   'Searched curves / formulas: ' + (', '.join(plots) or '-'), '',
                   f'Winner (best mean {table["reward_key"]} on {table["targets"][0]["name"]}):'
                   f' {winner["name"] if winner else "not yet (seeds still running)"}', '']

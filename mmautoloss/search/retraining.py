@@ -159,6 +159,22 @@ def longer_schedule(cfg: Config, factor: float) -> Config:
     return cfg
 
 
+def validation_images(cfg: Config) -> str:
+    """What a config validates on: its ``val_dataloader.dataset`` without the pipeline
+    (files, roots, splits), as canonical JSON."""
+    dataset = dict((cfg.get('val_dataloader', None) or {}).get('dataset', None) or {})
+    dataset.pop('pipeline', None)
+    return json.dumps(dataset, sort_keys=True, default=repr)
+
+
+def same_split_targets(proxy_cfg: Config, targets: list[RetrainTarget]) -> list[str] | None:
+    """The targets that validate on the proxy's own validation images (the split the
+    search chose its losses on), or None when there are none."""
+    proxy = validation_images(proxy_cfg)
+    same = [t.name for t in targets if validation_images(t.config) == proxy]
+    return same or None
+
+
 def config_seed(cfg: Config) -> int:
     """A config's ``randomness.seed`` (0 when it sets none)."""
     seed = (cfg.get('randomness', None) or {}).get('seed', None)

@@ -51,6 +51,7 @@ from .retraining import (
     config_seed,
     retrain_entries,
     retrain_trial_id,
+    same_split_targets,
     target_seed,
     top_candidates,
 )
@@ -243,7 +244,8 @@ class SearchLoop:
                                        retrain.get('calibration', 0)))
             self._journal(journal, record, RetrainStart(
                 entries=entries, targets=[t.name for t in targets], seeds=retrain['seeds'],
-                reward_key=self.settings.reward_key))
+                reward_key=self.settings.reward_key,
+                same_split=same_split_targets(self.settings.proxy_cfg, targets)))
         start = record.retrain_start
         planned = {retrain_trial_id(t, entry['name'], j): (t, index, entry, j)
                    for t in range(len(targets)) for index, entry in enumerate(start.entries)

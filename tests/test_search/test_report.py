@@ -72,3 +72,12 @@ def test_a_proxy_that_ranks_the_target_backwards_is_warned(tmp_path):
         _retrained(f'rank{i + 1}', 0, 0.5 + 0.1 * i) for i in range(4)]
     text = write_report(str(tmp_path), events)
     assert '- t0-proxy: tau = -1.000 (p = 0.0833, 4 entries). **Warning: tau < 0.5' in text
+
+
+def test_a_target_on_the_proxys_own_images_is_warned(tmp_path):
+    start = RetrainStart(reward_key='mIoU', seeds=3, targets=['t0-proxy'],
+                         entries=START.entries, same_split=['t0-proxy'])
+    text = write_report(str(tmp_path), [SearchStart(fingerprint={}, dim=2), start])
+    assert '**Warning: t0-proxy validate(s) on the same images as the proxy' in text
+    assert 'Warning: t0-proxy' not in write_report(str(tmp_path), [
+        SearchStart(fingerprint={}, dim=2), START])

@@ -12,6 +12,7 @@ from mmautoloss.search.retraining import (
     check_retrain,
     longer_schedule,
     retrain_entries,
+    same_split_targets,
     top_candidates,
 )
 from mmautoloss.search.trial import TrialResult
@@ -197,3 +198,14 @@ retrain = dict(top_k=1, seeds=2, calibration=2, baseline=False, schedule_factor=
     report = (work_dir / 'report.md').read_text()
     assert '- t0-proxy: tau = ' in report and '(p = ' in report
     assert '| rank1 - fixed | 2 |' in report and 'cal1 - fixed' not in report
+
+
+def test_a_target_validating_on_the_proxys_images_is_named(tmp_path):
+    proxy = Config.fromfile(ASL_PROXY)
+    _, targets = check_retrain(dict(top_k=1), [KEY], proxy)  # the proxy, 2x longer
+    assert same_split_targets(proxy, targets) == ['t0-proxy-x2']
+    other = tmp_path / 'other.py'
+    other.write_text(f"_base_ = {ASL_PROXY!r}\n"
+                     "val_dataloader = dict(dataset=dict(data_prefix=dict(img_path='x')))\n")
+    _, targets = check_retrain(dict(top_k=1, config=str(other)), [KEY], proxy)
+    assert same_split_targets(proxy, targets) is None
