@@ -167,9 +167,10 @@ def _methods(scope: str, key: str, head: str, kind: str | None) -> tuple[str, ..
     return tuple(methods)
 
 
-def _holder(cfg: Config, key: str) -> dict:
+def config_value(cfg: Config, key: str) -> object:
+    """The value at a dotted key of a config, through dicts and lists (``'a.0.b'``)."""
     node = cfg
-    for part in key.split('.')[:-1]:
+    for part in key.split('.'):
         node = node[int(part)] if isinstance(node, (list, tuple)) else node[part]
     return node
 
@@ -184,7 +185,7 @@ def find_loss_slots(cfg: Config) -> list[LossSlot]:
                          f'config, as for tools/train.py')
     slots = []
     for key, loss, head in _walk_losses(model, 'model', _short_type(model.get('type'))):
-        kind, note = _kind(scope, key, loss, head, _holder(cfg, key))
+        kind, note = _kind(scope, key, loss, head, config_value(cfg, key.rsplit('.', 1)[0]))
         slots.append(LossSlot(key, loss, head, kind, note, _methods(scope, key, head, kind)))
     if not slots:
         raise ValueError(f'model {_short_type(model.get("type"))!r} has no loss slot (no '

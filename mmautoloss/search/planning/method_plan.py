@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from mmengine.config import Config
 
-from .loss_slots import ASL_METRICS, CSE_HEADS, PAP_HEADS, LossSlot
+from ...evaluation.metric_keys import reported_keys
+from .loss_slots import ASL_METRICS, CSE_HEADS, PAP_HEADS, LossSlot, config_value
 
 METHODS = ('asl', 'pap', 'alz', 'cse')
 #: the evaluator key of each ASL metric and the mmautoloss metric that reports it, if any
@@ -115,16 +116,8 @@ def _merge(into: dict, other: dict) -> None:
             into[name] = value
 
 
-def _get(cfg: Config, key: str) -> object:
-    node = cfg
-    for part in key.split('.'):
-        node = node[int(part)] if isinstance(node, (list, tuple)) else node[part]
-    return node
-
-
 def reward_keys(cfg: Config) -> tuple[set[str], list[str]]:
     """The reward keys the config's ``val_evaluator`` reports, and its unknown metrics."""
-    from ...evaluation.metric_keys import reported_keys
     return reported_keys(cfg)
 
 
@@ -139,7 +132,7 @@ def plan_method(cfg: Config, slots: list[LossSlot], method: str,
     if method not in METHODS:
         raise ValueError(f'--method must be one of {list(METHODS)}, got {method!r}')
     plan = MethodPlan(method, slots, reward_key='',
-                      heads={s.key: _get(cfg, s.key.rsplit('.', 1)[0]) for s in slots})
+                      heads={s.key: config_value(cfg, s.key.rsplit('.', 1)[0]) for s in slots})
     for slot in slots:
         if method not in slot.methods:
             note = f', {slot.note}' if slot.note else ''
@@ -184,7 +177,7 @@ def _plan_asl(cfg: Config, plan: MethodPlan, metric: str | None) -> None:
 def _plan_pap(cfg: Config, plan: MethodPlan) -> None:
     keys = []
     for head_key in dict.fromkeys(slot.key.rsplit('.', 1)[0] for slot in plan.slots):
-        head = _get(cfg, head_key)
+        head = config_value(cfg, head_key)
         head_type = str(head['type']).split('.')[-1]
         swap = dict(type=PAP_HEADS[head_type], loss_cls=None, loss_bbox=None,
                     loss_ap=copy.deepcopy(IDENTITY_AP_LOSS))

@@ -12,7 +12,7 @@ from mmengine.config import Config
 
 from ...datasets.held_out_split import split_indices
 from .forecast import Forecast, TrialTiming, probe_trial, proxy_trainings, size_budget
-from .loss_slots import LossSlot, find_loss_slots, load_config
+from .loss_slots import LossSlot, config_value, find_loss_slots, load_config
 from .method_plan import PAPER_BUDGET, PAPER_POPULATION, MethodPlan, plan_method
 from .proxy_config import (
     HELD_OUT_STEP,
@@ -223,7 +223,7 @@ def _write_search(out: str, request: PlanRequest, mplan: MethodPlan, proxy_path:
     if changed:  # the user's own heads and losses, as their config has them
         cfg = load_config(request.config)
         retrain['baselines'] = {'user-loss': {
-            head_key: dict(copy.deepcopy(dict(_get_key(cfg, head_key))), _delete_=True)
+            head_key: dict(copy.deepcopy(dict(config_value(cfg, head_key))), _delete_=True)
             for head_key in _head_keys(mplan.model_changes)}}
     if mplan.method == 'asl':
         retrain['baselines'] = {'identity': {
@@ -280,10 +280,3 @@ def _head_keys(changes: dict, prefix: str = '') -> list[str]:
         else:
             keys.append(key)
     return keys
-
-
-def _get_key(cfg: Config, key: str) -> object:
-    node = cfg
-    for part in key.split('.'):
-        node = node[part]
-    return node
