@@ -25,19 +25,20 @@ def mmseg_scope():
         yield
 
 
-@pytest.fixture(scope='session')
-def search_main():
-    """``tools/search.py``'s ``main(argv) -> exit code``, run in this process."""
-    spec = importlib.util.spec_from_file_location('search_tool', SEARCH_TOOL)
+def _tool_main(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.main
+
+
+@pytest.fixture(scope='session')
+def search_main():
+    """``tools/search.py``'s ``main(argv) -> exit code``, run in this process."""
+    return _tool_main('search_tool', SEARCH_TOOL)
 
 
 @pytest.fixture(scope='session')
 def plan_main():
     """``tools/plan_search.py``'s ``main(argv) -> exit code``, run in this process."""
-    spec = importlib.util.spec_from_file_location('plan_tool', PLAN_TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return _tool_main('plan_tool', PLAN_TOOL)

@@ -2,6 +2,8 @@
 and end to end through tools/search.py, killed during the stage and resumed."""
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 from mmengine.config import Config
@@ -105,24 +107,28 @@ retrain = dict(top_k=2, seeds=3, config=[None, {target!r}], baseline=False, sche
 """
 
 
+def _killed_then_resumed(config: str, tmp_path, trials: int) -> tuple:
+    """Run ``config``, SIGKILL it after ``trials`` journaled trials, resume it to the end;
+    the work dir and the trial ids the objective job ran (in order)."""
+    counter = tmp_path / 'counter.txt'
+    env = dict(os.environ, OBJ_SLEEP='0.2', OBJ_COUNTER=str(counter), OBJ_SEED_NOISE='0.05',
+               PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    work_dir = tmp_path / 'work'
+    sigkill_after_trials(search_cmd(config, work_dir), env, work_dir, trials=trials)
+    done = subprocess.run(search_cmd(config, work_dir, '--resume'), env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return work_dir, counter.read_text().split()
+
+
 def test_a_stage_killed_midway_resumes_without_rerunning_finished_retrainings(tmp_path):
     proxy = write_proxy(tmp_path)
     # a second target: the same proxy under another name (a transfer target in real use)
     target = write_proxy(tmp_path, name='target.py')
-    counter = tmp_path / 'counter.txt'
     config = write_search_config(tmp_path, proxy, rounds=2, samples=2,
                                  extra=RETRAIN.format(target=target))
-    env = dict(os.environ, OBJ_SLEEP='0.2', OBJ_COUNTER=str(counter), OBJ_SEED_NOISE='0.05',
-               PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
-    work_dir = tmp_path / 'work'
     # 4 search trials, then the stage's 2 targets x 3 entries x 3 seeds; killed after 9
-    sigkill_after_trials(search_cmd(config, work_dir), env, work_dir, trials=9)
-    import subprocess
-    import sys
-    done = subprocess.run(search_cmd(config, work_dir, '--resume'), env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    ran = counter.read_text().split()
+    work_dir, ran = _killed_then_resumed(config, tmp_path, trials=9)
     assert len(ran) == len(set(ran)) == 4 + 18  # nothing ran twice
     events = trial_events(work_dir)
     retrained = [e for e in events if e['round'] == 'retrain']
@@ -148,8 +154,8 @@ def test_a_stage_killed_midway_resumes_without_rerunning_finished_retrainings(tm
     # the report tool re-draws the same report from the journal alone
     (work_dir / 'report.md').unlink()
     tool = subprocess.run([sys.executable, str(REPO / 'tools' / 'search_report.py'),
-                           str(work_dir)], env=env, cwd=REPO, capture_output=True, text=True,
-                          timeout=120)
+                           str(work_dir)], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert tool.returncode == 0, tool.stderr
     assert (work_dir / 'report.md').read_text() == report
 
@@ -174,22 +180,13 @@ def test_calibration_candidates_spread_over_the_ranks_below_the_top_k():
 
 def test_a_stage_with_calibration_killed_midway_trains_nothing_twice(tmp_path):
     proxy = write_proxy(tmp_path)
-    counter = tmp_path / 'counter.txt'
     config = write_search_config(tmp_path, proxy, rounds=2, samples=3, extra="""
 retrain = dict(top_k=1, seeds=2, calibration=2, baseline=False, schedule_factor=1,
                baselines=dict(fixed={'model.decode_head.loss_decode': dict(
                    _delete_=True, type='AutoSegLoss', metric='mIoU', params=[0.9] * 12)}))
 """)
-    env = dict(os.environ, OBJ_SLEEP='0.2', OBJ_COUNTER=str(counter), OBJ_SEED_NOISE='0.05',
-               PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
-    work_dir = tmp_path / 'work'
     # 6 search trials, then (rank1, cal1, cal2, fixed) x 2 seeds; killed after 9
-    sigkill_after_trials(search_cmd(config, work_dir), env, work_dir, trials=9)
-    import subprocess
-    done = subprocess.run(search_cmd(config, work_dir, '--resume'), env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    ran = counter.read_text().split()
+    work_dir, ran = _killed_then_resumed(config, tmp_path, trials=9)
     assert len(ran) == len(set(ran)) == 6 + 8
     retrained = sorted(e['result']['trial_id'] for e in trial_events(work_dir)
                        if e['round'] == 'retrain')
