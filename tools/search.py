@@ -112,6 +112,12 @@ def main(argv=None) -> int:
         except SlotCheckError as error:
             print(f'search config error: {error}', file=sys.stderr)
             return 2
+        except Exception as error:  # the proxy cannot train a step: its data, its model
+            reason = str(error).strip().splitlines()[-1] if str(error).strip() else ''
+            print(f'search config error: the proxy {settings.proxy_config} cannot train one '
+                  f'step for the slot check: {type(error).__name__}: {reason}',
+                  file=sys.stderr)
+            return 2
     _received['signal'] = signal.SIGINT
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
