@@ -13,7 +13,8 @@ re-recorded for issue 24 (its search names the primitive set ``'cse-release'``, 
 ``'cse'``, now the paper's leaves only, and CSE's stage rows gained ``diverged``; the
 decisions and rewards are those of the first recording); the ``report.md`` of
 ``asl_ppo2_seeds_retrain`` re-drawn from its journal for issue 25 (the paired differences
-by seed). Re-record only for a deliberate
+by seed), and its ``retrain_start`` line given the ``same_split`` field a search writes
+today (both its targets validate on the proxy's images). Re-record only for a deliberate
 change of the on-disk formats, and say so in the commit.
 """
 import os
