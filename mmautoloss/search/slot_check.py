@@ -108,13 +108,15 @@ def check_slots(proxy_cfg: Config, overrides: dict[str, dict]) -> None:
 
 
 def _check(cfg: Config, scope: str, overrides: dict[str, dict]) -> None:
+    """:func:`check_slots` inside the config's default scope, on a batch of at most 2."""
     from mmengine.runner import Runner
     registry = importlib.import_module(f'{scope}.registry').MODELS
     torch.manual_seed(0)
     model = registry.build(cfg.model)
     model.train()
     loader_cfg = copy.deepcopy(dict(cfg.train_dataloader))
-    loader_cfg.update(num_workers=0, persistent_workers=False)
+    loader_cfg.update(num_workers=0, persistent_workers=False,
+                      batch_size=min(2, int(loader_cfg.get('batch_size', 2))))
     batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
 
     outputs: dict[str, list[torch.Tensor]] = {}
