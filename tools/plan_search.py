@@ -11,7 +11,7 @@ or a setting cannot be planned (one line says which).
 import argparse
 import sys
 
-from mmautoloss.search.planning.loss_slots import find_loss_slots, load_config
+from mmautoloss.search.planning.loss_slots import ASL_METRICS, find_loss_slots, load_config
 from mmautoloss.search.planning.method_plan import METHODS, reward_keys
 from mmautoloss.search.planning.plan import PlanRequest, make_plan
 
@@ -52,8 +52,10 @@ def print_slots(config: str) -> None:
     for slot in slots:
         settings = {k: v for k, v in slot.loss.items() if k in ('use_sigmoid', 'loss_weight')}
         kind = slot.kind or 'not supported'
+        methods = [f'asl ({", ".join(ASL_METRICS)})' if m == 'asl' else m
+                   for m in slot.methods]
         print(f'  {slot.key}: {slot.loss_type} {settings} in {slot.head}; kind {kind}; '
-              f'methods {", ".join(slot.methods) or "none"}'
+              f'methods {", ".join(methods) or "none"}'
               f'{"; " + slot.note if slot.note else ""}')
     keys, unknown = reward_keys(cfg)
     print(f'reward keys of val_evaluator: {", ".join(sorted(keys)) or "none"}'

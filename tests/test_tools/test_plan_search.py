@@ -141,3 +141,12 @@ def test_check_refuses_a_slot_the_model_never_calls(plan_main, capsys, tmp_path,
     assert line == ('plan error: slot model.decode_head.loss_decode: the model never calls '
                     'this loss in a training step (a disabled head, or a loss its head does '
                     'not use)')
+
+
+def test_an_evaluator_without_known_keys_needs_metric(plan_main, capsys, tmp_path):
+    path = tmp_path / 'user.py'
+    path.write_text(f"_base_ = {RETINANET!r}\nval_evaluator = dict(_delete_=True, "
+                    "type='MyMetric')\n")
+    assert plan_main([str(path), '--method', 'pap']) == 2
+    (line, ) = _error_lines(capsys)
+    assert "metric types with unknown keys: ['MyMetric']); give --metric KEY" in line

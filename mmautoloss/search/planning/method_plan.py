@@ -65,10 +65,11 @@ class MethodPlan:
         """The head config that holds ``slot``."""
         return self.heads[slot.key]
 
-    def searcher(self, population: int | None = None, on_gpus: bool = True) -> dict:
+    def searcher(self, population: int | None = None, paper_filters: bool = True) -> dict:
         """The searcher at the paper's settings (``population``: ALZ / CSE's K). Without
-        GPUs, ALZ's loss rejection takes its ``cpu`` preset (50 SGD steps instead of the
-        paper's 500 per candidate) and CSE's simulation 30 iterations instead of 60."""
+        ``paper_filters``, ALZ's loss rejection takes its ``cpu`` preset (50 SGD steps
+        instead of the paper's 500 per candidate) and CSE's simulation 30 iterations
+        instead of 60."""
         if self.method == 'asl':
             return dict(type='PPO2Searcher', sigma=0.2, sigma_schedule='constant',
                         clip_eps=0.2, lr=0.2, num_steps=60, warmup_steps=0,
@@ -79,7 +80,7 @@ class MethodPlan:
                         sample_mean=True, select='sample')
         if self.method == 'alz':
             seg = self.slots[0].kind == 'seg' and len(self.slots) == 1
-            rejection = dict(preset='paper' if on_gpus else 'cpu', num_samples=5,
+            rejection = dict(preset='paper' if paper_filters else 'cpu', num_samples=5,
                              threshold=0.6 if seg else 0.1)
             if seg and self.reward_key in ('mIoU', 'mAcc', 'aAcc', 'FWIoU', 'BIoU', 'BF1'):
                 rejection['metric'] = 'gAcc' if self.reward_key == 'aAcc' else self.reward_key
@@ -92,7 +93,7 @@ class MethodPlan:
                     population_size=population or PAPER_POPULATION['cse'], num_parents=2,
                     crossover_prob=0.5, mutation_prob=0.8, depth=2, max_simulated=4,
                     convergence=dict(num_classes=int(self.head(slot)['num_classes'])),
-                    simulation=dict(iters=60 if on_gpus else 30, images_per_category=1))
+                    simulation=dict(iters=60 if paper_filters else 30, images_per_category=1))
 
 
 def _nested(key: str, value: dict) -> dict:
@@ -139,12 +140,16 @@ def plan_method(cfg: Config, slots: list[LossSlot], method: str,
             raise ValueError(f'--method {method} does not apply to slot {slot.key} '
                              f'({slot.loss_type} in {slot.head}); methods for it: '
                              f'{list(slot.methods) or "none"}{note}')
-    keys, _ = reward_keys(cfg)
+    keys, unknown = reward_keys(cfg)
     if method == 'asl':
         _plan_asl(cfg, plan, metric)
     else:
         plan.reward_key = metric or default_reward(keys) or ''
-        if plan.reward_key not in keys:
+        if not plan.reward_key:
+            raise ValueError(f'the val_evaluator reports no key this package knows to '
+                             f'maximise (known: {sorted(keys)}; metric types with unknown '
+                             f'keys: {unknown}); give --metric KEY')
+        if plan.reward_key not in keys and not unknown:
             raise ValueError(f'--metric {plan.reward_key!r} is not reported by the config\'s '
                              f'val_evaluator, which reports {sorted(keys)}')
         {'pap': _plan_pap, 'alz': _plan_alz, 'cse': _plan_cse}[method](cfg, plan)

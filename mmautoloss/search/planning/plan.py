@@ -216,6 +216,9 @@ def make_plan(request: PlanRequest, log=print) -> Plan:
 def _write_search(out: str, request: PlanRequest, mplan: MethodPlan, proxy_path: str,
                   target_path: str, budget: dict, population: int | None,
                   forecast: Forecast) -> str:
+    """The search config; its filters (ALZ rejection, CSE simulation) take the faster
+    settings without GPUs or when the budget cut the paper's rounds."""
+    sized = budget['rounds'] < PAPER_BUDGET[mplan.method][0]
     changed = bool(mplan.model_changes)
     retrain = dict(config=osp.abspath(target_path), top_k=1, seeds=RETRAIN_SEEDS,
                    baseline='identity' if mplan.method == 'pap' and changed else
@@ -232,7 +235,7 @@ def _write_search(out: str, request: PlanRequest, mplan: MethodPlan, proxy_path:
         proxy_config=osp.abspath(proxy_path),
         search_space=mplan.search_space,
         reward_key=mplan.reward_key,
-        searcher=mplan.searcher(population, on_gpus=bool(request.gpus)),
+        searcher=mplan.searcher(population, paper_filters=bool(request.gpus) and not sized),
         executor=dict(type='LocalExecutor', max_concurrent=forecast.concurrency,
                       nonfinite_check_iters=20,
                       **(dict(gpus_per_trial=request.gpus_per_trial) if request.gpus else {})),
@@ -249,7 +252,8 @@ def _write_search(out: str, request: PlanRequest, mplan: MethodPlan, proxy_path:
         f'{request.config}, written by tools/plan_search.py.',
         f'Run: python tools/search.py {osp.join(out, "search.py")}{gpus}',
         f'Searcher: the paper\'s settings'
-        f'{"" if request.gpus else " (filters: the CPU settings, see searcher)"}; budget '
+        f'{" (filters: the faster settings, see searcher)" if sized or not request.gpus else ""}'
+        f'; budget '
         f'{budget["rounds"]} rounds x {budget["samples_per_round"]} ({forecast.trainings} '
         f'proxy trainings'
         f'{", population " + str(population) if mplan.method in ("alz", "cse") else ""})'
