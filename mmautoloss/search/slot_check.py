@@ -23,6 +23,8 @@ from .spaces import BaseSpace, FormulaSpace
 ATTRIBUTE_ALIASES = {'loss': 'loss_module'}
 
 
+#: training steps the check may take before it judges a slot that has not moved the model
+MAX_BATCHES = 3
 #: formulas the check tries first at a formula slot, so that it trains with a loss whose
 #: gradient moves the model: the cross-entropy of ALZ's sets, CSE's CEI, FLI and GIoU
 CHECK_FORMULAS = ('Neg(Mul(Y,Log(P)))', *(RELEASED_FORMULAS[name].formula
@@ -108,53 +110,75 @@ def check_slots(proxy_cfg: Config, overrides: dict[str, dict]) -> None:
 
 
 def _check(cfg: Config, scope: str, overrides: dict[str, dict]) -> None:
-    """:func:`check_slots` inside the config's default scope, on a batch of at most 2."""
+    """:func:`check_slots` inside the config's default scope: training steps on up to
+    :data:`MAX_BATCHES` batches, until every slot has been called and has moved the model
+    (a sparse branch, e.g. box regression, may have no positive sample in one batch)."""
     from mmengine.runner import Runner
     registry = importlib.import_module(f'{scope}.registry').MODELS
     torch.manual_seed(0)
     model = registry.build(cfg.model)
     model.train()
-    loader_cfg = copy.deepcopy(dict(cfg.train_dataloader))
-    loader_cfg.update(num_workers=0, persistent_workers=False,
-                      batch_size=min(2, int(loader_cfg.get('batch_size', 2))))
-    batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
-
-    outputs: dict[str, list[torch.Tensor]] = {}
-    handles = []
+    modules = {}
     for key, loss in overrides.items():
-        module = slot_module(model, key)
+        modules[key] = slot_module(model, key)
         expected = str(loss.get('type', '')).split('.')[-1]
-        if type(module).__name__ != expected:
+        if type(modules[key]).__name__ != expected:
             raise SlotCheckError(f'slot {key}: the model trains with a '
-                                 f'{type(module).__name__} there, not the candidate\'s '
+                                 f'{type(modules[key]).__name__} there, not the candidate\'s '
                                  f'{expected}')
+    loader_cfg = copy.deepcopy(dict(cfg.train_dataloader))
+    loader_cfg.update(num_workers=0, persistent_workers=False)
+    batches = iter(Runner.build_dataloader(loader_cfg, seed=0))
+    params = [p for p in model.parameters() if p.requires_grad]
+    called: set[str] = set()
+    moved: set[str] = set()
+    reached: set[str] = set()
+    for _ in range(MAX_BATCHES):
+        outputs = _training_step_outputs(model, modules, next(batches))
+        called |= set(outputs)
+        moved |= {key for key, tensors in outputs.items()
+                  if any(_moves_the_model(t, params) for t in tensors)}
+        reached |= {key for key, tensors in outputs.items()
+                    if any(t.grad is not None and bool(t.grad.abs().sum() > 0)
+                           for t in tensors)}
+        model.zero_grad(set_to_none=True)
+        if called == moved == reached == set(overrides):
+            return
+    for key in overrides:
+        if key not in called:
+            raise SlotCheckError(f'slot {key}: the model never calls this loss in a training '
+                                 f'step (a disabled head, or a loss its head does not use)')
+        if key not in moved:
+            raise SlotCheckError(f'slot {key}: its loss has a zero gradient on every weight '
+                                 f'of the model in {MAX_BATCHES} batches (loss_weight 0, or '
+                                 f'detached inputs?)')
+        if key not in reached:
+            raise SlotCheckError(f'slot {key}: its loss does not reach the total loss the '
+                                 f'model trains on')
 
-        def keep(_module: nn.Module, _inputs: tuple, output: object, key: str = key) -> None:
+
+def _training_step_outputs(model: nn.Module, modules: dict[str, nn.Module],
+                           batch: object) -> dict[str, list[torch.Tensor]]:
+    """One forward of ``model`` in loss mode on ``batch`` and the backward of its total
+    loss; the output tensors of each slot's module that the step called (their gradients
+    retained)."""
+    outputs: dict[str, list[torch.Tensor]] = {}
+
+    def keeper(key: str):
+        def keep(_module: nn.Module, _inputs: tuple, output: object) -> None:
+            kept = outputs.setdefault(key, [])
             for tensor in _tensors(output):
                 if tensor.requires_grad:
                     tensor.retain_grad()
-                    outputs.setdefault(key, []).append(tensor)
-            outputs.setdefault(key, [])
+                    kept.append(tensor)
+        return keep
 
-        handles.append(module.register_forward_hook(keep))
+    handles = [module.register_forward_hook(keeper(key)) for key, module in modules.items()]
     try:
         data = model.data_preprocessor(batch, True)
-        losses = model(**data, mode='loss')
-        total, _ = model.parse_losses(losses)
+        total, _ = model.parse_losses(model(**data, mode='loss'))
     finally:
         for handle in handles:
             handle.remove()
-    params = [p for p in model.parameters() if p.requires_grad]
-    for key in overrides:
-        if key not in outputs:
-            raise SlotCheckError(f'slot {key}: the model never calls this loss in a training '
-                                 f'step (a disabled head, or a loss its head does not use)')
-        if not any(_moves_the_model(t, params) for t in outputs[key]):
-            raise SlotCheckError(f'slot {key}: its loss has a zero gradient on every weight '
-                                 f'of the model (loss_weight 0, or detached inputs?)')
-    total.backward()
-    for key in overrides:
-        if not any(t.grad is not None and bool(t.grad.abs().sum() > 0)
-                   for t in outputs[key]):
-            raise SlotCheckError(f'slot {key}: its loss does not reach the total loss the '
-                                 f'model trains on')
+    total.backward(retain_graph=True)
+    return outputs

@@ -180,14 +180,14 @@ def test_calibration_candidates_spread_over_the_ranks_below_the_top_k():
 
 def test_a_stage_with_calibration_killed_midway_trains_nothing_twice(tmp_path):
     proxy = write_proxy(tmp_path)
-    config = write_search_config(tmp_path, proxy, rounds=2, samples=3, extra="""
+    config = write_search_config(tmp_path, proxy, rounds=1, samples=3, extra="""
 retrain = dict(top_k=1, seeds=2, calibration=2, baseline=False, schedule_factor=1,
                baselines=dict(fixed={'model.decode_head.loss_decode': dict(
                    _delete_=True, type='AutoSegLoss', metric='mIoU', params=[0.9] * 12)}))
 """)
-    # 6 search trials, then (rank1, cal1, cal2, fixed) x 2 seeds; killed after 9
-    work_dir, ran = _killed_then_resumed(config, tmp_path, trials=9)
-    assert len(ran) == len(set(ran)) == 6 + 8
+    # 3 search trials, then (rank1, cal1, cal2, fixed) x 2 seeds; killed after 6
+    work_dir, ran = _killed_then_resumed(config, tmp_path, trials=6)
+    assert len(ran) == len(set(ran)) == 3 + 8
     retrained = sorted(e['result']['trial_id'] for e in trial_events(work_dir)
                        if e['round'] == 'retrain')
     assert retrained == sorted(f'rt0-{name}-s{j}' for name in ('rank1', 'cal1', 'cal2',

@@ -266,14 +266,21 @@ test_evaluator = val_evaluator
 """
 
 
-@pytest.mark.training
-def test_alz_detection_search_trains_an_evolved_four_branch_loss(tmp_path):
+def test_alz_detection_config_trains_a_formula_at_each_of_its_four_branches(tmp_path):
+    """The Faster R-CNN search config, validated and slot-checked on ToyDet (its four
+    branches train end to end inside the Mask R-CNN search below)."""
+    from mmautoloss.search.slot_check import check_candidate, check_slots
+    from mmautoloss.search.validation import load_search_config, validate_search_config
     generate_toydet(str(tmp_path / 'toydet') + '/', seed=0, num_train=6, num_val=2)
-    events = _short_search(
-        tmp_path,
-        _toydet_proxy_text(tmp_path / 'toydet', 'configs/proxies/alz_toydet_faster-rcnn.py'),
-        'configs/search/alz_det_faster-rcnn_toydet.py')
-    assert all(len(e['candidate']) == 4 for e in events)
+    proxy = tmp_path / 'proxy.py'
+    proxy.write_text(_toydet_proxy_text(tmp_path / 'toydet',
+                                        'configs/proxies/alz_toydet_faster-rcnn.py'))
+    config = _search_config(tmp_path, str(proxy), "dict(type='LocalExecutor')",
+                            base='configs/search/alz_det_faster-rcnn_toydet.py')
+    settings = validate_search_config(load_search_config(config, {}))
+    candidate = check_candidate(settings.space)
+    assert len(candidate) == 4
+    check_slots(settings.proxy_cfg, candidate)
 
 
 @pytest.mark.training
@@ -283,7 +290,7 @@ def test_alz_instance_search_trains_an_evolved_five_branch_loss(tmp_path):
         tmp_path,
         _toydet_proxy_text(tmp_path / 'toydet', 'configs/proxies/alz_toydet_mask-rcnn.py'),
         'configs/search/alz_ins_mask-rcnn_toydet.py')
-    assert all(len(e['candidate']) == 5 for e in events)
+    assert all(len(e['candidate']) == 5 for e in events)  # Faster R-CNN's four + the mask
     assert any('coco/segm_mAP' in e['result']['metrics'] for e in events)
 
 
