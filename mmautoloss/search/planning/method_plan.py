@@ -96,7 +96,7 @@ class MethodPlan:
                     simulation=dict(iters=60 if paper_filters else 30, images_per_category=1))
 
 
-def _nested(key: str, value: dict) -> dict:
+def nested_override(key: str, value: dict) -> dict:
     """``{'a': {'b': value}}`` for dotted ``key`` ``'a.b'``; ``ValueError`` for a key through
     a list (a config override cannot reach into one)."""
     parts = key.split('.')
@@ -108,11 +108,12 @@ def _nested(key: str, value: dict) -> dict:
     return value
 
 
-def _merge(into: dict, other: dict) -> None:
+def merge_override(into: dict, other: dict) -> None:
+    """Merge config override ``other`` into ``into`` (a ``_delete_`` dict replaces)."""
     for name, value in other.items():
         if isinstance(value, dict) and isinstance(into.get(name), dict) \
                 and not value.get('_delete_'):
-            _merge(into[name], value)
+            merge_override(into[name], value)
         else:
             into[name] = value
 
@@ -190,7 +191,7 @@ def _plan_pap(cfg: Config, plan: MethodPlan) -> None:
             swap['loss_iou'] = None
         if 'reg_decoded_bbox' in head or head_type != 'DeformableDETRHead':
             swap['reg_decoded_bbox'] = True
-        _merge(plan.model_changes, _nested(head_key, swap))
+        merge_override(plan.model_changes, nested_override(head_key, swap))
         keys.append(f'{head_key}.loss_ap')
         plan.notes.append(f'{head_key}: {head_type} -> {PAP_HEADS[head_type]}, its '
                           f'classification and box losses replaced by one ParamAPLoss '
@@ -203,7 +204,7 @@ def _decode_boxes(plan: MethodPlan, slot: LossSlot) -> None:
     if slot.kind == 'box' and not head.get('reg_decoded_bbox', False) \
             and slot.loss_type not in ('IoULoss', 'GIoULoss', 'DIoULoss', 'CIoULoss'):
         head_key = slot.key.rsplit('.', 1)[0]
-        _merge(plan.model_changes, _nested(head_key, dict(reg_decoded_bbox=True)))
+        merge_override(plan.model_changes, nested_override(head_key, dict(reg_decoded_bbox=True)))
         plan.notes.append(f'{head_key}: reg_decoded_bbox=True (a formula box loss takes '
                           f'decoded boxes)')
 
@@ -224,7 +225,8 @@ def _plan_cse(cfg: Config, plan: MethodPlan) -> None:
     if slot.kind in ('sigmoid_cls', 'softmax_cls'):
         head_key = slot.key.rsplit('.', 1)[0]
         head_type = slot.head
-        _merge(plan.model_changes, _nested(head_key, dict(type=CSE_HEADS[head_type])))
+        merge_override(plan.model_changes,
+                       nested_override(head_key, dict(type=CSE_HEADS[head_type])))
         plan.notes.append(f'{head_key}: {head_type} -> {CSE_HEADS[head_type]} (hands the '
                           f'IoU input w to the classification loss)')
     plan.search_space = dict(type='FormulaSpace', primitive_set='cse',

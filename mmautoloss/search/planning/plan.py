@@ -13,7 +13,14 @@ from mmengine.config import Config
 from ...datasets.held_out_split import split_indices
 from .forecast import Forecast, TrialTiming, probe_trial, proxy_trainings, size_budget
 from .loss_slots import LossSlot, config_value, find_loss_slots, load_config
-from .method_plan import PAPER_BUDGET, PAPER_POPULATION, MethodPlan, plan_method
+from .method_plan import (
+    PAPER_BUDGET,
+    PAPER_POPULATION,
+    MethodPlan,
+    merge_override,
+    nested_override,
+    plan_method,
+)
 from .proxy_config import (
     HELD_OUT_STEP,
     count_training_images,
@@ -152,12 +159,9 @@ def make_plan(request: PlanRequest, log=print) -> Plan:
         evaluator = held_out_evaluator(cfg)
         proxy['val_evaluator'] = (evaluator if isinstance(evaluator, list) else
                                   [evaluator]) + copy.deepcopy(mplan.evaluator_metrics)
-    proxy.update(copy.deepcopy(mplan.model_changes))
+    merge_override(proxy, copy.deepcopy(mplan.model_changes))
     for key, loss in mplan.proxy_losses.items():
-        node = proxy
-        for part in key.split('.')[:-1]:
-            node = node.setdefault(part, {})
-        node[key.rsplit('.', 1)[1]] = copy.deepcopy(loss)
+        merge_override(proxy, nested_override(key, copy.deepcopy(loss)))
     proxy['custom_imports'] = _custom_imports(cfg)
     base = _base_path(request.config)
     proxy_path = _write(osp.join(out, 'proxy.py'), [
@@ -207,14 +211,14 @@ def make_plan(request: PlanRequest, log=print) -> Plan:
     forecast = Forecast(trial_s, proxy_trainings(method, rounds, samples, population),
                         retrain_trial_s, retrain_trainings, concurrency)
     budget = dict(rounds=rounds, samples_per_round=samples)
-    search_path = _write_search(out, request, mplan, proxy_path, target_path, budget,
+    search_path = _write_search(out, cfg, request, mplan, proxy_path, target_path, budget,
                                 population, forecast)
     return Plan(mplan, proxy_path, search_path, target_path, budget, population, timing,
                 forecast, dict(images=images, train=len(train), held_out=len(held_out)))
 
 
-def _write_search(out: str, request: PlanRequest, mplan: MethodPlan, proxy_path: str,
-                  target_path: str, budget: dict, population: int | None,
+def _write_search(out: str, cfg: Config, request: PlanRequest, mplan: MethodPlan,
+                  proxy_path: str, target_path: str, budget: dict, population: int | None,
                   forecast: Forecast) -> str:
     """The search config; its filters (ALZ rejection, CSE simulation) take the faster
     settings without GPUs or when the budget cut the paper's rounds."""
@@ -224,7 +228,6 @@ def _write_search(out: str, request: PlanRequest, mplan: MethodPlan, proxy_path:
                    baseline='identity' if mplan.method == 'pap' and changed else
                    (False if changed else 'user-loss'))
     if changed:  # the user's own heads and losses, as their config has them
-        cfg = load_config(request.config)
         retrain['baselines'] = {'user-loss': {
             head_key: dict(copy.deepcopy(dict(config_value(cfg, head_key))), _delete_=True)
             for head_key in _head_keys(mplan.model_changes)}}
