@@ -52,7 +52,23 @@ train_dataloader = dict(
         ann_file='annotations/person_keypoints_train.json',
         data_prefix=dict(img='train/'),
         pipeline=train_pipeline))
+# the proxy validates on the search split (held out from train); the re-training stage
+# reports on the untouched val split (test_dataloader / test_evaluator)
 val_dataloader = dict(
+    batch_size=16,
+    num_workers=0,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type='CocoDataset',
+        data_root=data_root,
+        data_mode='topdown',
+        ann_file='annotations/person_keypoints_search.json',
+        data_prefix=dict(img='search/'),
+        test_mode=True,
+        pipeline=val_pipeline))
+test_dataloader = dict(
     batch_size=16,
     num_workers=0,
     persistent_workers=False,
@@ -66,9 +82,10 @@ val_dataloader = dict(
         data_prefix=dict(img='val/'),
         test_mode=True,
         pipeline=val_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'annotations/person_keypoints_val.json')
-test_evaluator = val_evaluator
+val_evaluator = dict(
+    type='CocoMetric', ann_file=data_root + 'annotations/person_keypoints_search.json')
+test_evaluator = dict(
+    type='CocoMetric', ann_file=data_root + 'annotations/person_keypoints_val.json')
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=30),

@@ -16,8 +16,8 @@ seeded by ``(seed, split, index)``, so a set is reproducible and a smaller set i
 of a larger one. Layout written by :func:`generate_toydet` (mmdet's ``CocoDataset``
 reads it with ``metainfo=dict(classes=TOYDET_CLASSES)``)::
 
-    out_dir/annotations/instances_{train,val}.json
-    out_dir/{train,val}/00000.jpg
+    out_dir/annotations/instances_{train,search,val}.json
+    out_dir/{train,search,val}/00000.jpg
 """
 import json
 import os
@@ -28,7 +28,10 @@ from .generator_args import check_int
 
 TOYDET_CLASSES: tuple[str, ...] = ('box', 'disk', 'triangle')
 TOYDET_PALETTE: list[tuple[int, int, int]] = [(220, 60, 50), (60, 190, 70), (50, 90, 220)]
-SPLITS: tuple[str, ...] = ('train', 'val')
+#: ``search`` is drawn like ``train`` and held out from it: a proxy rewards candidate losses
+#: on it, and re-training reports on the untouched ``val`` (the rng seed holds the split's
+#: index, so appending a split keeps the others' samples)
+SPLITS: tuple[str, ...] = ('train', 'val', 'search')
 MIN_VISIBLE = 0.6  # an object keeps at least this fraction of its pixels visible
 
 _MIN_SIDE, _MAX_SIDE = 8.0, 100.0  # object extent in pixels, drawn log-uniformly
@@ -146,8 +149,10 @@ def generate_toydet(out_dir: str,
                     seed: int = 0,
                     num_train: int = 100,
                     num_val: int = 30,
-                    size: int = 128) -> dict[str, int]:
-    """Write the ToyDet set under ``out_dir`` (layout in the module docstring).
+                    size: int = 128,
+                    num_search: int | None = None) -> dict[str, int]:
+    """Write the ToyDet set under ``out_dir`` (layout in the module docstring); the search
+    split has ``num_search`` images (default: as many as val).
 
     Returns the number of images written per split.
     """
@@ -158,7 +163,9 @@ def generate_toydet(out_dir: str,
     check_int('num_train', num_train, 1)
     check_int('num_val', num_val, 1)
     check_int('size', size, 32)
-    counts = {'train': num_train, 'val': num_val}
+    num_search = num_val if num_search is None else num_search
+    check_int('num_search', num_search, 1)
+    counts = {'train': num_train, 'search': num_search, 'val': num_val}
     categories = [dict(id=i + 1, name=name) for i, name in enumerate(TOYDET_CLASSES)]
     os.makedirs(os.path.join(out_dir, 'annotations'), exist_ok=True)
     for split, count in counts.items():

@@ -11,8 +11,8 @@ keypoints' box with a margin, ``area`` = its area, category 1 ``person`` with CO
 keypoint names and skeleton, so mmpose's ``CocoDataset`` (its default COCO metainfo) and
 ``CocoMetric`` read it as COCO. Layout written by :func:`generate_toypose`::
 
-    out_dir/annotations/person_keypoints_{train,val}.json
-    out_dir/{train,val}/00000.jpg
+    out_dir/annotations/person_keypoints_{train,search,val}.json
+    out_dir/{train,search,val}/00000.jpg
 """
 import json
 import os
@@ -21,7 +21,10 @@ import numpy as np
 
 from .generator_args import check_int
 
-SPLITS: tuple[str, ...] = ('train', 'val')
+#: ``search`` is drawn like ``train`` and held out from it: a proxy rewards candidate losses
+#: on it, and re-training reports on the untouched ``val`` (the rng seed holds the split's
+#: index, so appending a split keeps the others' samples)
+SPLITS: tuple[str, ...] = ('train', 'val', 'search')
 KEYPOINT_NAMES: tuple[str, ...] = (
     'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
     'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
@@ -82,16 +85,19 @@ def render_toypose_sample(rng: np.random.Generator,
 
 
 def generate_toypose(out_dir: str, seed: int = 0, num_train: int = 200, num_val: int = 30,
-                     size: int = 96) -> dict[str, int]:
-    """Write the ToyPose set under ``out_dir`` (layout in the module docstring); returns
-    the number of images per split. Sample i of a split depends on (seed, split, i) only."""
+                     size: int = 96, num_search: int | None = None) -> dict[str, int]:
+    """Write the ToyPose set under ``out_dir`` (layout in the module docstring; the search
+    split has ``num_search`` images, default as many as val); returns the number of images
+    per split. Sample i of a split depends on (seed, split, i) only."""
     from PIL import Image
 
     check_int('seed', seed, 0)
     check_int('num_train', num_train, 1)
     check_int('num_val', num_val, 1)
     check_int('size', size, 48)
-    counts = {'train': num_train, 'val': num_val}
+    num_search = num_val if num_search is None else num_search
+    check_int('num_search', num_search, 1)
+    counts = {'train': num_train, 'search': num_search, 'val': num_val}
     categories = [dict(id=1, name='person', supercategory='person',
                        keypoints=list(KEYPOINT_NAMES), skeleton=[list(s) for s in SKELETON])]
     os.makedirs(os.path.join(out_dir, 'annotations'), exist_ok=True)

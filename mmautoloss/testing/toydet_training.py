@@ -6,8 +6,9 @@ from mmautoloss.datasets.toy_detection import generate_toydet
 
 
 def train_toydet_proxy(proxy_config: str, tmp_path, max_iters: int = 3) -> Runner:
-    """Train ``proxy_config`` for ``max_iters`` on a fresh 4 + 2 image ToyDet set; the
-    iteration loop validates (CocoMetric) after its last iteration. No checkpoints."""
+    """Train ``proxy_config`` for ``max_iters`` on a fresh 4 + 2 + 2 image ToyDet set; the
+    iteration loop validates (CocoMetric, on the search split) after its last iteration.
+    No checkpoints."""
     data_root = str(tmp_path / 'toydet') + '/'
     generate_toydet(data_root, seed=0, num_train=4, num_val=2)
     cfg = Config.fromfile(proxy_config)
@@ -15,7 +16,7 @@ def train_toydet_proxy(proxy_config: str, tmp_path, max_iters: int = 3) -> Runne
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         loader.dataset.data_root = data_root
         loader.batch_size = 2
-    cfg.val_evaluator.ann_file = data_root + 'annotations/instances_val.json'
+    cfg.val_evaluator.ann_file = data_root + 'annotations/instances_search.json'
     cfg.train_cfg.max_iters = max_iters
     cfg.train_cfg.val_interval = 100
     cfg.default_hooks.logger.interval = 1

@@ -40,7 +40,7 @@ def test_pycocotools_loads_and_boxes_match_the_drawn_objects(toydet_dir):
     from PIL import Image
     from pycocotools.coco import COCO
 
-    for split, count in (('train', 6), ('val', 3)):
+    for split, count in (('train', 6), ('search', 3), ('val', 3)):
         coco = COCO(os.path.join(toydet_dir, 'annotations', f'instances_{split}.json'))
         assert sorted(coco.getImgIds()) == list(range(1, count + 1))
         assert [coco.cats[i]['name'] for i in sorted(coco.cats)] == list(TOYDET_CLASSES)
@@ -101,7 +101,7 @@ def test_cli_writes_the_requested_counts(tmp_path):
     subprocess.run([sys.executable, os.path.join(REPO, 'tools', 'generate_toydet.py'),
                     '--out', str(out), '--seed', '0', '--num-train', '2', '--num-val', '1'],
                    check=True, capture_output=True)
-    for split, count in (('train', 2), ('val', 1)):
+    for split, count in (('train', 2), ('search', 1), ('val', 1)):
         with open(out / 'annotations' / f'instances_{split}.json') as f:
             assert len(json.load(f)['images']) == count
         assert sorted(os.listdir(out / split)) == [f'{i:05d}.jpg' for i in range(count)]

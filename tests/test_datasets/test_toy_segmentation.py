@@ -11,6 +11,7 @@ from mmautoloss.datasets.toy_segmentation import (
     IGNORE_INDEX,
     TOYSEG_CLASSES,
     generate_toyseg,
+    render_toyseg_sample,
     toyseg_sample,
 )
 from mmautoloss.testing import REPO
@@ -79,8 +80,9 @@ def test_colour_tells_the_colour_group_but_not_the_class():
 
 
 def test_generate_writes_mmseg_layout_losslessly(tmp_path):
-    counts = generate_toyseg(str(tmp_path), seed=2, num_train=3, num_val=2, size=32)
-    assert counts == {'train': 3, 'val': 2}
+    counts = generate_toyseg(str(tmp_path), seed=2, num_train=3, num_val=2, size=32,
+                             num_search=1)
+    assert counts == {'train': 3, 'search': 1, 'val': 2}
     for split, count in counts.items():
         names = sorted(os.listdir(tmp_path / 'img_dir' / split))
         assert names == [f'{i:05d}.png' for i in range(count)]
@@ -95,8 +97,38 @@ def test_generate_writes_mmseg_layout_losslessly(tmp_path):
                 assert np.array_equal(np.asarray(img), image)
 
 
+def test_the_search_split_is_drawn_like_train_apart_from_train_and_val():
+    """Appending the search split kept every train / val sample (each is drawn from the
+    generator seeded by (seed, split's index, index), train 0 and val 1 as before)."""
+    for split, key in (('train', 0), ('val', 1), ('search', 2)):
+        image, label = render_toyseg_sample(np.random.default_rng((4, key, 3)), 32)
+        assert np.array_equal(toyseg_sample(4, split, 3, size=32)[0], image)
+        assert np.array_equal(toyseg_sample(4, split, 3, size=32)[1], label)
+    search = [toyseg_sample(4, 'search', i, size=32)[0] for i in range(5)]
+    others = [toyseg_sample(4, s, i, size=32)[0] for s in ('train', 'val') for i in range(5)]
+    assert not any(np.array_equal(a, b) for a in search for b in others)
+
+
+def test_shape_set_b_draws_other_objects_of_the_same_classes():
+    """The transfer set: the same classes, every one present, on other objects (a disk
+    of set 'a' fills its bounding circle; an ellipse of set 'b' leaves it partly empty)."""
+    pixels = np.zeros(6)
+    for index in range(20):
+        a_image, _ = toyseg_sample(0, 'train', index, size=64)
+        b_image, b_label = toyseg_sample(0, 'train', index, size=64, shapes='b')
+        assert not np.array_equal(a_image, b_image)
+        values, counts = np.unique(b_label, return_counts=True)
+        assert set(values.tolist()) <= {0, 1, 2, 3, 4, IGNORE_INDEX}
+        for value, count in zip(values.tolist(), counts.tolist()):
+            pixels[min(value, 5)] += count
+    assert (pixels[:5] > 0).all(), pixels
+    with pytest.raises(ValueError, match="shapes.*'c'"):
+        toyseg_sample(0, 'train', 0, shapes='c')
+
+
 def test_generate_rejects_bad_arguments_and_stale_files(tmp_path):
-    for key, value in (('num_train', 0), ('num_val', -1), ('seed', -3), ('size', 8)):
+    for key, value in (('num_train', 0), ('num_val', -1), ('seed', -3), ('size', 8),
+                       ('num_search', 0)):
         with pytest.raises(ValueError, match=f'{key}.*{value}'):
             generate_toyseg(str(tmp_path / 'bad'), **{key: value})
     with pytest.raises(ValueError, match="split.*'test'"):
@@ -113,7 +145,7 @@ def test_cli_writes_the_requested_set(tmp_path, monkeypatch, capsys):
         '--num-val', '1', '--size', '24'
     ])
     runpy.run_path(os.path.join(REPO, 'tools', 'generate_toyseg.py'), run_name='__main__')
-    assert 'train 2, val 1' in capsys.readouterr().out
+    assert 'train 2, search 1, val 1' in capsys.readouterr().out
     with Image.open(out / 'ann_dir' / 'train' / '00001.png') as ann:
         assert np.array_equal(np.asarray(ann), toyseg_sample(1, 'train', 1, size=24)[1])
     assert sorted(os.listdir(out / 'img_dir' / 'val')) == ['00000.png']
@@ -129,12 +161,14 @@ def test_toyseg_dataset_loads_through_the_config_pipeline(tmp_path):
     register_all_modules()
     generate_toyseg(str(tmp_path), seed=0, num_train=2, num_val=2)
     cfg = Config.fromfile(os.path.join(REPO, 'configs', '_base_', 'datasets', 'toyseg.py'))
-    dataset_cfg = cfg.val_dataloader.dataset
-    dataset_cfg.data_root = str(tmp_path)
-    dataset = DATASETS.build(dataset_cfg)
-    assert len(dataset) == 2
-    assert dataset.metainfo['classes'] == TOYSEG_CLASSES
-    sample = dataset[1]
-    label = toyseg_sample(0, 'val', 1)[1]
-    assert np.array_equal(sample['data_samples'].gt_sem_seg.data[0].numpy(), label)
-    assert tuple(sample['inputs'].shape) == (3, 64, 64)
+    # training validates on the search split; the test split is val (the report's)
+    for loader, split in ((cfg.val_dataloader, 'search'), (cfg.test_dataloader, 'val')):
+        dataset_cfg = loader.dataset
+        dataset_cfg.data_root = str(tmp_path)
+        dataset = DATASETS.build(dataset_cfg)
+        assert len(dataset) == 2
+        assert dataset.metainfo['classes'] == TOYSEG_CLASSES
+        sample = dataset[1]
+        label = toyseg_sample(0, split, 1)[1]
+        assert np.array_equal(sample['data_samples'].gt_sem_seg.data[0].numpy(), label)
+        assert tuple(sample['inputs'].shape) == (3, 64, 64)

@@ -31,8 +31,8 @@ def _proxy(tmp_path, data, iters=None):
              "train_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))",
              "val_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))",
              "test_dataloader = val_dataloader",
-             "val_evaluator = dict(ann_file=_root + 'annotations/instances_val.json')",
-             "test_evaluator = val_evaluator"]
+             "val_evaluator = dict(ann_file=_root + 'annotations/instances_search.json')",
+             "test_evaluator = dict(ann_file=_root + 'annotations/instances_val.json')"]
     if iters:
         lines += [f"train_cfg = dict(max_iters={iters}, val_interval={iters})",
                   "param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False,"

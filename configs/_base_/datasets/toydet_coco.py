@@ -1,6 +1,9 @@
 # ToyDet: synthetic 128x128 COCO-format detection set written by
 # `python tools/generate_toydet.py --out data/toydet` (3 classes: box, disk, triangle),
 # read by mmdet's own CocoDataset; evaluated by mmdet's CocoMetric (coco/bbox_mAP).
+# Splits: training validates on `search` (held out from train: a proxy's reward, on which a
+# search picks its losses); `test` is the untouched `val` split that the re-training stage
+# reports on (mmautoloss.search.retraining).
 dataset_type = 'CocoDataset'
 data_root = 'data/toydet/'
 metainfo = dict(
@@ -36,7 +39,7 @@ train_dataloader = dict(
         filter_cfg=dict(filter_empty_gt=True, min_size=8),
         pipeline=train_pipeline,
         backend_args=backend_args))
-val_dataloader = dict(
+test_dataloader = dict(
     batch_size=4,
     num_workers=0,
     persistent_workers=False,
@@ -51,11 +54,30 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline,
         backend_args=backend_args))
-test_dataloader = val_dataloader
-val_evaluator = dict(
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file='annotations/instances_search.json',
+        data_prefix=dict(img='search/'),
+        test_mode=True,
+        pipeline=test_pipeline,
+        backend_args=backend_args))
+test_evaluator = dict(
     type='CocoMetric',
     ann_file=data_root + 'annotations/instances_val.json',
     metric='bbox',
     format_only=False,
     backend_args=backend_args)
-test_evaluator = val_evaluator
+val_evaluator = dict(
+    type='CocoMetric',
+    ann_file=data_root + 'annotations/instances_search.json',
+    metric='bbox',
+    format_only=False,
+    backend_args=backend_args)

@@ -1,5 +1,8 @@
 # ToySeg: synthetic 64x64 set written by `python tools/generate_toyseg.py` (5 classes,
 # label 255 ignored). Registered as ToySegDataset by mmautoloss.
+# Splits: training validates on `search` (held out from train: a proxy's reward, on which a
+# search picks its losses); `test` is the untouched `val` split that the re-training stage
+# reports on (mmautoloss.search.retraining).
 dataset_type = 'ToySegDataset'
 data_root = 'data/toyseg'
 train_pipeline = [
@@ -31,9 +34,18 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
+        data_prefix=dict(img_path='img_dir/search', seg_map_path='ann_dir/search'),
+        pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
 # The six metrics of ASL Table 1 (IoUMetric gives aAcc = gAcc, mIoU, mAcc). Boundary tolerance
 # 1 px: 5 px on 512-px VOC crops scales to under 1 px at 64 px; with 5 px, BF1 saturated on
 # ToySeg (98.0 and 98.4 after proxy training with the BF1 and mAcc surrogates).

@@ -261,8 +261,8 @@ _root = {str(data) + '/'!r}
 train_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))
 val_dataloader = dict(batch_size=2, dataset=dict(data_root=_root))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
+val_evaluator = dict(ann_file=_root + 'annotations/instances_search.json')
+test_evaluator = dict(ann_file=_root + 'annotations/instances_val.json')
 """
 
 
@@ -305,7 +305,7 @@ _root = {str(data) + '/'!r}
 train_dataloader = dict(batch_size=4, dataset=dict(data_root=_root))
 val_dataloader = dict(batch_size=4, dataset=dict(data_root=_root))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=_root + 'annotations/person_keypoints_val.json')
-test_evaluator = val_evaluator
+val_evaluator = dict(ann_file=_root + 'annotations/person_keypoints_search.json')
+test_evaluator = dict(ann_file=_root + 'annotations/person_keypoints_val.json')
 """, 'configs/search/alz_pose_heatmap_toypose.py')
     assert any('coco/AP' in e['result']['metrics'] for e in events)
