@@ -23,8 +23,8 @@ FORBIDDEN = [
 SEARCH_FLOORS = {
     'structures': 1, 'errors': 1, 'journal': 1, 'plots': 1, 'variation': 1,
     'paired_statistics': 1,
-    'searchers': 2, 'spaces': 2, 'filters': 2, 'trial': 2,
-    'events': 3, 'early_stopping': 3, 'slot_check': 3,
+    'searchers': 2, 'spaces': 2, 'filters': 2, 'trial': 2, 'baseline_tuning': 2,
+    'events': 3, 'early_stopping': 3, 'slot_check': 3, 'perturbation': 3,
     'executors': 4, 'report': 4, 'retraining': 4, 'hooks': 4,
     'console': 5, 'settings': 5, 'optuna_study': 5, 'visualizer_hook': 5,
     'best': 6, 'builders': 6,

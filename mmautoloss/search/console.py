@@ -9,7 +9,14 @@ from typing import TextIO
 
 from .events import RetrainStart, RoundEnd, RoundStart, TrialEvent
 from .hooks import SearchHook
-from .report import format_retrain_table, paired_differences, proxy_trust, split_warning
+from .report import (
+    baseline_tuning,
+    format_retrain_table,
+    paired_differences,
+    perturbed_ranking,
+    proxy_trust,
+    split_warning,
+)
 from .trial import TrialResult
 
 
@@ -193,7 +200,9 @@ class ConsoleHook(SearchHook):
         if retrain_table is not None:
             self.progress.write('\n'.join([format_retrain_table(retrain_table),
                                            *split_warning(retrain_table),
+                                           *baseline_tuning(retrain_table),
                                            *paired_differences(retrain_table),
+                                           *perturbed_ranking(retrain_table),
                                            *proxy_trust(retrain_table)]))
         if best.get('generations'):
             self.progress.write(format_stage_table(best['generations'], reward_key))

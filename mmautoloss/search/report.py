@@ -14,9 +14,13 @@ import math
 import os.path as osp
 import statistics
 
+from .baseline_tuning import chosen_factors
 from .events import JournalEvent, RetrainStart, RoundStart, SearchEnd, SearchStart, TrialEvent
 from .paired_statistics import ALPHA, TAU_WARNING, kendall_tau, paired_comparison
 from .structures import PROXY_ROLES, REPORT_MD, REPORT_PNG, TrialStatus, entry_plot_name
+
+#: the kinds of entry a searched loss is compared with
+BASELINE_KINDS = ('baseline', 'tuned')
 
 
 def mean_std(values: list[float]) -> tuple:
@@ -36,6 +40,8 @@ def retrain_table(events: list[JournalEvent]) -> dict | None:
     for index, target in enumerate(start.targets):
         rows = []
         for entry in start.entries:
+            if index > 0 and entry['kind'] == 'perturbed':  # trained on the first target only
+                continue
             trials = sorted((e for e in done if e.target_index == index
                              and e.entry == entry['name']), key=lambda e: e.seed_index)
             ok = [e.result for e in trials if e.result.status == TrialStatus.OK]
@@ -50,8 +56,12 @@ def retrain_table(events: list[JournalEvent]) -> dict | None:
                              seed_rewards={e.seed_index: e.result.reward for e in trials
                                            if e.result.status == TrialStatus.OK}))
         targets.append(dict(name=target, rows=rows))
+    tuned = [e for e in start.entries if e['kind'] == 'tuned']
+    tuning = chosen_factors(done, [e['tuned_of'] for e in tuned],
+                            tuned[0]['lr_factors']) if tuned else {}
     return dict(reward_key=start.reward_key, seeds=start.seeds, targets=targets,
-                same_split=start.same_split or [])
+                same_split=start.same_split or [], tuning=tuning,
+                lr_factors=tuned[0]['lr_factors'] if tuned else [])
 
 
 def _is_number(value: object) -> bool:
@@ -67,13 +77,26 @@ def retrain_winner(table: dict) -> dict | None:
     return max(rows, key=lambda r: r['reward'][0])['entry'] if rows else None
 
 
-def describe_entry(entry: dict) -> str:
-    """What an entry trains: its formulas, its curve parameters, or the baseline's loss."""
-    if entry['kind'] == 'baseline':
-        if entry['overrides'] is None:
-            return "the target config's own loss"
-        return '; '.join(f'{k}: {v.get("type", v) if isinstance(v, dict) else v}'
-                         for k, v in entry['overrides'].items())
+def describe_entry(entry: dict, tuning: dict | None = None) -> str:
+    """What an entry trains: its formulas, its curve parameters, or the baseline's loss;
+    with the learning-rate factor of a tuned entry (``tuning``: the sweep's choices) and a
+    perturbed entry's factors."""
+    kind = entry.get('of_kind', entry['kind'])
+    if kind in ('baseline', 'tuned'):
+        text = "the target config's own loss" if entry['overrides'] is None else '; '.join(
+            f'{k}: {v.get("type", v) if isinstance(v, dict) else v}'
+            for k, v in entry['overrides'].items())
+        if 'tuned_of' in entry:
+            choice = (tuning or {}).get(entry['tuned_of'])
+            text += ', lr x' + (f'{choice["chosen"]:g}' if choice else '? (sweep running)') + \
+                ' chosen on the search split'
+    else:
+        text = _describe_candidate(entry)
+    return text + ''.join(f', {k} x{v:g}' for k, v in entry.get('perturb', {}).items())
+
+
+def _describe_candidate(entry: dict) -> str:
+    """A searched or calibration entry's formulas, or its curve parameters."""
     genotype = entry['genotype']
     if isinstance(genotype, dict):
         return ' | '.join(f'{k}: {v}' for k, v in genotype.items())
@@ -82,20 +105,22 @@ def describe_entry(entry: dict) -> str:
 
 
 def format_retrain_table(table: dict) -> str:
-    """Markdown tables (one per target) of the re-training stage."""
+    """Markdown tables (one per target) of the re-training stage (perturbed entries are in
+    :func:`perturbed_ranking`)."""
     key = table['reward_key']
     lines = []
     for target in table['targets']:
-        others = sorted({k for r in target['rows'] for k in r['metrics'] if k != key})
+        rows = [r for r in target['rows'] if r['entry']['kind'] != 'perturbed']
+        others = sorted({k for r in rows for k in r['metrics'] if k != key})
         lines += [f'### {target["name"]}', '',
                   '| loss | seeds | ' + ' | '.join([key] + others) + ' | what it is |',
                   '|---|---|' + '---|' * (len(others) + 1) + '---|']
-        for row in target['rows']:
+        for row in rows:
             cells = [_cell(row['reward'])] + [_cell(row['metrics'].get(k)) for k in others]
             seeds = f'{len(row["rewards"])}/{table["seeds"]}' + \
                 (f' ({row["failed"]} failed)' if row['failed'] else '')
             lines.append(f'| {row["entry"]["name"]} | {seeds} | ' + ' | '.join(cells) +
-                         f' | {describe_entry(row["entry"])} |')
+                         f' | {describe_entry(row["entry"], table.get("tuning"))} |')
         lines.append('')
     return '\n'.join(lines)
 
@@ -107,28 +132,89 @@ def paired_differences(table: dict) -> list[str]:
     lines = []
     for target in table['targets']:
         searched = [r for r in target['rows'] if r['entry']['kind'] == 'searched']
-        baselines = [r for r in target['rows'] if r['entry']['kind'] == 'baseline']
+        baselines = [r for r in target['rows'] if r['entry']['kind'] in BASELINE_KINDS]
         if not searched or not baselines:
             continue
         if not lines:
             lines = [f'## Paired differences of {table["reward_key"]} (by seed; paired '
                      f't-test, 95 % CI, verdict at p < {ALPHA})', '']
-        lines += [f'### {target["name"]}', '',
-                  '| searched - baseline | pairs | mean diff | 95 % CI | p | won / lost | '
-                  'verdict |', '|---|---:|---:|---|---:|---|---|']
-        for row in searched:
-            for base in baselines:
-                result = paired_comparison(row['seed_rewards'], base['seed_rewards'])
-                if result is None:
-                    continue
-                ci = '-' if math.isnan(result.ci_low) else \
-                    f'[{result.ci_low:.4f}, {result.ci_high:.4f}]'
-                p = '-' if math.isnan(result.p_value) else f'{result.p_value:.4f}'
-                lines.append(f'| {row["entry"]["name"]} - {base["entry"]["name"]} | '
-                             f'{result.n} | {result.mean_diff:+.4f} | {ci} | {p} | '
-                             f'{result.won} / {result.lost} | {result.verdict} |')
+        lines += [f'### {target["name"]}', '', *_paired_rows(searched, baselines), '']
+    return lines
+
+
+def _paired_rows(searched: list[dict], baselines: list[dict]) -> list[str]:
+    """A markdown table of each searched row minus each baseline row, paired by seed."""
+    lines = ['| searched - baseline | pairs | mean diff | 95 % CI | p | won / lost | verdict |',
+             '|---|---:|---:|---|---:|---|---|']
+    for row in searched:
+        for base in baselines:
+            result = paired_comparison(row['seed_rewards'], base['seed_rewards'])
+            if result is None:
+                continue
+            ci = '-' if math.isnan(result.ci_low) else \
+                f'[{result.ci_low:.4f}, {result.ci_high:.4f}]'
+            p = '-' if math.isnan(result.p_value) else f'{result.p_value:.4f}'
+            lines.append(f'| {row["entry"]["name"]} - {base["entry"]["name"]} | '
+                         f'{result.n} | {result.mean_diff:+.4f} | {ci} | {p} | '
+                         f'{result.won} / {result.lost} | {result.verdict} |')
+    return lines
+
+
+def baseline_tuning(table: dict) -> list[str]:
+    """The baselines' learning-rate sweeps on the search split (proxy reward per factor,
+    the chosen one in bold); no lines without ``tune_baselines``."""
+    factors = table.get('lr_factors') or []
+    if not factors:
+        return []
+    lines = [f'## Baseline tuning: learning-rate sweep on the search split (proxy '
+             f'{table["reward_key"]}; the chosen factor in bold)', '',
+             '| baseline | ' + ' | '.join(f'lr x{f:g}' for f in factors) + ' |',
+             '|---|' + '---:|' * len(factors)]
+    for name, choice in table['tuning'].items():
+        cells = ['failed' if choice['rewards'][f] is None else
+                 (f'**{choice["rewards"][f]:.4f}**' if f == choice['chosen']
+                  else f'{choice["rewards"][f]:.4f}') for f in factors]
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    return lines + ['']
+
+
+def perturbed_ranking(table: dict) -> list[str]:
+    """Per target and perturbation: each perturbed entry's mean beside its unperturbed
+    one, whether the order of their means is the unperturbed order, and rank1 against each
+    baseline under the perturbation, paired by seed; no lines without ``perturb``."""
+    lines = []
+    for target in table['targets']:
+        rows = {r['entry']['name']: r for r in target['rows']}
+        groups: dict[str, list[dict]] = {}
+        for row in target['rows']:
+            if row['entry']['kind'] == 'perturbed' and row['reward'] is not None:
+                (setting, factor), = row['entry']['perturb'].items()
+                groups.setdefault(f'{setting} x{factor:g}', []).append(row)
+        if not groups:
+            continue
+        if not lines:
+            lines = [f'## Perturbed settings: does the ranking survive? ({table["reward_key"]},'
+                     ' mean +- std)', '']
+        lines.append(f'### {target["name"]}')
+        for label, perturbed in groups.items():
+            base = [rows[r['entry']['of']] for r in perturbed]
+            same = _order(base) == _order(perturbed)
+            lines += ['', f'#### {label}: ranking of the entries ' +
+                      ('unchanged' if same else '**changed**'), '',
+                      '| entry | unperturbed | perturbed |', '|---|---|---|']
+            lines += [f'| {r["entry"]["of"]} | {_cell(b["reward"])} | {_cell(r["reward"])} |'
+                      for r, b in zip(perturbed, base)]
+            searched = [r for r in perturbed if r['entry']['of_kind'] == 'searched']
+            others = [r for r in perturbed if r['entry']['of_kind'] in BASELINE_KINDS]
+            if searched and others:
+                lines += ['', *_paired_rows(searched, others)]
         lines.append('')
     return lines
+
+
+def _order(rows: list[dict]) -> list[int]:
+    """The positions of ``rows`` sorted by mean reward, best first."""
+    return sorted(range(len(rows)), key=lambda i: -rows[i]['reward'][0])
 
 
 def split_warning(table: dict) -> list[str]:
@@ -147,7 +233,7 @@ def proxy_trust(table: dict) -> list[str]:
     :data:`TAU_WARNING`."""
     lines = []
     for target in table['targets']:
-        rows = [r for r in target['rows'] if r['entry']['kind'] != 'baseline'
+        rows = [r for r in target['rows'] if r['entry']['kind'] in ('searched', 'calibration')
                 and r['reward'] is not None]
         tau = kendall_tau([r['entry']['search_reward'] for r in rows],
                           [r['reward'][0] for r in rows])
@@ -254,7 +340,8 @@ def write_report(work_dir: str, events: list[JournalEvent]) -> str:
                      osp.join(work_dir, entry_plot_name(r['entry']['name'])))]
         parts += [f'## Re-training: {table["seeds"]} seeds, mean +- std', '',
                   format_retrain_table(table), *split_warning(table),
-                  *paired_differences(table), *proxy_trust(table),
+                  *baseline_tuning(table), *paired_differences(table),
+                  *perturbed_ranking(table), *proxy_trust(table),
                   'Searched curves / formulas: ' + (', '.join(plots) or '-'), '',
                   f'Winner (best mean {table["reward_key"]} on {table["targets"][0]["name"]}):'
                   f' {winner["name"] if winner else "not yet (seeds still running)"}', '']

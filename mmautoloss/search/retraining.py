@@ -13,13 +13,25 @@ transfer. A search config asks for it with::
         schedule_factor=2,  # for config=None: max_iters / max_epochs times this (1: the
                             # proxy schedule itself)
         top_k=3,            # the best distinct candidates of the search, by mean reward
-        seeds=3,            # each entry trains once per seed: the target's seed + 100 + j
+        seeds=5,            # each entry trains once per seed: the target's seed + 100 + j
         baseline=True,      # also the target's own loss, as its config has it (a string
                             # names it in the report, e.g. 'identity'; False: not)
         baselines=dict(CrossEntropyLoss={'model.decode_head.loss_decode': dict(...)}),
-        calibration=0)      # k > 0: k more candidates (``cal1``, ...) spread over the
+        calibration=0,      # k > 0: k more candidates (``cal1``, ...) spread over the
                             # proxy rewards below the top_k, re-trained so that Kendall's
                             # tau of proxy vs target (report.md) sees more than the winners
+        tune_baselines=None,  # dict(lr_factors=[...]): each baseline's lr sweep, chosen on
+                            # the search split, re-trained as ``<name>-tuned``
+                            # (:mod:`~.baseline_tuning`)
+        perturb=None)       # dict(lr=[...], batch_size=[...]): rank1 and the baselines
+                            # re-trained under scaled settings (:mod:`~.perturbation`)
+
+Every target reports on its test split: a target config with ``test_dataloader`` and
+``test_evaluator`` (not ``format_only``) validates on them. The ToySeg / ToyDet / ToyPose
+configs validate on the ``search`` split (held out from training; the proxy's reward) and
+test on the untouched ``val`` split, so the stage reports on images the search never saw;
+for a config whose test split is its validation split nothing changes, and a target that
+validates on the proxy's own images gets a warning in the report.
 
 Each (target, entry, seed) is one trial of the search's own executor, journaled (round
 ``'retrain'``, role ``'retrain'``) and resumable like any other; the plan (which candidates,
@@ -31,17 +43,22 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mmengine.config import Config
 
 from ..utils.checks import check_int, check_number
+from .baseline_tuning import check_tune_baselines, tuned_entries
 from .events import TrialEvent
+from .perturbation import check_perturb, perturbed_entries, scaled_settings
 from .structures import PROXY_ROLES, TrialStatus, get_config_key
 from .trial import proxy_config_copy
 
 RETRAIN_KEYS = ('config', 'schedule_factor', 'top_k', 'seeds', 'baseline', 'baselines',
-                'calibration')
+                'calibration', 'tune_baselines', 'perturb')
+#: seeds per entry where the config does not say (paired statistics need more than 3)
+DEFAULT_SEEDS = 5
 #: retrain seeds start here above the target's seed, apart from a search's own seeds
 SEED_OFFSET = 100
 BASELINE_NAME = 'baseline'
@@ -97,13 +114,21 @@ def check_retrain(options: object, loss_keys: list[str], proxy_cfg: Config,
         schedule_factor=check_number(options.get('schedule_factor', DEFAULT_SCHEDULE_FACTOR),
                                      'retrain.schedule_factor', 1, 100, error=error),
         top_k=check_int(options.get('top_k', 3), 'retrain.top_k', 1, error=error),
-        seeds=check_int(options.get('seeds', 3), 'retrain.seeds', 1, error=error),
+        seeds=check_int(options.get('seeds', DEFAULT_SEEDS), 'retrain.seeds', 1, error=error),
         baseline=baseline, baselines=copy.deepcopy(baselines))
     calibration = check_int(options.get('calibration', 0), 'retrain.calibration', 0,
                             error=error)
-    if calibration:  # absent when 0: searches recorded before it keep their fingerprint
-        checked['calibration'] = calibration
-    return checked, build_targets(checked, loss_keys, proxy_cfg, error)
+    if calibration:  # absent when 0 (and the two below when None): searches recorded
+        checked['calibration'] = calibration  # before these settings keep their fingerprint
+    targets = build_targets(checked, loss_keys, proxy_cfg, error)
+    if options.get('tune_baselines', None) is not None:
+        checked['tune_baselines'] = check_tune_baselines(
+            options['tune_baselines'], ([baseline] if baseline else []) + list(baselines),
+            [proxy_cfg] + [t.config for t in targets], error)
+    if options.get('perturb', None) is not None:
+        checked['perturb'] = check_perturb(options['perturb'], [t.config for t in targets],
+                                           error)
+    return checked, targets
 
 
 def build_targets(retrain: dict, loss_keys: list[str], proxy_cfg: Config,
@@ -129,8 +154,21 @@ def build_targets(retrain: dict, loss_keys: list[str], proxy_cfg: Config,
                 get_config_key(cfg, key)
             except ValueError as err:
                 raise error(f'retrain.config {path!r}: {err}') from err
-        targets.append(RetrainTarget(name=f't{index}-{name}', config=cfg))
+        targets.append(RetrainTarget(name=f't{index}-{name}', config=report_split(cfg)))
     return targets
+
+
+def report_split(cfg: Config) -> Config:
+    """``cfg`` validating on its test split (``test_dataloader`` / ``test_evaluator``) when
+    it has one that computes metrics: the split a re-training reports on."""
+    loader, evaluator = cfg.get('test_dataloader', None), cfg.get('test_evaluator', None)
+    if not loader or not evaluator or any(
+            isinstance(e, dict) and e.get('format_only', False)
+            for e in (evaluator if isinstance(evaluator, (list, tuple)) else [evaluator])):
+        return cfg
+    cfg.val_dataloader = copy.deepcopy(loader)
+    cfg.val_evaluator = copy.deepcopy(evaluator)
+    return cfg
 
 
 def longer_schedule(cfg: Config, factor: float) -> Config:
@@ -233,9 +271,11 @@ def calibration_candidates(trial_events: list[TrialEvent], top_k: int, k: int) -
 def retrain_entries(retrain: dict, candidates: list[dict],
                     calibration: list[dict] | None = None) -> list[dict]:
     """The plan: each chosen candidate (``rank1``, ``rank2``, ...), the calibration
-    candidates (``cal1``, ...), then the baselines; each ``name``, ``kind`` ('searched' /
-    'calibration' / 'baseline'), and its ``candidate_id``, ``genotype`` and proxy
-    ``search_reward`` or its ``overrides`` (None: the target config's own loss)."""
+    candidates (``cal1``, ...), the baselines, their tuned versions (``<name>-tuned``, with
+    ``tune_baselines``) and the perturbed entries (with ``perturb``); each ``name``,
+    ``kind`` ('searched' / 'calibration' / 'baseline' / 'tuned' / 'perturbed'), and its
+    ``candidate_id``, ``genotype`` and proxy ``search_reward`` or its ``overrides`` (None:
+    the target config's own loss)."""
     entries = [dict(name=f'rank{i + 1}', kind='searched', candidate_id=c['candidate_id'],
                     genotype=c['genotype'], search_reward=c['reward'])
                for i, c in enumerate(candidates)]
@@ -246,7 +286,30 @@ def retrain_entries(retrain: dict, candidates: list[dict],
         entries.append(dict(name=retrain['baseline'], kind='baseline', overrides=None))
     entries += [dict(name=name, kind='baseline', overrides=overrides)
                 for name, overrides in retrain['baselines'].items()]
+    if 'tune_baselines' in retrain:
+        entries += tuned_entries([e for e in entries if e['kind'] == 'baseline'],
+                                 retrain['tune_baselines'])
+    if 'perturb' in retrain:
+        entries += perturbed_entries(entries, retrain['perturb'])
     return entries
+
+
+def entry_overrides(entry: dict, to_overrides: Callable[[object], dict], cfg: Config,
+                    lr_choices: dict[str, float]) -> dict:
+    """The config overrides that train ``entry`` on ``cfg``: its candidate's loss or its
+    baseline's overrides, then the learning rate times the tuned factor of its baseline
+    (``lr_choices``) and the perturbation's factors."""
+    kind = entry.get('of_kind', entry['kind'])
+    if kind in ('searched', 'calibration'):
+        overrides = to_overrides(entry['genotype'])
+    else:
+        overrides = copy.deepcopy(entry['overrides'] or {})
+    perturb = entry.get('perturb', {})
+    lr_factor = perturb.get('lr', 1.0)
+    if 'tuned_of' in entry:
+        lr_factor *= lr_choices[entry['tuned_of']]
+    overrides.update(scaled_settings(cfg, lr_factor, perturb.get('batch_size', 1.0)))
+    return overrides
 
 
 def retrain_trial_id(target_index: int, entry: str, seed_index: int) -> str:

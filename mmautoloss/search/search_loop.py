@@ -22,13 +22,15 @@ named points; the loop itself only journals, tells and saves.
 """
 from __future__ import annotations
 
-import copy
 import os
 import os.path as osp
 import sys
 from collections.abc import Callable, Iterator
 
+from mmengine.config import Config
+
 from ..utils.atomic_json import read_json, write_json_atomic
+from .baseline_tuning import SWEEP_TARGET, chosen_factors, sweep_plan
 from .best import best_payload, write_best
 from .console import ConsoleHook
 from .errors import ResumeError, SearchConfigError
@@ -45,10 +47,12 @@ from .events import (
 from .executors import BaseExecutor
 from .hooks import SearchHook
 from .journal import Journal, read_journal
+from .perturbation import scaled_settings
 from .report import mean_std, retrain_table, write_report
 from .retraining import (
     calibration_candidates,
     config_seed,
+    entry_overrides,
     retrain_entries,
     retrain_trial_id,
     same_split_targets,
@@ -249,30 +253,57 @@ class SearchLoop:
         start = record.retrain_start
         planned = {retrain_trial_id(t, entry['name'], j): (t, index, entry, j)
                    for t in range(len(targets)) for index, entry in enumerate(start.entries)
-                   for j in range(retrain['seeds'])}
-        self._call('before_retrain', start, self._total_trials() + len(planned))
-        specs = []
-        for trial_id, (t, _, entry, j) in planned.items():
-            if trial_id in record.trials:
-                continue
-            if entry['kind'] != 'baseline':  # searched or calibration: a candidate
-                overrides = self.settings.space.to_overrides(entry['genotype'])
-            else:
-                overrides = copy.deepcopy(entry['overrides'] or {})
-            overrides['randomness.seed'] = target_seed(targets[t].config, j)
-            specs.append(TrialSpec(trial_id=trial_id, candidate=entry.get('genotype') or {},
-                                   overrides=overrides, base_config=targets[t].config,
-                                   work_dir=self._trial_dir(trial_id)))
+                   for j in range(retrain['seeds'])
+                   if t == 0 or entry['kind'] != 'perturbed'}  # perturbed: the first only
+        tuned = [e['tuned_of'] for e in start.entries if e['kind'] == 'tuned']
+        baselines = [e for e in start.entries if e['name'] in tuned]
+        factors = retrain['tune_baselines']['lr_factors'] if tuned else []
+        sweep = sweep_plan(baselines, factors)
+        self._call('before_retrain', start, self._total_trials() + len(planned) + len(sweep))
 
         def trial_event(result: TrialResult) -> TrialEvent:
+            if result.trial_id in sweep:
+                entry, factor = sweep[result.trial_id]
+                return TrialEvent(round=RETRAIN_ROUND, index=baselines.index(entry),
+                                  role=TrialRole.TUNE, target=SWEEP_TARGET,
+                                  entry=entry['name'], result=result,
+                                  candidate={'baseline': entry['name'], 'lr_factor': factor})
             t, index, entry, j = planned[result.trial_id]
             return TrialEvent(round=RETRAIN_ROUND, index=index, role=TrialRole.RETRAIN,
                               candidate=entry.get('genotype') or {'baseline': entry['name']},
                               target=start.targets[t], target_index=t, entry=entry['name'],
                               seed_index=j, result=result)
 
+        # first the sweep and every entry that needs no sweep's choice, then the tuned ones
+        proxy = self.settings.proxy_cfg
+        specs = [self._retrain_spec(trial_id, entry, proxy, config_seed(proxy), {},
+                                    scale_lr=factor)
+                 for trial_id, (entry, factor) in sweep.items() if trial_id not in record.trials]
+        specs += [self._retrain_spec(trial_id, entry, targets[t].config,
+                                     target_seed(targets[t].config, j), {})
+                  for trial_id, (t, _, entry, j) in planned.items()
+                  if trial_id not in record.trials and 'tuned_of' not in entry]
         for _ in self._run_trials(journal, record, specs, trial_event):
             pass
+        choices = chosen_factors(list(record.trials.values()), tuned, factors)
+        lr_choices = {name: choice['chosen'] for name, choice in choices.items()}
+        specs = [self._retrain_spec(trial_id, entry, targets[t].config,
+                                    target_seed(targets[t].config, j), lr_choices)
+                 for trial_id, (t, _, entry, j) in planned.items()
+                 if trial_id not in record.trials and 'tuned_of' in entry]
+        for _ in self._run_trials(journal, record, specs, trial_event):
+            pass
+
+    def _retrain_spec(self, trial_id: str, entry: dict, cfg: Config, seed: int,
+                      lr_choices: dict[str, float], scale_lr: float = 1.0) -> TrialSpec:
+        """The trial that trains a re-training ``entry`` (or a sweep trial of a baseline,
+        its lr times ``scale_lr``) on ``cfg`` with ``seed``."""
+        overrides = entry_overrides(entry, self.settings.space.to_overrides, cfg, lr_choices)
+        overrides.update(scaled_settings(cfg, scale_lr, 1.0))
+        overrides['randomness.seed'] = seed
+        return TrialSpec(trial_id=trial_id, candidate=entry.get('genotype') or {},
+                         overrides=overrides, base_config=cfg,
+                         work_dir=self._trial_dir(trial_id))
 
     def _run_trials(self, journal: Journal, record: SearchRecord, specs: list[TrialSpec],
                     trial_event: Callable[[TrialResult], TrialEvent]) -> Iterator[TrialEvent]:

@@ -28,12 +28,14 @@ class TrialRole(StrEnum):
     ``mean``: the distribution mean sampled as a baseline (ASL section 4.3); ``sample``: a
     candidate of the searcher; ``simulation``: CSE-Autoloss's short training on its
     verification set (section 3.2.3; not a proxy reward); ``retrain``: a trial of the
-    re-training stage.
+    re-training stage; ``tune``: a baseline's learning-rate sweep trial on the search split
+    (:mod:`~.baseline_tuning`).
     """
     SAMPLE = 'sample'
     MEAN = 'mean'
     SIMULATION = 'simulation'
     RETRAIN = 'retrain'
+    TUNE = 'tune'
 
 
 #: roles whose reward is the proxy's reward metric (best candidate, history)

@@ -26,7 +26,7 @@ import os.path as osp
 
 from .events import RoundEnd, TrialEvent
 from .hooks import SearchHook
-from .structures import REPORT_MD
+from .structures import REPORT_MD, TrialRole
 
 #: the backends of a search config that names none
 DEFAULT_VIS_BACKENDS = [dict(type='LocalVisBackend')]
@@ -62,7 +62,10 @@ class VisualizerHook(SearchHook):
         result = event.result
         numbers = {k: v for k, v in result.metrics.items()
                    if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        if event.is_retraining:
+        if event.role == TrialRole.TUNE:
+            scalars = {f'tune/{event.entry}/lr_x{event.candidate["lr_factor"]:g}':
+                       result.reward}
+        elif event.is_retraining:
             scalars = {f'retrain/{event.entry}/reward': result.reward}
         else:
             scalars = {'trial/reward': result.reward,

@@ -63,9 +63,10 @@ def test_the_plan_lists_the_candidates_then_the_baselines():
         ('rank1', 'searched'), ('identity', 'baseline'), ('CE', 'baseline')]
     assert entries[1]['overrides'] is None and entries[2]['overrides'] == {
         KEY: dict(type='CrossEntropyLoss')}
-    # by default the target is the proxy on a twice longer schedule
+    # by default the target is the proxy on a twice longer schedule, 5 seeds per entry
     (target, ) = targets
     assert target.name == 't0-proxy-x2' and target.config.train_cfg.max_iters == 600
+    assert retrain['seeds'] == 5 and 'tune_baselines' not in retrain and 'perturb' not in retrain
 
 
 def test_a_longer_schedule_moves_what_sat_at_the_old_end():
@@ -197,12 +198,31 @@ retrain = dict(top_k=1, seeds=2, calibration=2, baseline=False, schedule_factor=
     assert '| rank1 - fixed | 2 |' in report and 'cal1 - fixed' not in report
 
 
-def test_a_target_validating_on_the_proxys_images_is_named(tmp_path):
+def test_a_target_reports_on_its_test_split_held_out_from_the_search():
+    """The shipped ToySeg proxy validates on the search split; the target derived from it
+    validates on the untouched val split (its test split)."""
     proxy = Config.fromfile(ASL_PROXY)
+    assert proxy.val_dataloader.dataset.data_prefix.img_path == 'img_dir/search'
     _, targets = check_retrain(dict(top_k=1), [KEY], proxy)  # the proxy, 2x longer
-    assert same_split_targets(proxy, targets) == ['t0-proxy-x2']
-    other = tmp_path / 'other.py'
-    other.write_text(f"_base_ = {ASL_PROXY!r}\n"
-                     "val_dataloader = dict(dataset=dict(data_prefix=dict(img_path='x')))\n")
-    _, targets = check_retrain(dict(top_k=1, config=str(other)), [KEY], proxy)
+    target = targets[0].config
+    assert target.val_dataloader.dataset.data_prefix == dict(img_path='img_dir/val',
+                                                             seg_map_path='ann_dir/val')
+    assert target.val_evaluator == proxy.test_evaluator
+    assert proxy.val_dataloader.dataset.data_prefix.img_path == 'img_dir/search'  # a copy
     assert same_split_targets(proxy, targets) is None
+
+
+def test_a_target_validating_on_the_proxys_images_is_named(tmp_path):
+    same = tmp_path / 'same.py'  # a proxy whose test split is its validation split
+    same.write_text(f"_base_ = {ASL_PROXY!r}\ntest_dataloader = dict(dataset=dict("
+                    "data_prefix=dict(img_path='img_dir/search', "
+                    "seg_map_path='ann_dir/search')))\n")
+    proxy = Config.fromfile(str(same))
+    _, targets = check_retrain(dict(top_k=1), [KEY], proxy)
+    assert same_split_targets(proxy, targets) == ['t0-proxy-x2']
+    format_only = tmp_path / 'format_only.py'  # a test split without metrics: not used
+    format_only.write_text(f"_base_ = {ASL_PROXY!r}\ntest_evaluator = dict(_delete_=True, "
+                           "type='IoUMetric', format_only=True, output_dir='x')\n")
+    _, targets = check_retrain(dict(top_k=1, config=str(format_only)), [KEY], proxy)
+    assert targets[0].config.val_dataloader.dataset.data_prefix.img_path == 'img_dir/search'
+    assert same_split_targets(proxy, targets) == ['t0-format_only']

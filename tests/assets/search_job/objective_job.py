@@ -13,6 +13,9 @@ the CRC-32 of its formula string scaled to [0, 1). Environment:
   OBJ_SLEEP    seconds to sleep before finishing
   OBJ_SLEEPS   JSON {trial_id: seconds} overriding OBJ_SLEEP per trial
   OBJ_SEED_NOISE   x: add x * (seed % 3 - 1) for the config's randomness.seed
+  OBJ_LR_BEST  JSON {split: lr}: subtract 0.05 * |log2(lr / best)| for the config's
+               optim_wrapper.optimizer.lr, ``best`` looked up by the ``split`` named in its
+               val_dataloader.dataset (a tuned learning rate depends on the split)
   OBJ_VALIDATIONS  N: before finishing, report N validations to metrics_history.jsonl (as
                MetricsDumpHook does), the v-th with reward * v / N, OBJ_VAL_SLEEP seconds
                apart (for early stopping)
@@ -41,6 +44,12 @@ else:
 # mean over three consecutive seeds is the noiseless reward
 seed = (namespace.get('randomness') or {}).get('seed', 0)
 reward += float(os.environ.get('OBJ_SEED_NOISE', '0')) * (seed % 3 - 1)
+lr_best = json.loads(os.environ.get('OBJ_LR_BEST', '{}'))
+if lr_best:
+    import math
+    split = namespace['val_dataloader']['dataset']['split']
+    lr = namespace['optim_wrapper']['optimizer']['lr']
+    reward -= 0.05 * abs(math.log2(lr / lr_best[split]))
 fault = json.loads(os.environ.get('OBJ_FAULTS', '{}')).get(trial_id)
 time.sleep(json.loads(os.environ.get('OBJ_SLEEPS', '{}')).get(
     trial_id, float(os.environ.get('OBJ_SLEEP', '0'))))
