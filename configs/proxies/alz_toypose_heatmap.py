@@ -54,20 +54,6 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 # the proxy validates on the search split (held out from train); the re-training stage
 # reports on the untouched val split (test_dataloader / test_evaluator)
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=0,
-    persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type='CocoDataset',
-        data_root=data_root,
-        data_mode='topdown',
-        ann_file='annotations/person_keypoints_search.json',
-        data_prefix=dict(img='search/'),
-        test_mode=True,
-        pipeline=val_pipeline))
 test_dataloader = dict(
     batch_size=16,
     num_workers=0,
@@ -82,10 +68,14 @@ test_dataloader = dict(
         data_prefix=dict(img='val/'),
         test_mode=True,
         pipeline=val_pipeline))
-val_evaluator = dict(
-    type='CocoMetric', ann_file=data_root + 'annotations/person_keypoints_search.json')
+val_dataloader = dict(
+    test_dataloader,
+    dataset=dict(test_dataloader['dataset'], ann_file='annotations/person_keypoints_search.json',
+                 data_prefix=dict(img='search/')))
 test_evaluator = dict(
     type='CocoMetric', ann_file=data_root + 'annotations/person_keypoints_val.json')
+val_evaluator = dict(test_evaluator,
+                     ann_file=data_root + 'annotations/person_keypoints_search.json')
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=30),

@@ -56,3 +56,32 @@ def test_proxies_stand_apart_and_every_search_uses_one():
     for path in glob.glob(os.path.join(REPO, 'configs', 'search', '*.py')):
         proxy = load_search_config(path).proxy_config
         assert proxy.startswith('configs/proxies/') and os.path.basename(proxy) in proxies
+
+
+def _split(loader: dict, evaluator) -> tuple:
+    """The split a dataloader reads (its image folder) and the one its evaluator scores
+    (its COCO annotation file; None for an evaluator that reads the samples)."""
+    dataset = loader['dataset']
+    prefix = dataset['data_prefix']
+    folder = (prefix.get('img') or prefix.get('img_path')).rstrip('/').rsplit('/', 1)[-1]
+    evaluators = evaluator if isinstance(evaluator, list) else [evaluator]
+    ann_files = {e['ann_file'] for e in evaluators if e.get('ann_file')}
+    scored = {re.search(r'_([a-z]+)\.json$', a).group(1) for a in ann_files} or {None}
+    return folder, dataset.get('ann_file'), scored
+
+
+@pytest.mark.parametrize('proxy', sorted(glob.glob(os.path.join(REPO, 'configs', 'proxies',
+                                                                 '*.py'))))
+def test_every_proxy_validates_on_the_search_split_and_tests_on_val(proxy):
+    """A search rewards on the split held out from training; the re-training reports on
+    the untouched val split (the test split); the evaluators score the split loaded."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(proxy)
+    for loader, evaluator, split in ((cfg.val_dataloader, cfg.val_evaluator, 'search'),
+                                     (cfg.test_dataloader, cfg.test_evaluator, 'val')):
+        folder, ann_file, scored = _split(loader, evaluator)
+        assert folder == split, (proxy, folder)
+        assert ann_file is None or ann_file.endswith(f'_{split}.json'), (proxy, ann_file)
+        assert scored <= {split, None}, (proxy, scored)
+    assert cfg.val_dataloader.dataset.data_root == cfg.test_dataloader.dataset.data_root == \
+        cfg.train_dataloader.dataset.data_root

@@ -55,29 +55,13 @@ test_dataloader = dict(
         pipeline=test_pipeline,
         backend_args=backend_args))
 val_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/instances_search.json',
-        data_prefix=dict(img='search/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+    test_dataloader,
+    dataset=dict(test_dataloader['dataset'], ann_file='annotations/instances_search.json',
+                 data_prefix=dict(img='search/')))
 test_evaluator = dict(
     type='CocoMetric',
     ann_file=data_root + 'annotations/instances_val.json',
     metric='bbox',
     format_only=False,
     backend_args=backend_args)
-val_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/instances_search.json',
-    metric='bbox',
-    format_only=False,
-    backend_args=backend_args)
+val_evaluator = dict(test_evaluator, ann_file=data_root + 'annotations/instances_search.json')
