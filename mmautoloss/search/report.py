@@ -133,12 +133,13 @@ def paired_differences(table: dict) -> list[str]:
     for target in table['targets']:
         searched = [r for r in target['rows'] if r['entry']['kind'] == 'searched']
         baselines = [r for r in target['rows'] if r['entry']['kind'] in BASELINE_KINDS]
-        if not searched or not baselines:
+        rows = _paired_rows(searched, baselines)
+        if len(rows) == 2:  # the header alone: no pair of entries shares a finished seed
             continue
         if not lines:
             lines = [f'## Paired differences of {table["reward_key"]} (by seed; paired '
                      f't-test, 95 % CI, verdict at p < {ALPHA})', '']
-        lines += [f'### {target["name"]}', '', *_paired_rows(searched, baselines), '']
+        lines += [f'### {target["name"]}', '', *rows, '']
     return lines
 
 
@@ -206,8 +207,9 @@ def perturbed_ranking(table: dict) -> list[str]:
                       for r, b in zip(perturbed, base)]
             searched = [r for r in perturbed if r['entry']['of_kind'] == 'searched']
             others = [r for r in perturbed if r['entry']['of_kind'] in BASELINE_KINDS]
-            if searched and others:
-                lines += ['', *_paired_rows(searched, others)]
+            rows = _paired_rows(searched, others)
+            if len(rows) > 2:
+                lines += ['', *rows]
         lines.append('')
     return lines
 
