@@ -207,9 +207,9 @@ def perturbed_ranking(table: dict) -> list[str]:
                       for r, b in zip(perturbed, base)]
             searched = [r for r in perturbed if r['entry']['of_kind'] == 'searched']
             others = [r for r in perturbed if r['entry']['of_kind'] in BASELINE_KINDS]
-            rows = _paired_rows(searched, others)
-            if len(rows) > 2:
-                lines += ['', *rows]
+            paired = _paired_rows(searched, others)
+            if len(paired) > 2:
+                lines += ['', *paired]
         lines.append('')
     return lines
 
