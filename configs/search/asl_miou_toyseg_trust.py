@@ -8,16 +8,9 @@
 # Data: `python tools/generate_toyseg.py` and `python tools/generate_toyseg.py --out
 # data/toyseg-b --shapes b` (tools/main_job.sh writes both).
 _base_ = './asl_miou_toyseg.py'
-retrain = dict(
-    _delete_=True,
+retrain = dict(  # merged into the main job's retrain
     config=[None, 'configs/proxies/asl_toyseg-b.py'],
-    schedule_factor=1,
-    top_k=1,
+    seeds=5,
     calibration=2,
-    baseline='identity',
-    baselines=dict(CrossEntropyLoss={
-        'model.decode_head.loss_decode':
-        dict(_delete_=True, type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)
-    }),
-    tune_baselines=dict(lr_factors=[0.25, 0.5, 1, 2, 4], baselines=['CrossEntropyLoss']),
+    tune_baselines=dict(lr_factors=[0.25, 0.5, 1, 2, 4]),
     perturb=dict(lr=[0.5, 2]))
