@@ -4,7 +4,8 @@ The "user config" is the main job's proxy model with mmseg's cross-entropy
 (``configs/proxies/alz_toyseg.py``: DeepLabV3+ with a quarter-width ResNet-18 on ToySeg,
 300 iterations). It is planned for ASL at the main job's size (``--rounds 2 --samples 3``,
 300 proxy iterations; the plan's re-training stage: the best surrogate, the user's loss and
-the identity surrogate, 3 seeds each on the user's unchanged schedule), then the written
+the identity surrogate, 5 seeds each on the user's unchanged schedule; 3 when the figures
+of docs/benchmarks.md were measured), then the written
 search runs through tools/search.py. Printed: each stage's forecast, the time spent (the
 trainings' summed durations from the journal, and the search's wall time), their ratios,
 and the peak resident memory of the planning process.
