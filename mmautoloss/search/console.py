@@ -192,9 +192,13 @@ class ConsoleHook(SearchHook):
 
     def before_retrain(self, event: RetrainStart, total: int) -> None:
         self.progress.set_total(total)
+        tuned = [e for e in event.entries if e['kind'] == 'tuned']
+        sweep = f'; first a learning-rate sweep of {", ".join(e["tuned_of"] for e in tuned)} ' \
+            f'on the search split (x{", x".join(f"{f:g}" for f in tuned[0]["lr_factors"])})' \
+            if tuned else ''
         self.progress.write(f'[search] re-training {len(event.entries)} losses '
                             f'({", ".join(e["name"] for e in event.entries)}) x '
-                            f'{event.seeds} seeds on {", ".join(event.targets)}')
+                            f'{event.seeds} seeds on {", ".join(event.targets)}{sweep}')
 
     def after_search(self, retrain_table: dict | None, best: dict, reward_key: str) -> None:
         if retrain_table is not None:

@@ -2,8 +2,8 @@
 import io
 import re
 
-from mmautoloss.search.console import ProgressReporter, format_round_table
-from mmautoloss.search.events import TrialEvent
+from mmautoloss.search.console import ConsoleHook, ProgressReporter, format_round_table
+from mmautoloss.search.events import RetrainStart, TrialEvent
 from mmautoloss.search.trial import TrialResult
 
 
@@ -34,3 +34,15 @@ def test_round_table_lists_every_trial_in_index_order():
     assert [line.split()[0] for line in lines[3:6]] == ['r000-c00', 'r000-c01', 'r000-c02']
     assert 'timeout' in lines[5] and 'killed after 3.0 s' in lines[5]
     assert lines[-1] == 'mean_reward=0.1000  failed=1'
+
+
+def test_the_retraining_line_names_the_entries_and_the_sweep_that_comes_first():
+    stream = io.StringIO()
+    hook = ConsoleHook(stream)
+    hook.before_search('work', 10, 0, None)
+    hook.before_retrain(RetrainStart(entries=[
+        dict(name='rank1', kind='searched'), dict(name='CE', kind='baseline'),
+        dict(name='CE-tuned', kind='tuned', tuned_of='CE', lr_factors=[0.5, 1.0, 2.0])],
+        targets=['t0-proxy'], seeds=3, reward_key='mIoU'), 19)
+    assert '[search] re-training 3 losses (rank1, CE, CE-tuned) x 3 seeds on t0-proxy; first ' \
+        'a learning-rate sweep of CE on the search split (x0.5, x1, x2)' in stream.getvalue()
