@@ -22,7 +22,7 @@ FORBIDDEN = [
 #: floors below its own (a sub-package counts as one room)
 SEARCH_FLOORS = {
     'structures': 1, 'errors': 1, 'journal': 1, 'plots': 1, 'variation': 1,
-    'paired_statistics': 1,
+    'paired_statistics': 1, 'data_check': 1,
     'searchers': 2, 'spaces': 2, 'filters': 2, 'trial': 2, 'baseline_tuning': 2,
     'events': 3, 'early_stopping': 3, 'slot_check': 3, 'perturbation': 3,
     'executors': 4, 'report': 4, 'retraining': 4, 'hooks': 4,

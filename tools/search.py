@@ -14,6 +14,7 @@ from mmengine.config import DictAction
 
 from mmautoloss.search.builders import build_executor, build_searcher, build_watch_hooks
 from mmautoloss.search.console import ConsoleHook
+from mmautoloss.search.data_check import missing_data
 from mmautoloss.search.errors import ResumeError, SearchConfigError
 from mmautoloss.search.executors.processes.gpu_slots import check_gpus_per_trial
 from mmautoloss.search.search_loop import SearchLoop
@@ -105,6 +106,17 @@ def main(argv=None) -> int:
     work_dir = args.work_dir or settings.work_dir or osp.join(
         'work_dirs', 'search', osp.splitext(osp.basename(args.config))[0])
     if settings.check_slots and not args.resume:
+        for name, cfg in [(settings.proxy_config, settings.proxy_cfg)] + [
+                (f'retrain target {t.name}', t.config) for t in settings.retrain_targets]:
+            missing = missing_data(cfg)
+            if missing:
+                print(f'search config error: {name} names data that does not exist: '
+                      f'{missing[0]}' + (f' (and {len(missing) - 1} more)' if
+                                          len(missing) > 1 else '') +
+                      '; generate or download it (a ToySeg / ToyDet / ToyPose set from before '
+                      'its search split gains it when its generator runs again)',
+                      file=sys.stderr)
+                return 2
         print('[search] checking that the candidate loss is trained at '
               f'{", ".join(settings.space.keys)} (one training step)', flush=True)
         try:
