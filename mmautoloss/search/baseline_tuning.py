@@ -45,9 +45,7 @@ def check_tune_baselines(options: object, baselines: list[str], configs: list[Co
         raise error('retrain.tune_baselines must be dict(lr_factors=[...], baselines=None), '
                     f'got {options!r}')
     factors = options['lr_factors']
-    if not isinstance(factors, (list, tuple)) or not factors or not all(
-            isinstance(f, (int, float)) and not isinstance(f, bool) and math.isfinite(f)
-            and f > 0 for f in factors) or len(set(factors)) != len(factors):
+    if not is_factor_list(factors):
         raise error('retrain.tune_baselines.lr_factors must be a non-empty list of distinct '
                     f'positive numbers, got {factors!r}')
     if not baselines:
@@ -64,6 +62,14 @@ def check_tune_baselines(options: object, baselines: list[str], configs: list[Co
     if names is not None:
         checked['baselines'] = list(names)
     return checked
+
+
+def is_factor_list(factors: object, allow_one: bool = True) -> bool:
+    """Whether ``factors`` is a non-empty list of distinct positive finite numbers (without
+    1 unless ``allow_one``)."""
+    return isinstance(factors, (list, tuple)) and bool(factors) and all(
+        isinstance(f, (int, float)) and not isinstance(f, bool) and math.isfinite(f) and f > 0
+        and (allow_one or f != 1) for f in factors) and len(set(factors)) == len(factors)
 
 
 def config_lr(cfg: Config, setting: str, error: type = ValueError) -> float:

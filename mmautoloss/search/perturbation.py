@@ -17,11 +17,10 @@ by seed.
 from __future__ import annotations
 
 import copy
-import math
 
 from mmengine.config import Config
 
-from .baseline_tuning import config_lr
+from .baseline_tuning import LR_KEY, config_lr, is_factor_list
 from .structures import get_config_key
 
 BATCH_SIZE_KEY = 'train_dataloader.batch_size'
@@ -38,9 +37,7 @@ def check_perturb(options: object, configs: list[Config], error: type = ValueErr
                     f'factors, got {options!r}')
     checked = {}
     for setting, factors in options.items():
-        if not isinstance(factors, (list, tuple)) or not factors or not all(
-                isinstance(f, (int, float)) and not isinstance(f, bool) and math.isfinite(f)
-                and f > 0 and f != 1 for f in factors) or len(set(factors)) != len(factors):
+        if not is_factor_list(factors, allow_one=False):
             raise error(f'retrain.perturb.{setting} must be a non-empty list of distinct '
                         f'positive factors other than 1, got {factors!r}')
         for cfg in configs:
@@ -83,7 +80,7 @@ def scaled_settings(cfg: Config, lr_factor: float, batch_factor: float) -> dict:
     (none for a factor of 1)."""
     overrides: dict = {}
     if lr_factor != 1:
-        overrides['optim_wrapper.optimizer.lr'] = config_lr(cfg, 'lr factor') * lr_factor
+        overrides[LR_KEY] = config_lr(cfg, 'lr factor') * lr_factor
     if batch_factor != 1:
         overrides[BATCH_SIZE_KEY] = max(1, round(_batch_size(cfg, ValueError) * batch_factor))
     return overrides
