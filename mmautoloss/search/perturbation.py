@@ -75,6 +75,12 @@ def perturbed_entries(entries: list[dict], perturb: dict) -> list[dict]:
             for entry in chosen]
 
 
+def trains_on(entry: dict, target_index: int) -> bool:
+    """Whether the plan trains ``entry`` on target ``target_index`` (a perturbed entry on the
+    first target only)."""
+    return target_index == 0 or entry['kind'] != 'perturbed'
+
+
 def scaled_settings(cfg: Config, lr_factor: float, batch_factor: float) -> dict:
     """Config overrides for the learning rate and batch size scaled by these factors
     (none for a factor of 1)."""

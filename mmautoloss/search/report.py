@@ -17,6 +17,7 @@ import statistics
 from .baseline_tuning import chosen_factors
 from .events import JournalEvent, RetrainStart, RoundStart, SearchEnd, SearchStart, TrialEvent
 from .paired_statistics import ALPHA, TAU_WARNING, kendall_tau, paired_comparison
+from .perturbation import trains_on
 from .structures import PROXY_ROLES, REPORT_MD, REPORT_PNG, TrialStatus, entry_plot_name
 
 #: the kinds of entry a searched loss is compared with
@@ -40,7 +41,7 @@ def retrain_table(events: list[JournalEvent]) -> dict | None:
     for index, target in enumerate(start.targets):
         rows = []
         for entry in start.entries:
-            if index > 0 and entry['kind'] == 'perturbed':  # trained on the first target only
+            if not trains_on(entry, index):
                 continue
             trials = sorted((e for e in done if e.target_index == index
                              and e.entry == entry['name']), key=lambda e: e.seed_index)
@@ -82,7 +83,7 @@ def describe_entry(entry: dict, tuning: dict | None = None) -> str:
     with the learning-rate factor of a tuned entry (``tuning``: the sweep's choices) and a
     perturbed entry's factors."""
     kind = entry.get('of_kind', entry['kind'])
-    if kind in ('baseline', 'tuned'):
+    if kind in BASELINE_KINDS:
         text = "the target config's own loss" if entry['overrides'] is None else '; '.join(
             f'{k}: {v.get("type", v) if isinstance(v, dict) else v}'
             for k, v in entry['overrides'].items())

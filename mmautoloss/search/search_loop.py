@@ -47,7 +47,7 @@ from .events import (
 from .executors import BaseExecutor
 from .hooks import SearchHook
 from .journal import Journal, read_journal
-from .perturbation import scaled_settings
+from .perturbation import scaled_settings, trains_on
 from .report import mean_std, retrain_table, write_report
 from .retraining import (
     calibration_candidates,
@@ -253,8 +253,7 @@ class SearchLoop:
         start = record.retrain_start
         planned = {retrain_trial_id(t, entry['name'], j): (t, index, entry, j)
                    for t in range(len(targets)) for index, entry in enumerate(start.entries)
-                   for j in range(retrain['seeds'])
-                   if t == 0 or entry['kind'] != 'perturbed'}  # perturbed: the first only
+                   for j in range(retrain['seeds']) if trains_on(entry, t)}
         tuned = [e['tuned_of'] for e in start.entries if e['kind'] == 'tuned']
         baselines = [e for e in start.entries if e['name'] in tuned]
         factors = retrain['tune_baselines']['lr_factors'] if tuned else []
